@@ -1,0 +1,96 @@
+import { isIP } from 'node:net';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  logLevel: LogLevel;
+  /** false: client IP is the socket's; a list: those proxies may set X-Forwarded-For; a number: hops. */
+  trustProxy: false | string[] | number;
+  /** Requests per minute per client IP; 0 turns the per-IP limit off. */
+  rateLimit: number;
+  /** Failed authentications from one IP before exponential backoff starts. */
+  authBackoffAfter: number;
+  /** Ceiling of the backoff's Retry-After, in seconds. */
+  authBackoffMaxSeconds: number;
+  /** How often pending lastUsedAt values are written to the store. */
+  lastUsedFlushSeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_KEYWORDS.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * Reads and validates every KUPE_* setting once. Throws one error that lists
+ * every bad value; returns a frozen object. Nothing else reads process.env.
+ */
+export function loadConfig(env: Env): Readonly<Config> {
+  const problems: string[] = [];
+  const text = (name: string, fallback: string) => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? fallback : value.trim();
+  };
+  const integer = (name: string, fallback: number, min: number, max: number) => {
+    const raw = text(name, String(fallback));
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name}=${JSON.stringify(raw)}: must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const host = text('KUPE_HOST', '127.0.0.1');
+  const port = integer('KUPE_PORT', 8080, 0, 65535);
+
+  const databaseUrl = text('KUPE_DATABASE_URL', 'sqlite:./data/kupe.db');
+  if (!/^sqlite:.+/.test(databaseUrl)) {
+    problems.push(`KUPE_DATABASE_URL=${JSON.stringify(databaseUrl.replace(/\/\/[^@]*@/, '//***@'))}: ` +
+      'must be sqlite:PATH, e.g. sqlite:./data/kupe.db');
+  }
+
+  const logLevel = text('KUPE_LOG_LEVEL', 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`KUPE_LOG_LEVEL=${JSON.stringify(logLevel)}: must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  let trustProxy: Config['trustProxy'] = false;
+  const proxies = text('KUPE_TRUST_PROXY', '');
+  if (/^\d+$/.test(proxies)) {
+    trustProxy = Number(proxies) === 0 ? false : Number(proxies);
+  } else if (proxies !== '' && proxies !== 'false') {
+    const entries = proxies.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = entries.filter((e) => !isProxyAddress(e));
+    if (bad.length > 0) {
+      problems.push(`KUPE_TRUST_PROXY: ${bad.map((b) => JSON.stringify(b)).join(', ')} ` +
+        'not an IP address, CIDR range, loopback, linklocal or uniquelocal (or a hop count)');
+    }
+    trustProxy = entries;
+  }
+
+  const config: Config = {
+    host, port, databaseUrl, logLevel, trustProxy,
+    rateLimit: integer('KUPE_RATE_LIMIT', 600, 0, 1_000_000),
+    authBackoffAfter: integer('KUPE_AUTH_BACKOFF_AFTER', 5, 1, 1000),
+    authBackoffMaxSeconds: integer('KUPE_AUTH_BACKOFF_MAX_SECONDS', 300, 1, 86_400),
+    lastUsedFlushSeconds: integer('KUPE_LAST_USED_FLUSH_SECONDS', 30, 1, 3600),
+  };
+  if (problems.length > 0) {
+    throw new Error(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return Object.freeze(config);
+}

@@ -1,0 +1,126 @@
+import type { ActionContext } from './context.ts';
+import { AppError, validationError } from './errors.ts';
+import {
+  API_KEY_ID, digestApiKey, digestsEqual, generateApiKeyId, generateRawApiKey, parseRawApiKey,
+  type ParsedApiKey,
+} from './key-format.ts';
+import type { Principal, Role } from './roles.ts';
+import type { ApiKeyRecord, Store } from './store.ts';
+import { formatTimestamp, normalizeDisplayName, parseRfc3339 } from './validation.ts';
+
+export interface CreateApiKeyInput {
+  displayName: string;
+  role: Role;
+  expiresAt?: string | undefined;
+}
+
+export interface CreatedApiKey {
+  record: ApiKeyRecord;
+  /** The raw key: returned once, never stored. */
+  key: string;
+}
+
+function checkExpiresAt(expiresAt: string | undefined, now: Date): void {
+  if (expiresAt === undefined) return;
+  const instant = parseRfc3339(expiresAt);
+  if (instant === undefined) {
+    throw validationError(
+      'expiresAt must be an RFC 3339 timestamp with a time zone, e.g. 2027-01-01T00:00:00Z',
+    );
+  }
+  if (instant <= now.getTime()) throw validationError('expiresAt must be in the future');
+}
+
+/**
+ * Creates a key. `expiresAt` is stored exactly as sent (Terraform compares
+ * it byte for byte). The id is random; a collision is retried.
+ */
+export async function createApiKey(
+  store: Store, tenant: string, input: CreateApiKeyInput, ctx: ActionContext,
+): Promise<CreatedApiKey> {
+  const displayName = normalizeDisplayName('displayName', input.displayName);
+  checkExpiresAt(input.expiresAt, ctx.now);
+  const createdAt = formatTimestamp(ctx.now);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const id = generateApiKeyId();
+    const key = generateRawApiKey(id);
+    const record: ApiKeyRecord = {
+      id, tenant, displayName, role: input.role, digest: digestApiKey(key),
+      createdBy: ctx.actor, createdAt, expiresAt: input.expiresAt,
+    };
+    const inserted = await store.transaction(async (tx) => {
+      if (!(await tx.apiKeys.insert(record))) return false;
+      await tx.audit.append({
+        tenant, time: createdAt, actor: ctx.actor, action: 'apikey.create',
+        target: `${id} (${displayName}, ${input.role})`, clientIp: ctx.clientIp, requestId: ctx.requestId,
+      });
+      return true;
+    });
+    if (inserted) return { record, key };
+  }
+  throw new Error('could not allocate a unique api key id after 5 attempts');
+}
+
+/**
+ * Active keys with the freshest lastUsedAt this instance knows: the stored
+ * value, or a newer one not yet flushed.
+ */
+export async function listApiKeys(
+  store: Store, tenant: string, pendingLastUse: (id: string) => string | undefined,
+): Promise<ApiKeyRecord[]> {
+  const keys = await store.apiKeys.listActive(tenant);
+  return keys.map((key) => {
+    const pending = pendingLastUse(key.id);
+    return pending && (!key.lastUsedAt || pending > key.lastUsedAt) ? { ...key, lastUsedAt: pending } : key;
+  });
+}
+
+export async function revokeApiKey(store: Store, tenant: string, id: string, ctx: ActionContext) {
+  if (!API_KEY_ID.test(id)) {
+    throw new AppError('invalid_api_key_id', 'invalid api key id format');
+  }
+  const revokedAt = formatTimestamp(ctx.now);
+  await store.transaction(async (tx) => {
+    if (!(await tx.apiKeys.revoke(tenant, id, ctx.actor, revokedAt))) {
+      throw new AppError('api_key_not_found', 'api key not found');
+    }
+    await tx.audit.append({
+      tenant, time: revokedAt, actor: ctx.actor, action: 'apikey.revoke', target: id,
+      clientIp: ctx.clientIp, requestId: ctx.requestId,
+    });
+  });
+}
+
+export type AuthFailure = 'malformed' | 'unknown' | 'wrong_secret' | 'expired' | 'revoked';
+
+export type VerifyResult =
+  | { ok: true; principal: Principal & { kind: 'apikey' } }
+  | { ok: false; reason: AuthFailure };
+
+// Compared against when the id is unknown, so that path does the same work.
+const UNKNOWN_KEY_DIGEST = digestApiKey('kupe_00000000_unknown');
+
+/**
+ * Pure: decides from the parsed key, its row (if any) and the time. Expired
+ * and revoked are only reported once the secret has matched.
+ */
+export function verifyApiKey(parsed: ParsedApiKey, row: ApiKeyRecord | undefined, now: Date): VerifyResult {
+  const matches = digestsEqual(digestApiKey(parsed.raw), row?.digest ?? UNKNOWN_KEY_DIGEST);
+  if (!row) return { ok: false, reason: 'unknown' };
+  if (!matches) return { ok: false, reason: 'wrong_secret' };
+  if (row.revokedAt !== undefined) return { ok: false, reason: 'revoked' };
+  if (row.expiresAt !== undefined && (parseRfc3339(row.expiresAt) ?? 0) <= now.getTime()) {
+    return { ok: false, reason: 'expired' };
+  }
+  return {
+    ok: true,
+    principal: { kind: 'apikey', tenant: row.tenant, role: row.role, keyId: row.id, displayName: row.displayName },
+  };
+}
+
+/** Parses the token, reads one row by primary key, verifies. */
+export async function authenticateApiKey(store: Store, token: string, now: Date): Promise<VerifyResult> {
+  const parsed = parseRawApiKey(token);
+  if (!parsed) return { ok: false, reason: 'malformed' };
+  return verifyApiKey(parsed, await store.apiKeys.get(parsed.id), now);
+}

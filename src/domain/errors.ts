@@ -1,0 +1,45 @@
+/**
+ * The one catalogue of error codes. The HTTP layer maps each code to a status
+ * (src/http/errors.ts) and the operator CLI to an exit code; docs/errors.md
+ * documents every entry. Adding a code here without a status is a type error.
+ */
+export type ErrorCode =
+  | 'validation_failed'
+  | 'unknown_field'
+  | 'invalid_json'
+  | 'invalid_tenant_name'
+  | 'invalid_api_key_id'
+  | 'cannot_remove_self'
+  | 'authentication_required'
+  | 'invalid_api_key'
+  | 'api_key_expired'
+  | 'api_key_revoked'
+  | 'not_a_member'
+  | 'admin_required'
+  | 'route_not_found'
+  | 'tenant_not_found'
+  | 'member_not_found'
+  | 'api_key_not_found'
+  | 'tenant_already_exists'
+  | 'member_already_exists'
+  | 'last_admin'
+  | 'etag_mismatch'
+  | 'body_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'auth_backoff'
+  | 'internal_error'
+  | 'not_ready';
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+  }
+}
+
+export function validationError(message: string): AppError {
+  return new AppError('validation_failed', message);
+}

@@ -1,0 +1,95 @@
+import type { ActionContext } from './context.ts';
+import { AppError } from './errors.ts';
+import type { Principal, Role } from './roles.ts';
+import type { AuditAction, MemberRecord, Store } from './store.ts';
+import { lockTenantForWrite } from './tenants.ts';
+import { formatTimestamp, normalizeEmail } from './validation.ts';
+
+export function listMembers(store: Store, tenant: string): Promise<MemberRecord[]> {
+  return store.members.list(tenant);
+}
+
+/**
+ * Every membership change locks the tenant, checks If-Match, changes the
+ * member, bumps resourceVersion and writes the audit entry in one transaction.
+ */
+async function changeMembership<T>(
+  store: Store,
+  tenant: string,
+  ifMatch: string | undefined,
+  ctx: ActionContext,
+  audit: { action: AuditAction; target: string },
+  change: (tx: Store) => Promise<T>,
+): Promise<T> {
+  return store.transaction(async (tx) => {
+    await lockTenantForWrite(tx, tenant, ifMatch);
+    const result = await change(tx);
+    await tx.tenants.update(tenant, {});
+    await tx.audit.append({
+      tenant, time: formatTimestamp(ctx.now), actor: ctx.actor, ...audit,
+      clientIp: ctx.clientIp, requestId: ctx.requestId,
+    });
+    return result;
+  });
+}
+
+async function requireMember(tx: Store, tenant: string, email: string): Promise<MemberRecord> {
+  const member = await tx.members.get(tenant, email);
+  if (!member) throw new AppError('member_not_found', 'member not found');
+  return member;
+}
+
+async function refuseLastAdmin(tx: Store, tenant: string, member: MemberRecord, verb: string) {
+  if (member.role === 'admin' && (await tx.members.countAdmins(tenant)) <= 1) {
+    throw new AppError(
+      'last_admin',
+      `cannot ${verb} ${member.email}: a tenant must keep at least one admin; promote another member to admin first`,
+    );
+  }
+}
+
+export async function addMember(
+  store: Store, tenant: string, input: { email: string; role: Role },
+  ifMatch: string | undefined, ctx: ActionContext,
+): Promise<MemberRecord> {
+  const member: MemberRecord = { email: normalizeEmail('email', input.email), role: input.role };
+  return changeMembership(store, tenant, ifMatch, ctx,
+    { action: 'member.add', target: `${member.email} (${member.role})` },
+    async (tx) => {
+      if (!(await tx.members.insert(tenant, member, formatTimestamp(ctx.now)))) {
+        throw new AppError('member_already_exists', 'member already exists');
+      }
+      return member;
+    });
+}
+
+export async function updateMember(
+  store: Store, tenant: string, rawEmail: string, input: { role: Role },
+  ifMatch: string | undefined, ctx: ActionContext,
+): Promise<MemberRecord> {
+  const email = normalizeEmail('email', rawEmail);
+  return changeMembership(store, tenant, ifMatch, ctx,
+    { action: 'member.update', target: `${email} (${input.role})` },
+    async (tx) => {
+      const member = await requireMember(tx, tenant, email);
+      if (input.role !== 'admin') await refuseLastAdmin(tx, tenant, member, 'demote');
+      await tx.members.setRole(tenant, email, input.role);
+      return { email, role: input.role };
+    });
+}
+
+export async function removeMember(
+  store: Store, tenant: string, rawEmail: string, principal: Principal,
+  ifMatch: string | undefined, ctx: ActionContext,
+): Promise<void> {
+  const email = normalizeEmail('email', rawEmail);
+  if (principal.kind === 'member' && principal.email === email) {
+    throw new AppError('cannot_remove_self', 'you cannot remove yourself from a tenant; ask another admin');
+  }
+  await changeMembership(store, tenant, ifMatch, ctx, { action: 'member.remove', target: email },
+    async (tx) => {
+      const member = await requireMember(tx, tenant, email);
+      await refuseLastAdmin(tx, tenant, member, 'remove');
+      await tx.members.remove(tenant, email);
+    });
+}

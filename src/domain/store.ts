@@ -1,0 +1,117 @@
+import type { Role } from './roles.ts';
+
+/**
+ * The store as the domain sees it. src/store implements it with Kysely; the
+ * domain never imports that implementation.
+ */
+export const PLANS = ['starter', 'pro', 'business', 'enterprise'] as const;
+export type Plan = (typeof PLANS)[number];
+
+export interface TenantRecord {
+  name: string;
+  displayName: string;
+  contactEmail: string;
+  plan: Plan;
+  enforceMetricsLimit: boolean;
+  enforceLogLimit: boolean;
+  resourceVersion: number;
+  createdAt: string;
+  phase: 'Active' | 'Terminating';
+}
+
+export interface MemberRecord {
+  email: string;
+  role: Role;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  tenant: string;
+  displayName: string;
+  role: Role;
+  digest: Uint8Array;
+  createdBy: string;
+  createdAt: string;
+  expiresAt?: string | undefined;
+  lastUsedAt?: string | undefined;
+  revokedAt?: string | undefined;
+}
+
+export interface AuditRecord {
+  id: string;
+  tenant: string;
+  time: string;
+  actor: string;
+  action: AuditAction;
+  target: string;
+  clientIp?: string | undefined;
+  requestId?: string | undefined;
+}
+
+export type AuditAction =
+  | 'tenant.create'
+  | 'tenant.update'
+  | 'member.add'
+  | 'member.update'
+  | 'member.remove'
+  | 'apikey.create'
+  | 'apikey.revoke';
+
+export type TenantChanges = Partial<
+  Pick<TenantRecord, 'displayName' | 'plan' | 'enforceMetricsLimit' | 'enforceLogLimit'>
+>;
+
+export interface TenantRepository {
+  get(name: string): Promise<TenantRecord | undefined>;
+  list(): Promise<TenantRecord[]>;
+  /** Inserts; false when the name is taken. */
+  insert(tenant: TenantRecord): Promise<boolean>;
+  /**
+   * Reads the tenant inside a transaction and holds it against concurrent
+   * writers until the transaction ends, so rules that span rows (the last
+   * admin, If-Match) cannot race.
+   */
+  lock(name: string): Promise<TenantRecord | undefined>;
+  /** Applies the changes (if any) and increments resourceVersion. */
+  update(name: string, changes: TenantChanges): Promise<void>;
+}
+
+export interface MemberRepository {
+  list(tenant: string): Promise<MemberRecord[]>;
+  get(tenant: string, email: string): Promise<MemberRecord | undefined>;
+  /** Inserts; false when the member exists. */
+  insert(tenant: string, member: MemberRecord, createdAt: string): Promise<boolean>;
+  setRole(tenant: string, email: string, role: Role): Promise<void>;
+  remove(tenant: string, email: string): Promise<void>;
+  countAdmins(tenant: string): Promise<number>;
+}
+
+export interface ApiKeyRepository {
+  /** The row by primary key, revoked or not. */
+  get(id: string): Promise<ApiKeyRecord | undefined>;
+  /** Keys of the tenant that are not revoked, oldest first. */
+  listActive(tenant: string): Promise<ApiKeyRecord[]>;
+  /** Inserts; false when the id is taken. */
+  insert(key: ApiKeyRecord): Promise<boolean>;
+  /** Soft delete; false when the key is unknown, in another tenant or already revoked. */
+  revoke(tenant: string, id: string, revokedBy: string, revokedAt: string): Promise<boolean>;
+  /** Moves lastUsedAt forward (never back) for each key. */
+  recordLastUsed(uses: ReadonlyMap<string, string>): Promise<void>;
+}
+
+export interface AuditRepository {
+  append(entry: Omit<AuditRecord, 'id'>): Promise<void>;
+  /** Newest first; `before` is the id of the last entry already seen. */
+  list(tenant: string, limit: number, before?: string): Promise<AuditRecord[]>;
+}
+
+export interface Store {
+  readonly tenants: TenantRepository;
+  readonly members: MemberRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly audit: AuditRepository;
+  /** Runs fn atomically; every repository call inside goes through `tx`. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,61 @@
+import { validationError } from './errors.ts';
+
+export const TENANT_NAME = /^[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+const CONTROL_CHARS = /\p{Cc}/u;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Trims and checks a human-facing name: 1-128 characters, no control characters. */
+export function normalizeDisplayName(field: string, value: string): string {
+  const trimmed = value.trim();
+  const length = [...trimmed].length;
+  if (length === 0) throw validationError(`${field} must not be empty`);
+  if (length > 128) throw validationError(`${field} must be at most 128 characters (got ${length})`);
+  if (CONTROL_CHARS.test(trimmed)) throw validationError(`${field} must not contain control characters`);
+  return trimmed;
+}
+
+/** Emails are stored lowercase and matched case-insensitively. */
+export function normalizeEmail(field: string, value: string): string {
+  if (value.length > 254 || CONTROL_CHARS.test(value) || !EMAIL.test(value)) {
+    throw validationError(`${field} must be an email address like alice@example.com`);
+  }
+  return value.toLowerCase();
+}
+
+export function isTenantName(value: string): boolean {
+  return TENANT_NAME.test(value);
+}
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * Parses an RFC 3339 timestamp that carries a time zone and returns its
+ * instant in milliseconds, or undefined when the text is not one.
+ */
+export function parseRfc3339(text: string): number | undefined {
+  const m = RFC3339.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number, number, number, number, number, number,
+  ];
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) return undefined;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day < 1 || day > daysInMonth) return undefined;
+  let offsetMinutes = 0;
+  if (m[9]) {
+    const offHours = Number(m[10]);
+    const offMinutes = Number(m[11]);
+    if (offHours > 23 || offMinutes > 59) return undefined;
+    offsetMinutes = (m[9] === '-' ? -1 : 1) * (offHours * 60 + offMinutes);
+  }
+  const fraction = m[7] ? Math.floor(Number(m[7]) * 1000) : 0;
+  // A leap second (:60) is folded into the next second, as most systems do.
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, fraction);
+  return utc - offsetMinutes * 60_000;
+}
+
+/** RFC 3339 in UTC with whole seconds, the form every timestamp we generate takes. */
+export function formatTimestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from '../config.ts';
+import { LastUsedTracker } from '../domain/last-used.ts';
+import type { Store } from '../domain/store.ts';
+import { type ClientLimits, MemoryClientLimits } from './client-limits.ts';
+import { registerErrorHandling } from './errors.ts';
+import { registerGuard } from './guard.ts';
+import { Metrics, registerMetrics } from './metrics.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
+import { auditLogRoutes } from './routes/audit-log.ts';
+import type { RouteDeps } from './routes/context.ts';
+import { healthRoutes } from './routes/health.ts';
+import { memberRoutes } from './routes/members.ts';
+import { tenantRoutes } from './routes/tenants.ts';
+import { whoamiRoutes } from './routes/whoami.ts';
+import { compileValidator } from './validation.ts';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+const RATE_WINDOW_SECONDS = 60;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface AppDeps {
+  config: Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'>;
+  store: Store;
+  logger?: FastifyBaseLogger | undefined;
+  clock?: (() => Date) | undefined;
+  limits?: ClientLimits | undefined;
+  lastUsed?: LastUsedTracker | undefined;
+}
+
+export interface KupeApp {
+  app: FastifyInstance;
+  lastUsed: LastUsedTracker;
+  metrics: Metrics;
+  /** Readiness turns false; used by graceful shutdown before closing. */
+  drain(): void;
+}
+
+/** Builds the HTTP app (no listen): the one place routes, hooks and plugins are wired. */
+export async function buildApp(deps: AppDeps): Promise<KupeApp> {
+  const clock = deps.clock ?? (() => new Date());
+  const lastUsed = deps.lastUsed ?? new LastUsedTracker(deps.store.apiKeys);
+  const limits = deps.limits ?? new MemoryClientLimits({
+    perWindow: deps.config.rateLimit,
+    windowMs: RATE_WINDOW_SECONDS * 1000,
+    backoffAfter: deps.config.authBackoffAfter,
+    backoffMaxSeconds: deps.config.authBackoffMaxSeconds,
+  });
+  const metrics = new Metrics();
+  let draining = false;
+
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    trustProxy: trustProxyOption(deps.config.trustProxy),
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 300 },
+    // A well-formed X-Request-Id from a proxy is kept, so one id follows a request end to end.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(compileValidator);
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  registerErrorHandling(app);
+  acceptEmptyDeleteBodies(app);
+  registerMetrics(app, metrics);
+  registerGuard(app, { store: deps.store, limits, lastUsed, metrics, clock }, RATE_WINDOW_SECONDS);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Kupe tenant API',
+        version: '1.0.0',
+        description: 'Tenants, their members and the API keys that CI pipelines, Terraform and scripts use. ' +
+          'Every tenant route takes `Authorization: Bearer <api key>`. Errors: `{error, code, requestId}`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key, kupe_...' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
+  app.get('/api/v1/openapi.json', {
+    config: { access: 'public' },
+    schema: { hide: true },
+  }, async () => app.swagger());
+
+  const routeDeps: RouteDeps = { store: deps.store, lastUsed, clock };
+  healthRoutes(app, deps.store, () => draining);
+  whoamiRoutes(app);
+  tenantRoutes(app, routeDeps);
+  memberRoutes(app, routeDeps);
+  apiKeyRoutes(app, routeDeps);
+  auditLogRoutes(app, routeDeps);
+
+  await app.ready();
+  return { app, lastUsed, metrics, drain: () => { draining = true; } };
+}
+
+/** A hop count trusts that many proxies nearest the server; a list trusts those addresses. */
+function trustProxyOption(setting: Config['trustProxy']) {
+  if (typeof setting === 'number') return (_address: string, hop: number) => hop < setting;
+  return setting;
+}
+
+/** DELETE may carry a JSON body (or an empty one with a JSON content type); it is accepted and ignored. */
+function acceptEmptyDeleteBodies(app: FastifyInstance) {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => {
+    if (body === '' && request.method === 'DELETE') {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, body as string, done);
+  });
+}

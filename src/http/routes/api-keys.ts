@@ -1,0 +1,72 @@
+import { Type } from 'typebox';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../domain/api-keys.ts';
+import type { ApiKeyRecord } from '../../domain/store.ts';
+import {
+  type ApiKey, ApiKeySchema, AUTH_ERRORS, CreatedApiKeySchema, errorResponses, ListOf, RoleSchema, TenantParamsSchema,
+} from '../schemas.ts';
+import { actionContext, type App, type RouteDeps } from './context.ts';
+
+/** The public view of a key: never the digest; absent fields omitted, never null. */
+export function toApiKeyJson(k: ApiKeyRecord): ApiKey {
+  return {
+    id: k.id, displayName: k.displayName, role: k.role, createdBy: k.createdBy, createdAt: k.createdAt,
+    ...(k.expiresAt !== undefined && { expiresAt: k.expiresAt }),
+    ...(k.lastUsedAt !== undefined && { lastUsedAt: k.lastUsedAt }),
+  };
+}
+
+const CreateApiKeyBodySchema = Type.Object(
+  {
+    displayName: Type.String({ description: 'Trimmed, 1-128 characters, no control characters. Duplicates allowed', examples: ['CI/CD Pipeline'] }),
+    role: RoleSchema,
+    expiresAt: Type.Optional(Type.String({
+      description: 'RFC 3339 with a time zone, in the future. Returned exactly as sent',
+      examples: ['2027-01-01T00:00:00Z'],
+    })),
+  },
+  { additionalProperties: false, examples: [{ displayName: 'CI/CD Pipeline', role: 'readonly', expiresAt: '2027-01-01T00:00:00Z' }] },
+);
+const tags = ['api keys'];
+const security = [{ bearer: [] }];
+
+export function apiKeyRoutes(app: App, deps: RouteDeps) {
+  app.get('/api/v1/tenants/:tenant/apikeys', {
+    config: { access: 'admin' },
+    schema: {
+      summary: 'List API keys',
+      description: 'Admin. Metadata only: the raw key is never listed. Revoked keys are not listed; expired ones are.',
+      tags, security, params: TenantParamsSchema,
+      response: { 200: ListOf(ApiKeySchema), ...errorResponses(400, ...AUTH_ERRORS) },
+    },
+  }, async (request) => {
+    const keys = await listApiKeys(deps.store, request.params.tenant, (id) => deps.lastUsed.pendingFor(id));
+    return { items: keys.map(toApiKeyJson) };
+  });
+
+  app.post('/api/v1/tenants/:tenant/apikeys', {
+    config: { access: 'admin' },
+    schema: {
+      summary: 'Create an API key',
+      description: 'Admin. The response carries the raw key in `key`, once; only its SHA-256 digest is stored.',
+      tags, security, params: TenantParamsSchema, body: CreateApiKeyBodySchema,
+      response: { 201: CreatedApiKeySchema, ...errorResponses(400, ...AUTH_ERRORS) },
+    },
+  }, async (request, reply) => {
+    const created = await createApiKey(deps.store, request.params.tenant, request.body, actionContext(request, deps));
+    return reply.code(201).send({ ...toApiKeyJson(created.record), key: created.key });
+  });
+
+  app.delete('/api/v1/tenants/:tenant/apikeys/:id', {
+    config: { access: 'admin' },
+    schema: {
+      summary: 'Revoke an API key',
+      description: 'Admin. Takes effect before the response is sent: the key gets 401 from then on. A second revoke is 404.',
+      tags, security,
+      params: Type.Object({ ...TenantParamsSchema.properties, id: Type.String({ examples: ['ak-7f3b2c1d'] }) }),
+      response: { 204: Type.Null({ description: 'Revoked' }), ...errorResponses(400, ...AUTH_ERRORS, 404) },
+    },
+  }, async (request, reply) => {
+    await revokeApiKey(deps.store, request.params.tenant, request.params.id, actionContext(request, deps));
+    return reply.code(204).send(null);
+  });
+}

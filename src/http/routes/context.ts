@@ -1,0 +1,27 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { ActionContext } from '../../domain/context.ts';
+import type { LastUsedTracker } from '../../domain/last-used.ts';
+import { actorName } from '../../domain/roles.ts';
+import type { Store } from '../../domain/store.ts';
+import { principalOf } from '../guard.ts';
+
+export type App = FastifyInstance<
+  RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider
+>;
+
+export interface RouteDeps {
+  store: Store;
+  lastUsed: LastUsedTracker;
+  clock: () => Date;
+}
+
+export function actionContext(request: FastifyRequest, deps: RouteDeps): ActionContext {
+  return { actor: actorName(principalOf(request)), now: deps.clock(), clientIp: request.ip, requestId: request.id };
+}
+
+export function ifMatchOf(request: FastifyRequest): string | undefined {
+  const value = request.headers['if-match'];
+  return typeof value === 'string' ? value : undefined;
+}

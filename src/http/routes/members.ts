@@ -1,0 +1,72 @@
+import { Type } from 'typebox';
+import { addMember, listMembers, removeMember, updateMember } from '../../domain/members.ts';
+import { principalOf } from '../guard.ts';
+import { AUTH_ERRORS, errorResponses, ListOf, MemberSchema, RoleSchema, TenantParamsSchema } from '../schemas.ts';
+import { actionContext, type App, ifMatchOf, type RouteDeps } from './context.ts';
+
+const MemberParamsSchema = Type.Object({
+  ...TenantParamsSchema.properties,
+  email: Type.String({ description: 'Member email; `@` may be sent literally or as %40', examples: ['bob@acme.com'] }),
+});
+const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: "Tenant's ETag; optional" })) });
+const tags = ['members'];
+const security = [{ bearer: [] }];
+
+export function memberRoutes(app: App, deps: RouteDeps) {
+  app.get('/api/v1/tenants/:tenant/members', {
+    config: { access: 'member' },
+    schema: {
+      summary: 'List members', description: 'Any member.', tags, security,
+      params: TenantParamsSchema,
+      response: { 200: ListOf(MemberSchema), ...errorResponses(400, ...AUTH_ERRORS) },
+    },
+  }, async (request) => ({ items: await listMembers(deps.store, request.params.tenant) }));
+
+  app.post('/api/v1/tenants/:tenant/members', {
+    config: { access: 'admin' },
+    schema: {
+      summary: 'Add a member', description: 'Admin. The email is stored lowercase.', tags, security,
+      params: TenantParamsSchema, headers: IfMatchHeaders,
+      body: Type.Object({
+        email: Type.String({ examples: ['bob@acme.com'] }),
+        role: RoleSchema,
+      }, { additionalProperties: false }),
+      response: { 201: MemberSchema, ...errorResponses(400, ...AUTH_ERRORS, 409, 412) },
+    },
+  }, async (request, reply) => {
+    const member = await addMember(
+      deps.store, request.params.tenant, request.body, ifMatchOf(request), actionContext(request, deps),
+    );
+    return reply.code(201).send(member);
+  });
+
+  app.patch('/api/v1/tenants/:tenant/members/:email', {
+    config: { access: 'admin' },
+    schema: {
+      summary: "Change a member's role",
+      description: 'Admin. Demoting the last admin is refused with 409.', tags, security,
+      params: MemberParamsSchema, headers: IfMatchHeaders,
+      body: Type.Object({ role: RoleSchema }, { additionalProperties: false }),
+      response: { 200: MemberSchema, ...errorResponses(400, ...AUTH_ERRORS, 404, 409, 412) },
+    },
+  }, async (request) => updateMember(
+    deps.store, request.params.tenant, request.params.email, request.body, ifMatchOf(request),
+    actionContext(request, deps),
+  ));
+
+  app.delete('/api/v1/tenants/:tenant/members/:email', {
+    config: { access: 'admin' },
+    schema: {
+      summary: 'Remove a member',
+      description: 'Admin. Removing the last admin is refused with 409; removing yourself with 400.', tags, security,
+      params: MemberParamsSchema, headers: IfMatchHeaders,
+      response: { 204: Type.Null({ description: 'Removed' }), ...errorResponses(400, ...AUTH_ERRORS, 404, 409, 412) },
+    },
+  }, async (request, reply) => {
+    await removeMember(
+      deps.store, request.params.tenant, request.params.email, principalOf(request), ifMatchOf(request),
+      actionContext(request, deps),
+    );
+    return reply.code(204).send(null);
+  });
+}

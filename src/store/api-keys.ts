@@ -1,0 +1,68 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { ApiKeyRecord, ApiKeyRepository } from '../domain/store.ts';
+import type { Role } from '../domain/roles.ts';
+import type { ApiKeysTable, Database } from './schema.ts';
+
+function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    displayName: row.display_name,
+    role: row.role as Role,
+    digest: Buffer.from(row.digest, 'hex'),
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at ?? undefined,
+    lastUsedAt: row.last_used_at ?? undefined,
+    revokedAt: row.revoked_at ?? undefined,
+  };
+}
+
+export function apiKeyRepository(db: Kysely<Database>): ApiKeyRepository {
+  return {
+    async get(id) {
+      const row = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toApiKey(row);
+    },
+    async listActive(tenant) {
+      const rows = await db
+        .selectFrom('api_keys').selectAll()
+        .where('tenant', '=', tenant).where('revoked_at', 'is', null)
+        .orderBy('created_at').orderBy('id')
+        .execute();
+      return rows.map(toApiKey);
+    },
+    async insert(key) {
+      const result = await db
+        .insertInto('api_keys')
+        .values({
+          id: key.id, tenant: key.tenant, display_name: key.displayName, role: key.role,
+          digest: Buffer.from(key.digest).toString('hex'), created_by: key.createdBy, created_at: key.createdAt,
+          expires_at: key.expiresAt ?? null, last_used_at: null, revoked_at: null, revoked_by: null,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    },
+    async revoke(tenant, id, revokedBy, revokedAt) {
+      const result = await db
+        .updateTable('api_keys')
+        .set({ revoked_at: revokedAt, revoked_by: revokedBy })
+        .where('id', '=', id).where('tenant', '=', tenant).where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async recordLastUsed(uses) {
+      await db.transaction().execute(async (trx) => {
+        for (const [id, at] of uses) {
+          await trx
+            .updateTable('api_keys')
+            .set({ last_used_at: at })
+            .where('id', '=', id)
+            .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
+            .execute();
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { Kysely } from 'kysely';
+import type { AuditAction, AuditRepository } from '../domain/store.ts';
+import type { Database } from './schema.ts';
+
+export function auditRepository(db: Kysely<Database>): AuditRepository {
+  return {
+    async append(e) {
+      await db
+        .insertInto('audit_log')
+        .values({
+          tenant: e.tenant, time: e.time, actor: e.actor, action: e.action, target: e.target,
+          client_ip: e.clientIp ?? null, request_id: e.requestId ?? null,
+        })
+        .execute();
+    },
+    async list(tenant, limit, before) {
+      let query = db.selectFrom('audit_log').selectAll().where('tenant', '=', tenant);
+      if (before !== undefined) query = query.where('id', '<', Number(before));
+      const rows = await query.orderBy('id', 'desc').limit(limit).execute();
+      return rows.map((r) => ({
+        id: String(r.id), tenant: r.tenant, time: r.time, actor: r.actor, action: r.action as AuditAction,
+        target: r.target, clientIp: r.client_ip ?? undefined, requestId: r.request_id ?? undefined,
+      }));
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
+import { initial } from './migrations/0001-initial.ts';
+import type { Database, Dialect } from './schema.ts';
+
+function migrationsFor(dialect: Dialect): Record<string, Migration> {
+  return { '0001-initial': initial(dialect) };
+}
+
+/** Brings the schema up to date; returns the names of the migrations it applied. */
+export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrationsFor(dialect) },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? [])
+    .filter((r: MigrationResult) => r.status === 'Success')
+    .map((r: MigrationResult) => r.migrationName);
+}

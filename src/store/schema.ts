@@ -1,0 +1,57 @@
+import type { Generated } from 'kysely';
+
+/** Table types: what the rows look like in SQL (snake_case, portable types). */
+export interface TenantsTable {
+  name: string;
+  display_name: string;
+  contact_email: string;
+  plan: string;
+  enforce_metrics_limit: number;
+  enforce_log_limit: number;
+  resource_version: number;
+  created_at: string;
+  phase: string;
+}
+
+export interface MembersTable {
+  tenant: string;
+  email: string;
+  role: string;
+  created_at: string;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  tenant: string;
+  display_name: string;
+  role: string;
+  /** SHA-256 of the raw key, hex. Never leaves the store layer except for comparison. */
+  digest: string;
+  created_by: string;
+  created_at: string;
+  /** Exactly as the creator sent it. */
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  tenant: string;
+  time: string;
+  actor: string;
+  action: string;
+  target: string;
+  client_ip: string | null;
+  request_id: string | null;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  members: MembersTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
+}
+
+export type Dialect = 'sqlite' | 'postgres';
