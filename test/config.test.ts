@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from '../src/config.ts';
+
+test('defaults run one machine on SQLite under ./data', () => {
+  assert.deepEqual({ ...loadConfig({}) }, {
+    host: '127.0.0.1', port: 8080, databaseUrl: 'sqlite:./data/kupe.db', logLevel: 'info', trustProxy: false,
+    rateLimit: 600, authBackoffAfter: 5, authBackoffMaxSeconds: 300, lastUsedFlushSeconds: 30,
+  });
+  assert.ok(Object.isFrozen(loadConfig({})));
+});
+
+test('every setting is read', () => {
+  const config = loadConfig({
+    KUPE_HOST: '0.0.0.0', KUPE_PORT: '9000', KUPE_DATABASE_URL: 'sqlite:/var/lib/kupe/kupe.db',
+    KUPE_LOG_LEVEL: 'debug', KUPE_TRUST_PROXY: '10.0.0.0/8, loopback', KUPE_RATE_LIMIT: '0',
+    KUPE_AUTH_BACKOFF_AFTER: '3', KUPE_AUTH_BACKOFF_MAX_SECONDS: '60', KUPE_LAST_USED_FLUSH_SECONDS: '5',
+  });
+  assert.equal(config.port, 9000);
+  assert.deepEqual(config.trustProxy, ['10.0.0.0/8', 'loopback']);
+  assert.equal(config.rateLimit, 0);
+  assert.equal(loadConfig({ KUPE_TRUST_PROXY: '2' }).trustProxy, 2);
+});
+
+test('one error names every bad value', () => {
+  assert.throws(
+    () => loadConfig({
+      KUPE_PORT: '80a', KUPE_LOG_LEVEL: 'loud', KUPE_DATABASE_URL: 'mysql://u:secret@db/kupe',
+      KUPE_TRUST_PROXY: '10.0.0.0/99,proxy.local', KUPE_RATE_LIMIT: '-1',
+    }),
+    (error: Error) => {
+      for (const name of ['KUPE_PORT="80a"', 'KUPE_LOG_LEVEL="loud"', 'KUPE_DATABASE_URL', '"10.0.0.0/99"',
+        '"proxy.local"', 'KUPE_RATE_LIMIT="-1"']) {
+        assert.ok(error.message.includes(name), `${name} missing from: ${error.message}`);
+      }
+      assert.ok(!error.message.includes('secret'), 'a password in a URL is not echoed');
+      return true;
+    },
+  );
+});

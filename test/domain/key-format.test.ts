@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import {
+  digestApiKey, generateApiKeyId, generateRawApiKey, parseRawApiKey,
+} from '../../src/domain/key-format.ts';
+
+test('a generated key embeds its id and parses back to it', () => {
+  const id = generateApiKeyId();
+  assert.match(id, /^ak-[0-9a-f]{8}$/);
+  const raw = generateRawApiKey(id);
+  assert.match(raw, /^kupe_[0-9a-f]{8}_[0-9A-Za-z]{49}$/);
+  assert.equal(raw.slice(5, 13), id.slice(3));
+  assert.deepEqual(parseRawApiKey(raw), { id, raw });
+});
+
+test('secrets differ and carry at least 256 bits (43 base62 characters)', () => {
+  const keys = new Set(Array.from({ length: 200 }, () => generateRawApiKey('ak-00000000')));
+  assert.equal(keys.size, 200);
+  for (const k of keys) assert.ok(43 * Math.log2(62) >= 256 && k.length === 5 + 8 + 1 + 43 + 6);
+});
+
+test('the checksum rejects any single mistyped character, before any lookup', () => {
+  const raw = generateRawApiKey('ak-1a2b3c4d');
+  for (let i = 14; i < raw.length; i++) {
+    const replacement = raw[i] === 'a' ? 'b' : 'a';
+    const typo = raw.slice(0, i) + replacement + raw.slice(i + 1);
+    assert.equal(parseRawApiKey(typo), undefined, `typo at ${i} accepted`);
+  }
+  // A changed id is caught too: the checksum covers it.
+  assert.equal(parseRawApiKey(raw.replace('kupe_1a2b3c4d', 'kupe_1a2b3c4e')), undefined);
+});
+
+test('malformed text is not a key', () => {
+  for (const text of ['', 'kupe_', 'kupe_1234567_x', 'Bearer kupe_x', `kupe_ABCDEF12_${'a'.repeat(49)}`,
+    `${generateRawApiKey('ak-00000001')}x`, generateRawApiKey('ak-00000001').slice(0, -1)]) {
+    assert.equal(parseRawApiKey(text), undefined, text);
+  }
+});
+
+test('the stored digest is SHA-256 of the whole raw key', () => {
+  const raw = generateRawApiKey('ak-00000002');
+  assert.deepEqual(digestApiKey(raw), createHash('sha256').update(raw).digest());
+  assert.equal(digestApiKey(raw).length, 32);
+});

@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import type { FastifyBaseLogger, LightMyRequestResponse } from 'fastify';
+import type { Config } from '../src/config.ts';
+import { createApiKey } from '../src/domain/api-keys.ts';
+import type { Store } from '../src/domain/store.ts';
+import { createTenant } from '../src/domain/tenants.ts';
+import { buildApp, type KupeApp } from '../src/http/app.ts';
+import { openStore } from '../src/store/index.ts';
+
+export type TestConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'>;
+
+export const TEST_CONFIG: TestConfig = {
+  trustProxy: false, rateLimit: 0, authBackoffAfter: 1000, authBackoffMaxSeconds: 300,
+};
+
+/** A fresh, migrated SQLite file in a temporary folder, removed after the test. */
+export async function openTestStore(t: TestContext): Promise<{ store: Store; path: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'kupe-test-'));
+  const path = join(dir, 'kupe.db');
+  const { store, migrate } = openStore(`sqlite:${path}`);
+  await migrate();
+  t.after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { store, path };
+}
+
+/** A settable clock, so tests can move time forward. */
+export function testClock(start = new Date('2026-11-27T12:00:00Z')) {
+  let now = start.getTime();
+  const clock = () => new Date(now);
+  clock.advance = (ms: number) => { now += ms; };
+  return clock;
+}
+
+export interface Seed {
+  /** Raw keys of tenant acme (admin, readonly) and of tenant globex (admin). */
+  adminKey: string;
+  adminKeyId: string;
+  readonlyKey: string;
+  readonlyKeyId: string;
+  otherTenantKey: string;
+}
+
+/** Two tenants: acme (admin alice, keys admin + readonly) and globex (admin hank, one admin key). */
+export async function seed(store: Store, now: Date): Promise<Seed> {
+  const ctx = { actor: 'operator', now };
+  await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com', displayName: 'Acme Corp' }, now);
+  await createTenant(store, { name: 'globex', adminEmail: 'hank@globex.com' }, now);
+  const admin = await createApiKey(store, 'acme', { displayName: 'admin key', role: 'admin' }, ctx);
+  const readonly = await createApiKey(store, 'acme', { displayName: 'readonly key', role: 'readonly' }, ctx);
+  const other = await createApiKey(store, 'globex', { displayName: 'globex admin', role: 'admin' }, ctx);
+  return {
+    adminKey: admin.key, adminKeyId: admin.record.id,
+    readonlyKey: readonly.key, readonlyKeyId: readonly.record.id,
+    otherTenantKey: other.key,
+  };
+}
+
+export interface TestApp extends KupeApp, Seed {
+  store: Store;
+  clock: ReturnType<typeof testClock>;
+  call(method: string, url: string, options?: CallOptions): Promise<LightMyRequestResponse>;
+}
+
+export interface CallOptions {
+  key?: string | undefined;
+  body?: unknown;
+  headers?: Record<string, string>;
+  remoteAddress?: string;
+}
+
+/** The app on a fresh seeded SQLite store, closed after the test. */
+export async function buildTestApp(
+  t: TestContext,
+  options: { config?: Partial<TestConfig>; logger?: FastifyBaseLogger; clock?: ReturnType<typeof testClock> } = {},
+): Promise<TestApp> {
+  const { store } = await openTestStore(t);
+  const clock = options.clock ?? testClock(new Date());
+  const seeded = await seed(store, clock());
+  const kupe = await buildApp({
+    config: { ...TEST_CONFIG, ...options.config }, store, clock, logger: options.logger,
+  });
+  t.after(() => kupe.app.close());
+  const call: TestApp['call'] = (method, url, opts = {}) => kupe.app.inject({
+    method: method as 'GET',
+    url,
+    remoteAddress: opts.remoteAddress ?? '127.0.0.1',
+    headers: {
+      ...(opts.key !== undefined && { authorization: `Bearer ${opts.key}` }),
+      ...(opts.body !== undefined && { 'content-type': 'application/json' }),
+      ...opts.headers,
+    },
+    ...(opts.body !== undefined && { payload: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }),
+  });
+  return { ...kupe, ...seeded, store, clock, call };
+}
+
+/** Every row of every table: to prove that a refused request changed nothing. */
+export async function snapshot(store: Store) {
+  const tenants = await store.tenants.list();
+  const members = await Promise.all(tenants.map((t) => store.members.list(t.name)));
+  const keys = await Promise.all(tenants.map((t) => store.apiKeys.listActive(t.name)));
+  const audit = await Promise.all(tenants.map((t) => store.audit.list(t.name, 200)));
+  return JSON.stringify({ tenants, members, keys, audit });
+}

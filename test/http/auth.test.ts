@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createApiKey, revokeApiKey } from '../../src/domain/api-keys.ts';
+import { generateRawApiKey } from '../../src/domain/key-format.ts';
+import { buildTestApp, type TestApp } from '../helpers.ts';
+
+/** Every tenant route, with a body that would be valid, and whether it needs admin. */
+const ROUTES = [
+  { method: 'GET', url: '/api/v1/tenants/acme', admin: false },
+  { method: 'PATCH', url: '/api/v1/tenants/acme', admin: true, body: { plan: 'pro' } },
+  { method: 'GET', url: '/api/v1/tenants/acme/members', admin: false },
+  { method: 'POST', url: '/api/v1/tenants/acme/members', admin: true, body: { email: 'new@acme.com', role: 'readonly' } },
+  { method: 'PATCH', url: '/api/v1/tenants/acme/members/alice@acme.com', admin: true, body: { role: 'admin' } },
+  { method: 'DELETE', url: '/api/v1/tenants/acme/members/alice@acme.com', admin: true },
+  { method: 'GET', url: '/api/v1/tenants/acme/apikeys', admin: true },
+  { method: 'POST', url: '/api/v1/tenants/acme/apikeys', admin: true, body: { displayName: 'x', role: 'readonly' } },
+  { method: 'DELETE', url: '/api/v1/tenants/acme/apikeys/ak-00000000', admin: true },
+  { method: 'GET', url: '/api/v1/tenants/acme/auditlog', admin: true },
+];
+
+async function credentials(app: TestApp) {
+  const ctx = { actor: 'operator', now: app.clock() };
+  const soon = new Date(app.clock().getTime() + 60_000).toISOString();
+  const expiring = await createApiKey(app.store, 'acme', { displayName: 'short', role: 'admin', expiresAt: soon }, ctx);
+  const revoked = await createApiKey(app.store, 'acme', { displayName: 'gone', role: 'admin' }, ctx);
+  await revokeApiKey(app.store, 'acme', revoked.record.id, ctx);
+  app.clock.advance(120_000);
+  const wrongSecret = generateRawApiKey(app.adminKeyId); // right id, valid checksum, other secret
+  const badChecksum = app.adminKey.slice(0, -1) + (app.adminKey.endsWith('a') ? 'b' : 'a');
+  return { expired: expiring.key, revoked: revoked.key, wrongSecret, badChecksum };
+}
+
+test('every tenant route refuses each bad credential with 401 and the same vague message', async (t) => {
+  const app = await buildTestApp(t);
+  const c = await credentials(app);
+  const cases: [string, Record<string, string>, string][] = [
+    ['no header', {}, 'authentication required: send Authorization: Bearer <api key>'],
+    ['wrong scheme', { authorization: `Basic ${app.adminKey}` }, 'authentication required: send Authorization: Bearer <api key>'],
+    ['malformed', { authorization: 'Bearer kupe_nonsense' }, 'invalid api key'],
+    ['not a kupe key', { authorization: 'Bearer eyJhbGciOi.x.y' }, 'invalid api key'],
+    ['bad checksum', { authorization: `Bearer ${c.badChecksum}` }, 'invalid api key'],
+    ['unknown id', { authorization: `Bearer ${generateRawApiKey('ak-99999999')}` }, 'invalid api key'],
+    ['wrong secret', { authorization: `Bearer ${c.wrongSecret}` }, 'invalid api key'],
+    ['expired', { authorization: `Bearer ${c.expired}` }, 'api key expired'],
+    ['revoked', { authorization: `Bearer ${c.revoked}` }, 'api key revoked'],
+  ];
+  for (const route of ROUTES) {
+    for (const [name, headers, message] of cases) {
+      const res = await app.call(route.method, route.url, { body: route.body, headers });
+      const where = `${route.method} ${route.url} with ${name}`;
+      assert.equal(res.statusCode, 401, where);
+      assert.equal(res.headers['www-authenticate'], 'Bearer', where);
+      assert.equal(res.json().error, message, where);
+      assert.equal(res.json().requestId, res.headers['x-request-id'], where);
+    }
+  }
+});
+
+test('a readonly key reads but gets 403 on every write and every /apikeys route', async (t) => {
+  const app = await buildTestApp(t);
+  for (const route of ROUTES) {
+    const res = await app.call(route.method, route.url, { key: app.readonlyKey, body: route.body });
+    if (route.admin) {
+      assert.equal(res.statusCode, 403, `${route.method} ${route.url}`);
+      assert.deepEqual([res.json().error, res.json().code], ['admin access required', 'admin_required']);
+    } else {
+      assert.equal(res.statusCode, 200, `${route.method} ${route.url}`);
+    }
+  }
+});
+
+test("another tenant's key gets 403 not a member, whether or not the tenant exists", async (t) => {
+  const app = await buildTestApp(t);
+  for (const route of ROUTES) {
+    for (const url of [route.url, route.url.replace('/acme', '/no-such-tenant')]) {
+      const res = await app.call(route.method, url, { key: app.otherTenantKey, body: route.body });
+      assert.equal(res.statusCode, 403, `${route.method} ${url}`);
+      assert.deepEqual([res.json().error, res.json().code], ['not a member of this tenant', 'not_a_member']);
+    }
+  }
+});
+
+test('checks run in the contract order: 401, then tenant name 400, then 403, then body 400', async (t) => {
+  const app = await buildTestApp(t);
+  const badBody = { displayName: 5 };
+  let res = await app.call('POST', '/api/v1/tenants/Bad_Name/apikeys', { body: badBody });
+  assert.equal(res.statusCode, 401, 'authentication before tenant name');
+  res = await app.call('POST', '/api/v1/tenants/Bad_Name/apikeys', { key: app.otherTenantKey, body: badBody });
+  assert.deepEqual([res.statusCode, res.json().error], [400, 'invalid tenant name']);
+  res = await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: app.readonlyKey, body: badBody });
+  assert.equal(res.statusCode, 403, 'role before body');
+  res = await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: app.adminKey, body: badBody });
+  assert.equal(res.statusCode, 400);
+});
+
+test('the scheme is case-insensitive, as HTTP says', async (t) => {
+  const app = await buildTestApp(t);
+  const res = await app.call('GET', '/api/v1/whoami', { headers: { authorization: `bearer ${app.adminKey}` } });
+  assert.equal(res.statusCode, 200);
+});

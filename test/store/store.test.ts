@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { digestApiKey } from '../../src/domain/key-format.ts';
+import type { ApiKeyRecord } from '../../src/domain/store.ts';
+import { createTenant } from '../../src/domain/tenants.ts';
+import { openStore } from '../../src/store/index.ts';
+import { openTestStore } from '../helpers.ts';
+
+const now = new Date('2026-11-27T12:00:00Z');
+
+function key(id: string, tenant = 'acme'): ApiKeyRecord {
+  return {
+    id, tenant, displayName: id, role: 'readonly', digest: digestApiKey(id), createdBy: 'operator',
+    createdAt: '2026-11-27T12:00:00Z',
+  };
+}
+
+test('the SQLite file is in WAL mode, and migrating again changes nothing', async (t) => {
+  const { path } = await openTestStore(t);
+  const raw = new Database(path, { readonly: true });
+  t.after(() => raw.close());
+  assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+  const again = openStore(`sqlite:${path}`);
+  assert.deepEqual(await again.migrate(), []);
+  await again.store.close();
+});
+
+test('tenants: insert once, update bumps resourceVersion', async (t) => {
+  const { store } = await openTestStore(t);
+  await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, now);
+  await assert.rejects(createTenant(store, { name: 'acme', adminEmail: 'bob@acme.com' }, now), /already exists/);
+  await store.tenants.update('acme', { plan: 'pro', enforceLogLimit: false });
+  const tenant = await store.tenants.get('acme');
+  assert.equal(tenant?.plan, 'pro');
+  assert.equal(tenant?.enforceLogLimit, false);
+  assert.equal(tenant?.enforceMetricsLimit, true);
+  assert.equal(tenant?.resourceVersion, 2);
+});
+
+test('api keys: digest round-trips, revoke is a soft delete that happens once', async (t) => {
+  const { store } = await openTestStore(t);
+  await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, now);
+  await createTenant(store, { name: 'globex', adminEmail: 'hank@globex.com' }, now);
+  assert.equal(await store.apiKeys.insert(key('ak-00000001')), true);
+  assert.equal(await store.apiKeys.insert(key('ak-00000001')), false, 'duplicate id');
+  assert.deepEqual((await store.apiKeys.get('ak-00000001'))?.digest, digestApiKey('ak-00000001'));
+  assert.equal(await store.apiKeys.revoke('globex', 'ak-00000001', 'x', '2026-11-27T13:00:00Z'), false, 'other tenant');
+  assert.equal(await store.apiKeys.revoke('acme', 'ak-00000001', 'alice@acme.com', '2026-11-27T13:00:00Z'), true);
+  assert.equal(await store.apiKeys.revoke('acme', 'ak-00000001', 'alice@acme.com', '2026-11-27T13:00:00Z'), false);
+  assert.equal((await store.apiKeys.get('ak-00000001'))?.revokedAt, '2026-11-27T13:00:00Z', 'row kept');
+  assert.deepEqual(await store.apiKeys.listActive('acme'), []);
+});
+
+test('lastUsedAt only moves forward', async (t) => {
+  const { store } = await openTestStore(t);
+  await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, now);
+  await store.apiKeys.insert(key('ak-00000002'));
+  await store.apiKeys.recordLastUsed(new Map([['ak-00000002', '2026-11-27T12:05:00Z']]));
+  await store.apiKeys.recordLastUsed(new Map([['ak-00000002', '2026-11-27T12:01:00Z']]));
+  assert.equal((await store.apiKeys.get('ak-00000002'))?.lastUsedAt, '2026-11-27T12:05:00Z');
+});
+
+test('a failed transaction leaves nothing behind', async (t) => {
+  const { store } = await openTestStore(t);
+  await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, now);
+  await assert.rejects(store.transaction(async (tx) => {
+    await tx.apiKeys.insert(key('ak-00000003'));
+    throw new Error('boom');
+  }), /boom/);
+  assert.equal(await store.apiKeys.get('ak-00000003'), undefined);
+});
+
+test('audit log pages newest first with a before cursor', async (t) => {
+  const { store } = await openTestStore(t);
+  for (let i = 1; i <= 5; i++) {
+    await store.audit.append({ tenant: 'acme', time: now.toISOString(), actor: 'a', action: 'apikey.create', target: `k${i}` });
+  }
+  await store.audit.append({ tenant: 'other', time: now.toISOString(), actor: 'a', action: 'apikey.create', target: 'x' });
+  const first = await store.audit.list('acme', 2);
+  assert.deepEqual(first.map((e) => e.target), ['k5', 'k4']);
+  const next = await store.audit.list('acme', 10, first[1]!.id);
+  assert.deepEqual(next.map((e) => e.target), ['k3', 'k2', 'k1']);
+});
