@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { promisify } from 'node:util';
+
+const BIN = join(import.meta.dirname, '../../bin/kupe-server.js');
+const run = promisify(execFile);
+
+function tempEnv(t: TestContext) {
+  const dir = mkdtempSync(join(tmpdir(), 'kupe-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return { ...process.env, KUPE_DATABASE_URL: `sqlite:${join(dir, 'kupe.db')}`, KUPE_PORT: '0', KUPE_LOG_LEVEL: 'info' };
+}
+
+async function cli(env: NodeJS.ProcessEnv, ...args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Starts `kupe-server serve`, waits for its listening line, returns its URL and every log line so far. */
+async function serve(t: TestContext, env: NodeJS.ProcessEnv) {
+  const child: ChildProcess = spawn(process.execPath, [BIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  t.after(() => { child.kill('SIGKILL'); });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk;
+      const parts = buffered.split('\n');
+      buffered = parts.pop()!;
+      for (const line of parts) {
+        lines.push(line);
+        const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+        if (m) resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${lines.join('\n')}`)));
+  });
+  return { url, lines, child };
+}
+
+test('tenants create / list, then apikeys create prints the same object as the API', async (t) => {
+  const env = tempEnv(t);
+  let res = await cli(env, 'tenants', 'create', 'acme', '--admin', 'Alice@Acme.com', '--display-name', 'Acme Corp', '--plan', 'pro');
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout, /created tenant acme with admin alice@acme.com/);
+  res = await cli(env, 'tenants', 'list', '--output', 'json');
+  assert.deepEqual(JSON.parse(res.stdout).items.map((x: { name: string; plan: string }) => [x.name, x.plan]), [['acme', 'pro']]);
+
+  res = await cli(env, 'apikeys', 'create', '--tenant', 'acme', '--role', 'readonly', '--display-name', 'ci',
+    '--expires-at', '2099-01-01T00:00:00+02:00', '--output', 'json');
+  assert.equal(res.code, 0, res.stderr);
+  const key = JSON.parse(res.stdout);
+  assert.deepEqual(Object.keys(key).sort(), ['createdAt', 'createdBy', 'displayName', 'expiresAt', 'id', 'key', 'role']);
+  assert.deepEqual([key.role, key.createdBy, key.expiresAt], ['readonly', 'operator', '2099-01-01T00:00:00+02:00']);
+
+  const text = await cli(env, 'apikeys', 'create', '--tenant', 'acme', '--role', 'admin', '--display-name', 'first');
+  assert.match(text.stdout, /shown only now/);
+  assert.match(text.stdout.trim().split('\n').at(-1)!, /^kupe_[0-9a-f]{8}_[0-9A-Za-z]{49}$/);
+});
+
+test('bad arguments give clear errors and distinct exit codes', async (t) => {
+  const env = tempEnv(t);
+  await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com');
+  const cases: [string[], number, RegExp][] = [
+    [['frobnicate'], 2, /unknown command: frobnicate/],
+    [['tenants', 'create', 'acme'], 2, /missing --admin EMAIL/],
+    [['tenants', 'create', 'Acme!', '--admin', 'a@b.co'], 2, /invalid tenant name/],
+    [['tenants', 'create', 'acme', '--admin', 'bob@acme.com'], 4, /tenant acme already exists/],
+    [['tenants', 'create', 'other', '--admin', 'a@b.co', '--plan', 'gold'], 2, /--plan must be one of/],
+    [['apikeys', 'create', '--tenant', 'acme', '--role', 'owner', '--display-name', 'x'], 2, /--role must be admin or readonly/],
+    [['apikeys', 'create', '--tenant', 'nope', '--role', 'admin', '--display-name', 'x'], 3, /tenant nope not found/],
+    [['apikeys', 'create', '--tenant', 'acme', '--role', 'admin', '--display-name', 'x', '--expires-at', '2020-01-01T00:00:00Z'], 2, /expiresAt must be in the future/],
+    [['apikeys', 'create', '--tenant', 'acme', '--role', 'admin', '--display-name', 'x', '--bogus'], 2, /Unknown option '--bogus'/],
+  ];
+  for (const [args, code, message] of cases) {
+    const res = await cli(env, ...args);
+    assert.equal(res.code, code, `${args.join(' ')}: ${res.stderr}`);
+    assert.match(res.stderr, message, args.join(' '));
+  }
+  const badEnv = await cli({ ...env, KUPE_PORT: 'eighty', KUPE_LOG_LEVEL: 'loud' }, 'tenants', 'list');
+  assert.equal(badEnv.code, 1);
+  assert.match(badEnv.stderr, /KUPE_PORT="eighty".*\n.*KUPE_LOG_LEVEL="loud"/);
+});
+
+test('serve on an empty store says which command creates a tenant; a CLI key then works', async (t) => {
+  const env = tempEnv(t);
+  const server = await serve(t, env);
+  const hint = /no tenants yet[^"]*npx kupe-server tenants create/;
+  for (let i = 0; i < 50 && !hint.test(server.lines.join('\n')); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(server.lines.join('\n'), hint);
+  await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com');
+  const key = JSON.parse((await cli(env, 'apikeys', 'create', '--tenant', 'acme', '--role', 'admin', '--display-name', 'ops', '--output', 'json')).stdout);
+  const res = await fetch(`${server.url}/api/v1/tenants/acme/apikeys`, { headers: { authorization: `Bearer ${key.key}` } });
+  assert.equal(res.status, 200);
+  assert.equal(((await res.json()) as { items: { id: string }[] }).items[0]!.id, key.id);
+
+  const exited = new Promise<number | null>((resolve) => server.child.once('exit', resolve));
+  server.child.kill('SIGTERM');
+  assert.equal(await exited, 0, 'graceful shutdown exits 0');
+});

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildTestApp } from '../helpers.ts';
+
+test('healthz and readyz answer without auth', async (t) => {
+  const app = await buildTestApp(t);
+  for (const url of ['/healthz', '/readyz']) {
+    const res = await app.call('GET', url);
+    assert.deepEqual([res.statusCode, res.json()], [200, { status: 'ok' }]);
+  }
+});
+
+test('readyz turns 503 when the store is gone or the instance drains', async (t) => {
+  const app = await buildTestApp(t);
+  app.drain();
+  let res = await app.call('GET', '/readyz');
+  assert.deepEqual([res.statusCode, res.json().code], [503, 'not_ready']);
+  const broken = await buildTestApp(t);
+  await broken.store.close();
+  res = await broken.call('GET', '/readyz');
+  assert.deepEqual([res.statusCode, res.json().error], [503, 'store unreachable']);
+});
+
+test('every response carries X-Request-Id; a well-formed incoming one is kept', async (t) => {
+  const app = await buildTestApp(t);
+  for (const url of ['/healthz', '/api/v1/whoami', '/nope']) {
+    assert.match(String((await app.call('GET', url)).headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  }
+  const res = await app.call('GET', '/api/v1/whoami', { headers: { 'x-request-id': 'lb-1234' } });
+  assert.equal(res.headers['x-request-id'], 'lb-1234');
+  assert.equal(res.json().requestId, 'lb-1234');
+  const evil = await app.call('GET', '/healthz', { headers: { 'x-request-id': 'a b\u0007' } });
+  assert.notEqual(evil.headers['x-request-id'], 'a b\u0007');
+});
+
+test('unknown routes get the JSON envelope', async (t) => {
+  const app = await buildTestApp(t);
+  const res = await app.call('GET', '/api/v2/things');
+  assert.equal(res.statusCode, 404);
+  assert.deepEqual(Object.keys(res.json()).sort(), ['code', 'error', 'requestId']);
+  assert.equal(res.json().code, 'route_not_found');
+});
+
+test('/metrics counts requests by route and status, and authentication outcomes by reason', async (t) => {
+  const app = await buildTestApp(t);
+  await app.call('GET', '/api/v1/whoami', { key: app.adminKey });
+  await app.call('GET', '/api/v1/whoami', { key: 'kupe_00000000_bad' });
+  await app.call('GET', '/api/v1/tenants/acme', { key: app.readonlyKey });
+  const text = (await app.call('GET', '/metrics')).body;
+  assert.match(text, /kupe_http_requests_total\{method="GET",route="\/api\/v1\/whoami",status="200"\} 1/);
+  assert.match(text, /kupe_http_requests_total\{method="GET",route="\/api\/v1\/whoami",status="401"\} 1/);
+  assert.match(text, /kupe_http_requests_total\{method="GET",route="\/api\/v1\/tenants\/:tenant",status="200"\} 1/);
+  assert.match(text, /kupe_http_request_duration_seconds_bucket\{le="0\.5",method="GET",route="\/api\/v1\/whoami",status="200"\} 1/);
+  assert.match(text, /kupe_authentications_total\{outcome="success",reason="apikey"\} 2/);
+  assert.match(text, /kupe_authentications_total\{outcome="failure",reason="malformed"\} 1/);
+});
+
+test('the OpenAPI 3.1 document lists every route with its schemas; docs are served beside it', async (t) => {
+  const app = await buildTestApp(t);
+  const res = await app.call('GET', '/api/v1/openapi.json');
+  assert.equal(res.statusCode, 200);
+  const doc = res.json();
+  assert.equal(doc.openapi, '3.1.0');
+  const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
+    .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort();
+  assert.deepEqual(routes, [
+    'DELETE /api/v1/tenants/{tenant}/apikeys/{id}', 'DELETE /api/v1/tenants/{tenant}/members/{email}',
+    'GET /api/v1/tenants/{tenant}', 'GET /api/v1/tenants/{tenant}/apikeys', 'GET /api/v1/tenants/{tenant}/auditlog',
+    'GET /api/v1/tenants/{tenant}/members', 'GET /api/v1/whoami', 'GET /healthz', 'GET /readyz',
+    'PATCH /api/v1/tenants/{tenant}', 'PATCH /api/v1/tenants/{tenant}/members/{email}',
+    'POST /api/v1/tenants/{tenant}/apikeys', 'POST /api/v1/tenants/{tenant}/members',
+  ]);
+  const create = doc.paths['/api/v1/tenants/{tenant}/apikeys'].post;
+  const body = create.requestBody.content['application/json'].schema;
+  assert.deepEqual(body.required, ['displayName', 'role']);
+  assert.equal(body.additionalProperties, false);
+  assert.ok(create.responses['201'].content['application/json'].schema.properties.key);
+  assert.ok(create.description && create.summary);
+  const docs = await app.call('GET', '/api/v1/docs');
+  assert.equal(docs.statusCode, 200);
+  assert.match(String(docs.headers['content-type']), /text\/html/);
+});

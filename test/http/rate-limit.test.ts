@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildTestApp, testClock } from '../helpers.ts';
+
+test('over the per-IP limit: 429 with Retry-After and RateLimit headers; other IPs go on', async (t) => {
+  const clock = testClock(new Date('2026-11-27T12:00:10Z'));
+  const app = await buildTestApp(t, { config: { rateLimit: 3 }, clock });
+  for (let i = 0; i < 3; i++) {
+    const res = await app.call('GET', '/api/v1/whoami', { key: app.adminKey });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual([res.headers['ratelimit-limit'], res.headers['ratelimit-remaining']], ['3', String(2 - i)]);
+  }
+  const res = await app.call('GET', '/api/v1/whoami', { key: app.adminKey });
+  assert.equal(res.statusCode, 429);
+  assert.deepEqual([res.json().error, res.json().code], ['rate limit exceeded', 'rate_limited']);
+  assert.equal(res.headers['retry-after'], '50');
+  assert.equal(res.headers['ratelimit-policy'], '3;w=60');
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: app.adminKey, remoteAddress: '10.1.1.1' })).statusCode, 200);
+  clock.advance(50_000);
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: app.adminKey })).statusCode, 200);
+});
+
+test('a 429 comes before any side effect and before authentication', async (t) => {
+  const app = await buildTestApp(t, { config: { rateLimit: 1 } });
+  await app.call('GET', '/api/v1/whoami', { key: app.adminKey });
+  const before = (await app.store.apiKeys.listActive('acme')).length;
+  const res = await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: app.adminKey, body: { displayName: 'x', role: 'readonly' } });
+  assert.equal(res.statusCode, 429);
+  assert.equal((await app.store.apiKeys.listActive('acme')).length, before);
+  assert.equal((await app.call('GET', '/api/v1/whoami')).statusCode, 429, 'no key: still 429 first');
+});
+
+test('repeated auth failures back off exponentially for that IP only; a success resets', async (t) => {
+  const clock = testClock();
+  const app = await buildTestApp(t, { config: { authBackoffAfter: 3, authBackoffMaxSeconds: 4 }, clock });
+  const attacker = '203.0.113.5';
+  const bad = { key: 'kupe_00000000_guess', remoteAddress: attacker };
+  const retryAfters: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const res = await app.call('GET', '/api/v1/whoami', bad);
+    if (res.statusCode === 429) {
+      assert.equal(res.json().code, 'auth_backoff');
+      retryAfters.push(String(res.headers['retry-after']));
+      clock.advance(Number(res.headers['retry-after']) * 1000);
+      assert.equal((await app.call('GET', '/api/v1/whoami', bad)).statusCode, 401);
+    } else {
+      assert.equal(res.statusCode, 401);
+    }
+  }
+  assert.deepEqual(retryAfters, ['1', '2', '4'], 'doubling, capped at 4');
+  // The key's rightful user elsewhere is not locked out.
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: app.adminKey, remoteAddress: '198.51.100.1' })).statusCode, 200);
+  // After the wait, a success from the attacker's IP resets its count.
+  clock.advance(4000);
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: app.adminKey, remoteAddress: attacker })).statusCode, 200);
+  assert.equal((await app.call('GET', '/api/v1/whoami', bad)).statusCode, 401);
+  assert.equal((await app.call('GET', '/api/v1/whoami', bad)).statusCode, 401, 'count started over');
+});
+
+test('the client IP comes from the socket unless the proxy is trusted', async (t) => {
+  const untrusted = await buildTestApp(t, { config: { rateLimit: 1 } });
+  const spoof = (app: typeof untrusted, ip: string) => app.call('GET', '/api/v1/whoami', {
+    key: app.adminKey, remoteAddress: '10.0.0.1', headers: { 'x-forwarded-for': ip },
+  });
+  assert.equal((await spoof(untrusted, '1.1.1.1')).statusCode, 200);
+  assert.equal((await spoof(untrusted, '2.2.2.2')).statusCode, 429, 'X-Forwarded-For ignored');
+  const trusted = await buildTestApp(t, { config: { rateLimit: 1, trustProxy: ['10.0.0.0/8'] } });
+  assert.equal((await spoof(trusted, '1.1.1.1')).statusCode, 200);
+  assert.equal((await spoof(trusted, '2.2.2.2')).statusCode, 200, 'each forwarded client has its own limit');
+});
