@@ -20,8 +20,9 @@ export const TEST_CONFIG: TestConfig = {
 export async function openTestStore(t: TestContext): Promise<{ store: Store; path: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'kupe-test-'));
   const path = join(dir, 'kupe.db');
-  const { store, migrate } = openStore(`sqlite:${path}`);
-  await migrate();
+  const opened = openStore(`sqlite:${path}`);
+  const store = opened.store;
+  await opened.migrate();
   t.after(async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -37,7 +37,7 @@ export interface KupeApp {
   lastUsed: LastUsedTracker;
   metrics: Metrics;
   /** Readiness turns false; used by graceful shutdown before closing. */
-  drain(): void;
+  drain: () => void;
 }
 
 /** Builds the HTTP app (no listen): the one place routes, hooks and plugins are wired. */
@@ -119,6 +119,6 @@ function acceptEmptyDeleteBodies(app: FastifyInstance) {
       done(null, undefined);
       return;
     }
-    parseJson(request, body as string, done);
+    void parseJson(request, body as string, done);
   });
 }

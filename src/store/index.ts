@@ -28,7 +28,7 @@ function storeOn(db: Kysely<Database>, dialect: Dialect, inTransaction: boolean,
 export interface OpenedStore {
   store: Store;
   /** Applies pending migrations; returns their names. */
-  migrate(): Promise<string[]>;
+  migrate: () => Promise<string[]>;
 }
 
 /** Opens the store that the database URL names. Migrations are a separate, explicit step. */

@@ -13,7 +13,7 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): P
     provider: { getMigrations: async () => migrationsFor(dialect) },
   });
   const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
+  if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
   return (results ?? [])
     .filter((r: MigrationResult) => r.status === 'Success')
     .map((r: MigrationResult) => r.migrationName);

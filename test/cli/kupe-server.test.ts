@@ -33,7 +33,7 @@ async function serve(t: TestContext, env: NodeJS.ProcessEnv) {
   const url = await new Promise<string>((resolve, reject) => {
     let buffered = '';
     child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk;
+      buffered += chunk.toString();
       const parts = buffered.split('\n');
       buffered = parts.pop()!;
       for (const line of parts) {

@@ -23,8 +23,8 @@ test('every write is recorded with actor, target, time, client IP and request id
   assert.equal(create.actor, app.adminKeyId);
   assert.equal(create.clientIp, '192.0.2.7');
   assert.equal(create.requestId, created.headers['x-request-id']);
-  assert.match(create.target, new RegExp(created.json().id));
-  assert.match(create.time, /Z$/);
+  assert.match(String(create.target), new RegExp(created.json().id));
+  assert.match(String(create.time), /Z$/);
   const digest = Buffer.from((await app.store.apiKeys.get(created.json().id))!.digest).toString('hex');
   assert.ok(!res.body.includes(created.json().key) && !res.body.includes(digest));
   assert.ok(!res.body.includes('"tenant"'));

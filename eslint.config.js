@@ -1,0 +1,46 @@
+// Typed lint rules, plus the layer rules that keep the dependency arrows
+// pointing one way: http and cli -> domain <- store; domain imports no framework.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+const FRAMEWORKS = [
+  { group: ['fastify', 'fastify-*', '@fastify/*'], message: 'Only src/http speaks HTTP.' },
+  { group: ['kysely', 'better-sqlite3', 'pg'], message: 'Only src/store speaks SQL.' },
+  { group: ['pino'], message: 'The domain does not log; it returns values or throws AppError.' },
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'data/', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['bin/*.js', 'scripts/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': ['error', {
+        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }],
+      }],
+      // Interface methods may be async without awaiting (a shared store implementation will await).
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  { files: ['src/domain/**'], rules: restrict([...FRAMEWORKS, { group: ['**/http/**', '**/store/**', '**/cli/**'], message: 'The domain imports no outer layer.' }]) },
+  { files: ['src/store/**'], rules: restrict([{ group: ['**/http/**', '**/cli/**', 'fastify', 'pino'], message: 'The store knows nothing of HTTP or the CLI.' }]) },
+  { files: ['src/http/**'], rules: restrict([{ group: ['kysely', 'better-sqlite3', 'pg', '**/store/*'], message: 'HTTP calls the domain, never the store implementation.' }]) },
+  {
+    files: ['test/**', 'bench/**', 'scripts/**', 'bin/**'],
+    rules: {
+      '@typescript-eslint/no-unsafe-member-access': 'off', '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off', '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  { files: ['bin/**', 'scripts/**'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
+);
