@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -37,8 +37,15 @@ function toBase62(value: bigint, width: number): string {
   return out.padStart(width, '0');
 }
 
+/** CRC32 in base62; plain number arithmetic, since this runs on every request. */
 function checksum(body: string): string {
-  return toBase62(BigInt(crc32(body)), CHECKSUM_CHARS);
+  let rest = crc32(body);
+  let out = '';
+  for (let i = 0; i < CHECKSUM_CHARS; i++) {
+    out = ALPHABET[rest % 62]! + out;
+    rest = Math.floor(rest / 62);
+  }
+  return out;
 }
 
 export function generateApiKeyId(): string {
@@ -65,11 +72,19 @@ export function looksLikeApiKey(token: string): boolean {
   return token.startsWith(PREFIX);
 }
 
-/** What the store keeps instead of the key: SHA-256 of the whole raw key. */
-export function digestApiKey(raw: string): Buffer {
-  return createHash('sha256').update(raw).digest();
+/** What the store keeps instead of the key: SHA-256 of the whole raw key, in hex. */
+export function digestApiKey(raw: string): string {
+  return hash('sha256', raw, 'hex');
 }
 
-export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+/**
+ * Constant-time comparison of two hex digests: every character is visited
+ * whatever the first difference. (crypto.timingSafeEqual does the same on
+ * Buffers; strings spare two Buffer allocations on every request.)
+ */
+export function digestsEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
 }

@@ -29,7 +29,8 @@ export interface ApiKeyRecord {
   tenant: string;
   displayName: string;
   role: Role;
-  digest: Uint8Array;
+  /** SHA-256 of the raw key, hex. */
+  digest: string;
   createdBy: string;
   createdAt: string;
   expiresAt?: string | undefined;

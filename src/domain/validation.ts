@@ -55,7 +55,19 @@ export function parseRfc3339(text: string): number | undefined {
   return utc - offsetMinutes * 60_000;
 }
 
-/** RFC 3339 in UTC with whole seconds, the form every timestamp we generate takes. */
+let lastSecond = NaN;
+let lastFormatted = '';
+
+/**
+ * RFC 3339 in UTC with whole seconds, the form every timestamp we generate
+ * takes. Every authenticated request formats "now" (lastUsedAt), so the text
+ * of the current second is kept.
+ */
 export function formatTimestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastFormatted = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    lastSecond = second;
+  }
+  return lastFormatted;
 }

@@ -40,7 +40,10 @@ export interface KupeApp {
   drain: () => void;
 }
 
-/** Builds the HTTP app (no listen): the one place routes, hooks and plugins are wired. */
+/**
+ * Builds the HTTP app (no listen, not yet ready: listen or inject make it
+ * ready): the one place routes, hooks and plugins are wired.
+ */
 export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   const clock = deps.clock ?? (() => new Date());
   const lastUsed = deps.lastUsed ?? new LastUsedTracker(deps.store.apiKeys);
@@ -101,7 +104,6 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   apiKeyRoutes(app, routeDeps);
   auditLogRoutes(app, routeDeps);
 
-  await app.ready();
   return { app, lastUsed, metrics, drain: () => { draining = true; } };
 }
 

@@ -97,7 +97,7 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
       const failure = FAILURE_MESSAGE[result.reason];
       throw new AppError(failure.code, failure.message);
     }
-    deps.metrics.authentications.inc({ outcome: 'success', reason: 'apikey' });
+    deps.metrics.authenticatedByKey.inc();
     if (admission.authFailures > 0) await deps.limits.recordAuthSuccess(request.ip);
     deps.lastUsed.touch(result.principal.keyId, formatTimestamp(now));
     request.principal = result.principal;

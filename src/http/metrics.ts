@@ -23,6 +23,8 @@ export class Metrics {
     labelNames: ['outcome', 'reason'] as const,
     registers: [this.registry],
   });
+  /** Pre-bound: counted on every authenticated request. */
+  readonly authenticatedByKey = this.authentications.labels('success', 'apikey');
   readonly limited = new Counter({
     name: 'kupe_rate_limited_total',
     help: 'Requests refused with 429, by reason (rate_limited or auth_backoff)',

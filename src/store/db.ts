@@ -1,26 +1,63 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
-import type { Database, Dialect } from './schema.ts';
+import { Kysely, type Selectable, type SqliteDatabase, SqliteDialect } from 'kysely';
+import type { ApiKeysTable, Database, Dialect } from './schema.ts';
 
 export interface OpenedDatabase {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** SQLite only: the key lookup of every authenticated request, bypassing the query builder. */
+  readApiKeyRow?: ApiKeyRowReader;
 }
+
+export type ApiKeyRowReader = (id: string) => Selectable<ApiKeysTable> | undefined;
 
 /** Opens the database that KUPE_DATABASE_URL names (validated by loadConfig). */
 export function openDatabase(url: string): OpenedDatabase {
-  if (url.startsWith('sqlite:')) return { db: openSqlite(url.slice('sqlite:'.length)), dialect: 'sqlite' };
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
   throw new Error(`unsupported database URL: ${url.split(':')[0]}: (only sqlite:PATH is supported so far)`);
 }
 
-function openSqlite(path: string): Kysely<Database> {
+function openSqlite(path: string): OpenedDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL'); // an acknowledged write survives a power loss, not only a crash
   sqlite.pragma('busy_timeout = 5000'); // a second process (the operator CLI) waits instead of failing
   sqlite.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  // Prepared on first use: the table exists only once migrations have run.
+  let lookup: SQLite.Statement<[string], Selectable<ApiKeysTable>> | undefined;
+  const readApiKeyRow: ApiKeyRowReader = (id) => {
+    lookup ??= sqlite.prepare<[string], Selectable<ApiKeysTable>>('select * from api_keys where id = ?');
+    return lookup.get(id);
+  };
+  return { db, dialect: 'sqlite', readApiKeyRow };
+}
+
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query anew; on SQLite, preparing costs three times
+ * as much as running a primary-key read, and the statements it leaves for
+ * the garbage collector cost more again. The queries are a small fixed set
+ * (values are bound, never inlined), so each SQL text is prepared once.
+ * A statement still iterating (a streamed query) is never handed out twice.
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      const cached = cache.get(sql);
+      if (cached && !cached.busy) return cached;
+      const statement = sqlite.prepare(sql);
+      if (!cached) {
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }

@@ -3,24 +3,30 @@ import { sql } from 'kysely';
 import type { Store } from '../domain/store.ts';
 import { apiKeyRepository } from './api-keys.ts';
 import { auditRepository } from './audit.ts';
-import { openDatabase } from './db.ts';
+import { type ApiKeyRowReader, openDatabase } from './db.ts';
 import { memberRepository } from './members.ts';
 import { migrateToLatest } from './migrate.ts';
 import type { Database, Dialect } from './schema.ts';
 import { tenantRepository } from './tenants.ts';
 
-function storeOn(db: Kysely<Database>, dialect: Dialect, inTransaction: boolean, root: Kysely<Database>): Store {
+interface StoreParts {
+  root: Kysely<Database>;
+  dialect: Dialect;
+  readApiKeyRow?: ApiKeyRowReader | undefined;
+}
+
+function storeOn(db: Kysely<Database>, parts: StoreParts, inTransaction: boolean): Store {
   const store: Store = {
-    tenants: tenantRepository(db, dialect),
+    tenants: tenantRepository(db, parts.dialect),
     members: memberRepository(db),
-    apiKeys: apiKeyRepository(db),
+    apiKeys: apiKeyRepository(db, parts.readApiKeyRow),
     audit: auditRepository(db),
     transaction: (fn) =>
-      inTransaction ? fn(store) : db.transaction().execute((trx) => fn(storeOn(trx, dialect, true, root))),
+      inTransaction ? fn(store) : db.transaction().execute((trx) => fn(storeOn(trx, parts, true))),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => root.destroy(),
+    close: () => parts.root.destroy(),
   };
   return store;
 }
@@ -33,6 +39,9 @@ export interface OpenedStore {
 
 /** Opens the store that the database URL names. Migrations are a separate, explicit step. */
 export function openStore(databaseUrl: string): OpenedStore {
-  const { db, dialect } = openDatabase(databaseUrl);
-  return { store: storeOn(db, dialect, false, db), migrate: () => migrateToLatest(db, dialect) };
+  const { db, dialect, readApiKeyRow } = openDatabase(databaseUrl);
+  return {
+    store: storeOn(db, { root: db, dialect, readApiKeyRow }, false),
+    migrate: () => migrateToLatest(db, dialect),
+  };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import {
-  digestApiKey, generateApiKeyId, generateRawApiKey, parseRawApiKey,
+  digestApiKey, digestsEqual, generateApiKeyId, generateRawApiKey, parseRawApiKey,
 } from '../../src/domain/key-format.ts';
 
 test('a generated key embeds its id and parses back to it', () => {
@@ -40,6 +40,13 @@ test('malformed text is not a key', () => {
 
 test('the stored digest is SHA-256 of the whole raw key', () => {
   const raw = generateRawApiKey('ak-00000002');
-  assert.deepEqual(digestApiKey(raw), createHash('sha256').update(raw).digest());
-  assert.equal(digestApiKey(raw).length, 32);
+  assert.equal(digestApiKey(raw), createHash('sha256').update(raw).digest('hex'));
+});
+
+test('digests compare equal only when every character matches', () => {
+  const a = digestApiKey('kupe_a');
+  assert.ok(digestsEqual(a, digestApiKey('kupe_a')));
+  assert.ok(!digestsEqual(a, digestApiKey('kupe_b')));
+  assert.ok(!digestsEqual(a, `${a.slice(0, -1)}${a.endsWith('0') ? '1' : '0'}`), 'last character differs');
+  assert.ok(!digestsEqual(a, a.slice(0, -2)), 'shorter');
 });

@@ -36,7 +36,7 @@ test('list shows metadata only: no key, no digest, no nulls; expired keys stay l
   for (const item of items) {
     assert.deepEqual(Object.keys(item).filter((k) => !['id', 'displayName', 'role', 'createdBy', 'createdAt', 'expiresAt', 'lastUsedAt'].includes(k)), []);
   }
-  const digest = Buffer.from((await app.store.apiKeys.get(created.id))!.digest);
+  const digest = Buffer.from((await app.store.apiKeys.get(created.id))!.digest, 'hex');
   assert.ok(!res.body.includes(digest.toString('hex')) && !res.body.includes(digest.toString('base64')));
   assert.equal(items.find((k) => k.id === created.id)?.expiresAt, soon);
 });

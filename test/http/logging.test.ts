@@ -24,7 +24,7 @@ test('no raw key or digest reaches the log through a create-use-revoke cycle', a
   assert.ok(lines.length >= 9, `expected request logs, got ${lines.length} lines`);
   assert.match(log, /"url":"\/api\/v1\/whoami"/, 'requests are logged');
   assert.match(log, /probe/);
-  const digest = Buffer.from((await app.store.apiKeys.get(id))!.digest);
+  const digest = Buffer.from((await app.store.apiKeys.get(id))!.digest, 'hex');
   for (const secret of [key, key.slice(14), app.adminKey, digest.toString('hex'), digest.toString('base64'), 'hunter2']) {
     assert.ok(!log.includes(secret), `log contains ${secret.slice(0, 12)}...`);
   }

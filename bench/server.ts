@@ -1,0 +1,35 @@
+// The benchmark's server: the real app on a fresh SQLite file, plus one
+// unauthenticated route whose body has exactly the size of whoami's. Prints
+// {url, key} as one JSON line, then serves until killed.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.ts';
+import { createApiKey } from '../src/domain/api-keys.ts';
+import { createTenant } from '../src/domain/tenants.ts';
+import { buildApp } from '../src/http/app.ts';
+import { createLogger } from '../src/logger.ts';
+import { openStore } from '../src/store/index.ts';
+
+const config = loadConfig({
+  ...process.env,
+  KUPE_DATABASE_URL: process.env.KUPE_DATABASE_URL ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'kupe-bench-')), 'kupe.db')}`,
+  KUPE_RATE_LIMIT: '0',
+});
+const { store, migrate } = openStore(config.databaseUrl);
+await migrate();
+const now = new Date();
+await createTenant(store, { name: 'bench', adminEmail: 'bench@example.com' }, now);
+const { key, record } = await createApiKey(store, 'bench', { displayName: 'bench', role: 'readonly' }, { actor: 'operator', now });
+
+const { app, lastUsed } = await buildApp({ config, store, logger: createLogger(config.logLevel) });
+const whoamiBody = JSON.stringify({ kind: 'apikey', tenant: 'bench', role: 'readonly', keyId: record.id, displayName: 'bench' });
+const filler = 'x'.repeat(whoamiBody.length - JSON.stringify({ status: 'ok', pad: '' }).length);
+app.get('/bench/public', { config: { access: 'public' } }, async () => ({ status: 'ok', pad: filler }));
+setInterval(() => void lastUsed.flush(), config.lastUsedFlushSeconds * 1000).unref();
+
+const url = await app.listen({ host: '127.0.0.1', port: 0 });
+console.log(JSON.stringify({ url, key }));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void app.close().then(() => process.exit(0)));
+}
