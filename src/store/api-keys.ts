@@ -22,8 +22,12 @@ function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
 /**
  * `readRow`, where the dialect offers one, serves `get`: the one query of
  * every authenticated request, read straight from a prepared statement
- * (see docs/performance.md for what that buys). It must read through the
- * same connection as `db`, so a transaction sees its own writes.
+ * (see docs/performance.md for what that buys). It reads through the same
+ * connection as `db` without waiting for Kysely's connection lock, so it may
+ * see a revocation a moment before its transaction commits (and, should that
+ * transaction fail, refuse the key once for nothing); it can never see a key
+ * that is not yet valid as valid, since nobody holds a key before its create
+ * has answered.
  */
 export function apiKeyRepository(db: Kysely<Database>, readRow?: ApiKeyRowReader): ApiKeyRepository {
   return {
