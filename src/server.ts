@@ -29,9 +29,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const url = await app.listen({ host: config.host, port: config.port });
   if ((await store.tenants.list()).length === 0) {
     logger.warn(
-      'no tenants yet. Create one, then a key for it:\n' +
-      '  npx kupe-server tenants create acme --admin you@example.com\n' +
-      '  npx kupe-server apikeys create --tenant acme --role admin --display-name "first key"',
+      "no tenants yet. Create one: npx kupe-server tenants create acme --admin you@example.com " +
+      "then a key for it: npx kupe-server apikeys create --tenant acme --role admin --display-name 'first key'",
     );
   }
 

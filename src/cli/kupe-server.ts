@@ -106,7 +106,7 @@ async function run(argv: string[]): Promise<void> {
       displayName: values['display-name'], plan: values.plan as Plan | undefined,
     }, new Date()));
     console.log(`created tenant ${tenant.name} with admin ${tenant.contactEmail}\n` +
-      `next: npx kupe-server apikeys create --tenant ${tenant.name} --role admin --display-name "first key"`);
+      `next: npx kupe-server apikeys create --tenant ${tenant.name} --role admin --display-name 'first key'`);
     return;
   }
   if (command === 'tenants' && sub === 'list' && name === undefined) {
