@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { ApiKeyRecord, ApiKeyRepository } from '../domain/store.ts';
 import type { Role } from '../domain/roles.ts';
 import type { ApiKeyRowReader } from './db.ts';
-import type { ApiKeysTable, Database } from './schema.ts';
+import { type ApiKeysTable, type Database, insertedOne } from './schema.ts';
 
 function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
   return {
@@ -55,7 +55,7 @@ export function apiKeyRepository(db: Kysely<Database>, readRow?: ApiKeyRowReader
         })
         .onConflict((oc) => oc.column('id').doNothing())
         .executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+      return insertedOne(result);
     },
     async revoke(tenant, id, revokedBy, revokedAt) {
       const result = await db

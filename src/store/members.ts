@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { MemberRepository } from '../domain/store.ts';
 import type { Role } from '../domain/roles.ts';
-import type { Database } from './schema.ts';
+import { type Database, insertedOne } from './schema.ts';
 
 export function memberRepository(db: Kysely<Database>): MemberRepository {
   return {
@@ -22,7 +22,7 @@ export function memberRepository(db: Kysely<Database>): MemberRepository {
         .values({ tenant, email: member.email, role: member.role, created_at: createdAt })
         .onConflict((oc) => oc.columns(['tenant', 'email']).doNothing())
         .executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+      return insertedOne(result);
     },
     async setRole(tenant, email, role) {
       await db.updateTable('members').set({ role }).where('tenant', '=', tenant).where('email', '=', email).execute();

@@ -55,3 +55,8 @@ export interface Database {
 }
 
 export type Dialect = 'sqlite' | 'postgres';
+
+/** For `insert ... on conflict do nothing`: whether the row went in. */
+export function insertedOne(result: { numInsertedOrUpdatedRows?: bigint | undefined }): boolean {
+  return result.numInsertedOrUpdatedRows === 1n;
+}

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Plan, TenantChanges, TenantRecord, TenantRepository } from '../domain/store.ts';
-import type { Database, Dialect, TenantsTable } from './schema.ts';
+import { type Database, type Dialect, insertedOne, type TenantsTable } from './schema.ts';
 
 function toTenant(row: Selectable<TenantsTable>): TenantRecord {
   return {
@@ -36,7 +36,7 @@ export function tenantRepository(db: Kysely<Database>, dialect: Dialect): Tenant
         })
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+      return insertedOne(result);
     },
     async lock(name) {
       // SQLite: the one connection is held by the transaction, so readers of

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { createLogger } from '../../src/logger.ts';
 import { buildTestApp } from '../helpers.ts';
 
 test('healthz and readyz answer without auth', async (t) => {
@@ -79,4 +81,18 @@ test('the OpenAPI 3.1 document lists every route with its schemas; docs are serv
   const docs = await app.call('GET', '/api/v1/docs');
   assert.equal(docs.statusCode, 200);
   assert.match(String(docs.headers['content-type']), /text\/html/);
+});
+
+test('an unexpected failure is a 500 with a generic message; the details go to the log only', async (t) => {
+  const lines: string[] = [];
+  const logger = createLogger('error', new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } }));
+  const app = await buildTestApp(t, { logger });
+  await app.store.close(); // every query now fails inside the store
+  const res = await app.call('GET', '/api/v1/tenants/acme', { key: app.adminKey });
+  assert.equal(res.statusCode, 500);
+  assert.deepEqual([res.json().error, res.json().code], ['internal server error', 'internal_error']);
+  assert.ok(!res.body.includes('database') && !res.body.includes('stack'));
+  const logged = lines.map((l) => JSON.parse(l) as { reqId?: string; err?: { message?: string } });
+  assert.ok(logged.some((l) => l.reqId === res.json().requestId && /database connection is not open/.test(l.err?.message ?? '')),
+    lines.join('\n'));
 });
