@@ -112,6 +112,7 @@ async function run(argv: string[]): Promise<void> {
   if (command === 'tenants' && sub === 'list' && name === undefined) {
     const tenants = await withStore((store) => listTenants(store));
     if (output === 'json') console.log(JSON.stringify({ items: tenants.map((t) => ({ name: t.name, displayName: t.displayName, plan: t.plan, createdAt: t.createdAt })) }));
+    else if (tenants.length === 0) console.log('no tenants yet; create one with: npx kupe-server tenants create NAME --admin EMAIL');
     else for (const t of tenants) console.log(`${t.name}\t${t.plan}\t${t.displayName}`);
     return;
   }
