@@ -5,7 +5,7 @@
 //
 //   npm run bench -- [--duration 10] [--connections 20] [--rounds 3]
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 
@@ -24,8 +24,16 @@ const server = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts'], {
   env: { ...process.env, KUPE_LOG_LEVEL: process.env.KUPE_LOG_LEVEL ?? 'warn' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
-const [firstLine] = (await once(server.stdout, 'data')) as [Buffer];
-const { url, key } = JSON.parse(firstLine.toString().split('\n')[0]!) as { url: string; key: string };
+// The server's stdout carries its log lines and one handshake line {url, key}; read until the handshake,
+// then keep draining so the server's writes never block.
+const lines = createInterface({ input: server.stdout });
+const { url, key } = await new Promise<{ url: string; key: string }>((resolve, reject) => {
+  lines.on('line', (line) => {
+    const parsed = JSON.parse(line) as { url?: string; key?: string };
+    if (parsed.url && parsed.key) resolve({ url: parsed.url, key: parsed.key });
+  });
+  server.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+});
 
 interface Result { rps: number; p99: number; bytes: number; errors: number }
 
@@ -42,7 +50,7 @@ const [authBody, baseBody] = [await check.text(), await base.text()];
 if (check.status !== 200 || authBody.length !== baseBody.length) {
   throw new Error(`setup: whoami ${check.status} ${authBody.length} bytes vs public ${baseBody.length} bytes`);
 }
-console.log(`server ${url}; body ${authBody.length} bytes on both routes; ${connections} connections, ${rounds} x ${duration}s per route`);
+console.log(`server ${url}; log level ${process.env.KUPE_LOG_LEVEL ?? 'warn'}; body ${authBody.length} bytes on both routes; ${connections} connections, ${rounds} x ${duration}s per route`);
 
 await measure('/api/v1/whoami', auth, 2); // warm-up: JIT, SQLite page cache
 await measure('/bench/public', {}, 2);
