@@ -18,6 +18,10 @@ export interface Config {
   authBackoffMaxSeconds: number;
   /** How often pending lastUsedAt values are written to the store. */
   lastUsedFlushSeconds: number;
+  /** A console session ends after this long without a request... */
+  sessionIdleMinutes: number;
+  /** ...and after this long in any case. */
+  sessionMaxHours: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -88,6 +92,8 @@ export function loadConfig(env: Env): Readonly<Config> {
     authBackoffAfter: integer('KUPE_AUTH_BACKOFF_AFTER', 5, 1, 1000),
     authBackoffMaxSeconds: integer('KUPE_AUTH_BACKOFF_MAX_SECONDS', 300, 1, 86_400),
     lastUsedFlushSeconds: integer('KUPE_LAST_USED_FLUSH_SECONDS', 30, 1, 3600),
+    sessionIdleMinutes: integer('KUPE_SESSION_IDLE_MINUTES', 480, 1, 43_200),
+    sessionMaxHours: integer('KUPE_SESSION_MAX_HOURS', 168, 1, 8760),
   };
   if (problems.length > 0) {
     throw new Error(`invalid configuration:\n  - ${problems.join('\n  - ')}`);

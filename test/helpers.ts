@@ -10,10 +10,11 @@ import { createTenant } from '../src/domain/tenants.ts';
 import { buildApp, type KupeApp } from '../src/http/app.ts';
 import { openStore } from '../src/store/index.ts';
 
-export type TestConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'>;
+export type TestConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds' | 'sessionIdleMinutes' | 'sessionMaxHours'>;
 
 export const TEST_CONFIG: TestConfig = {
   trustProxy: false, rateLimit: 0, authBackoffAfter: 1000, authBackoffMaxSeconds: 300,
+  sessionIdleMinutes: 60, sessionMaxHours: 24,
 };
 
 /** A fresh, migrated SQLite file in a temporary folder, removed after the test. */

@@ -72,9 +72,13 @@ export function looksLikeApiKey(token: string): boolean {
   return token.startsWith(PREFIX);
 }
 
+export function sha256Hex(text: string): string {
+  return hash('sha256', text, 'hex');
+}
+
 /** What the store keeps instead of the key: SHA-256 of the whole raw key, in hex. */
 export function digestApiKey(raw: string): string {
-  return hash('sha256', raw, 'hex');
+  return sha256Hex(raw);
 }
 
 /**

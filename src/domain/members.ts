@@ -2,6 +2,7 @@ import type { ActionContext } from './context.ts';
 import { AppError } from './errors.ts';
 import type { Principal, Role } from './roles.ts';
 import type { AuditAction, MemberRecord, Store } from './store.ts';
+import { createInvite, type IssuedInvite } from './invites.ts';
 import { lockTenantForWrite } from './tenants.ts';
 import { formatTimestamp, normalizeEmail } from './validation.ts';
 
@@ -48,10 +49,14 @@ async function refuseLastAdmin(tx: Store, tenant: string, member: MemberRecord, 
   }
 }
 
+/**
+ * Adds a member. Someone with no account yet also gets an invite (returned
+ * once, for the admin to pass on) with which they choose a password.
+ */
 export async function addMember(
   store: Store, tenant: string, input: { email: string; role: Role },
   ifMatch: string | undefined, ctx: ActionContext,
-): Promise<MemberRecord> {
+): Promise<{ member: MemberRecord; invite?: IssuedInvite | undefined }> {
   const member: MemberRecord = { email: normalizeEmail('email', input.email), role: input.role };
   return changeMembership(store, tenant, ifMatch, ctx,
     { action: 'member.add', target: `${member.email} (${member.role})` },
@@ -59,7 +64,8 @@ export async function addMember(
       if (!(await tx.members.insert(tenant, member, formatTimestamp(ctx.now)))) {
         throw new AppError('member_already_exists', 'member already exists');
       }
-      return member;
+      const hasAccount = (await tx.users.get(member.email)) !== undefined;
+      return { member, invite: hasAccount ? undefined : await createInvite(tx, tenant, member.email, ctx.actor, ctx.now) };
     });
 }
 

@@ -85,6 +85,8 @@ export interface MemberRepository {
   setRole(tenant: string, email: string, role: Role): Promise<void>;
   remove(tenant: string, email: string): Promise<void>;
   countAdmins(tenant: string): Promise<number>;
+  /** Every tenant the email belongs to, with its role there. */
+  tenantsOf(email: string): Promise<{ tenant: string; role: Role }[]>;
 }
 
 export interface ApiKeyRepository {
@@ -106,8 +108,63 @@ export interface AuditRepository {
   list(tenant: string, limit: number, before?: string): Promise<AuditRecord[]>;
 }
 
+export interface UserRecord {
+  email: string;
+  /** argon2id, PHC string format. */
+  passwordHash: string;
+  mustChangePassword: boolean;
+  createdAt: string;
+  passwordChangedAt: string;
+}
+
+export interface SessionRecord {
+  /** SHA-256 of the cookie's token, hex. */
+  id: string;
+  email: string;
+  csrfToken: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+}
+
+export interface InviteRecord {
+  /** SHA-256 of the link's token, hex. */
+  id: string;
+  email: string;
+  tenant: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt?: string | undefined;
+}
+
+export interface UserRepository {
+  get(email: string): Promise<UserRecord | undefined>;
+  /** Inserts; false when the account exists. */
+  insert(user: UserRecord): Promise<boolean>;
+  setPassword(email: string, passwordHash: string, mustChange: boolean, at: string): Promise<void>;
+}
+
+export interface SessionRepository {
+  get(id: string): Promise<SessionRecord | undefined>;
+  insert(session: SessionRecord): Promise<void>;
+  touch(id: string, at: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  removeAllFor(email: string): Promise<void>;
+}
+
+export interface InviteRepository {
+  get(id: string): Promise<InviteRecord | undefined>;
+  insert(invite: InviteRecord): Promise<void>;
+  /** False when already used. */
+  markUsed(id: string, at: string): Promise<boolean>;
+}
+
 export interface Store {
   readonly tenants: TenantRepository;
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly invites: InviteRepository;
   readonly members: MemberRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly audit: AuditRepository;

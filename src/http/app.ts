@@ -14,7 +14,9 @@ import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditLogRoutes } from './routes/audit-log.ts';
 import type { RouteDeps } from './routes/context.ts';
 import { healthRoutes } from './routes/health.ts';
+import { inviteRoutes } from './routes/invites.ts';
 import { memberRoutes } from './routes/members.ts';
+import { sessionRoutes } from './routes/session.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { compileValidator } from './validation.ts';
@@ -24,7 +26,7 @@ const RATE_WINDOW_SECONDS = 60;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface AppDeps {
-  config: Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'>;
+  config: Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds' | 'sessionIdleMinutes' | 'sessionMaxHours'>;
   store: Store;
   logger?: FastifyBaseLogger | undefined;
   clock?: (() => Date) | undefined;
@@ -76,7 +78,8 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   registerErrorHandling(app);
   acceptEmptyDeleteBodies(app);
   registerMetrics(app, metrics);
-  registerGuard(app, { store: deps.store, limits, lastUsed, metrics, clock }, RATE_WINDOW_SECONDS);
+  const sessions = { idleSeconds: deps.config.sessionIdleMinutes * 60, absoluteSeconds: deps.config.sessionMaxHours * 3600 };
+  registerGuard(app, { store: deps.store, limits, lastUsed, metrics, clock, sessions }, RATE_WINDOW_SECONDS);
 
   await app.register(swagger, {
     openapi: {
@@ -96,13 +99,17 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
     schema: { hide: true },
   }, async () => app.swagger());
 
-  const routeDeps: RouteDeps = { store: deps.store, lastUsed, clock };
+  const routeDeps: RouteDeps = { store: deps.store, lastUsed, clock, sessions };
   healthRoutes(app, deps.store, () => draining);
   whoamiRoutes(app);
   tenantRoutes(app, routeDeps);
   memberRoutes(app, routeDeps);
   apiKeyRoutes(app, routeDeps);
   auditLogRoutes(app, routeDeps);
+  sessionRoutes(app, routeDeps, new MemoryClientLimits({
+    perWindow: 0, windowMs: RATE_WINDOW_SECONDS * 1000, backoffAfter: 5, backoffMaxSeconds: 900,
+  }));
+  inviteRoutes(app, routeDeps);
 
   return { app, lastUsed, metrics, drain: () => { draining = true; } };
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { authenticateSession, type SessionSettings } from '../domain/accounts.ts';
 import { authenticateApiKey, type AuthFailure } from '../domain/api-keys.ts';
 import { AppError } from '../domain/errors.ts';
 import type { LastUsedTracker } from '../domain/last-used.ts';
@@ -6,16 +7,26 @@ import type { Principal } from '../domain/roles.ts';
 import type { Store } from '../domain/store.ts';
 import { formatTimestamp, isTenantName } from '../domain/validation.ts';
 import type { Admission, ClientLimits } from './client-limits.ts';
+import { ownOrigin, readCookie, SESSION_COOKIE } from './cookies.ts';
 import type { Metrics } from './metrics.ts';
 
 /**
  * Who may call a route:
  * - public: anyone (still rate limited);
- * - authenticated: any valid credential;
+ * - session: a signed-in person (cookie), even one who must still change their password;
+ * - authenticated: any valid credential (API key, or a session past its password change);
  * - member / admin: a credential of the tenant in the path, with that role.
- * Routes without `access` (health, metrics) bypass the guard entirely.
+ * Routes without `access` (health, metrics, static files) bypass the guard entirely.
  */
-export type Access = 'public' | 'authenticated' | 'member' | 'admin';
+export type Access = 'public' | 'session' | 'authenticated' | 'member' | 'admin';
+
+/** A person signed in to the console through the session cookie. */
+export interface Account {
+  email: string;
+  sessionId: string;
+  csrfToken: string;
+  mustChangePassword: boolean;
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -23,6 +34,7 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | null;
+    account: Account | null;
   }
 }
 
@@ -32,6 +44,7 @@ export interface GuardDeps {
   lastUsed: LastUsedTracker;
   metrics: Metrics;
   clock: () => Date;
+  sessions: SessionSettings;
 }
 
 const FAILURE_MESSAGE: Record<AuthFailure, { code: 'invalid_api_key' | 'api_key_expired' | 'api_key_revoked'; message: string }> = {
@@ -41,6 +54,9 @@ const FAILURE_MESSAGE: Record<AuthFailure, { code: 'invalid_api_key' | 'api_key_
   expired: { code: 'api_key_expired', message: 'api key expired' },
   revoked: { code: 'api_key_revoked', message: 'api key revoked' },
 };
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+export const CSRF_HEADER = 'x-kupe-csrf';
 
 function setRateHeaders(reply: FastifyReply, admission: Admission, windowSeconds: number) {
   const rate = admission.rate;
@@ -61,12 +77,40 @@ function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 /**
+ * A cookie is sent by the browser whoever asks, so an unsafe request that
+ * rides on it must prove it comes from the console: a same-origin Origin (or
+ * Sec-Fetch-Site) and the session's CSRF token in a header, which no
+ * cross-site form can set.
+ */
+function checkCsrf(request: FastifyRequest, account: Account) {
+  if (!UNSAFE.has(request.method)) return;
+  const origin = request.headers.origin;
+  const site = request.headers['sec-fetch-site'];
+  const sameOrigin = origin !== undefined ? origin === ownOrigin(request) : site === undefined || site === 'same-origin';
+  if (!sameOrigin || request.headers[CSRF_HEADER] !== account.csrfToken) {
+    throw new AppError('csrf_rejected', `cross-site request refused: send the ${CSRF_HEADER} header from the console's own origin`);
+  }
+}
+
+async function sessionAccount(request: FastifyRequest, deps: GuardDeps, now: Date): Promise<Account | undefined> {
+  const token = readCookie(request, SESSION_COOKIE);
+  if (!token) return undefined;
+  const result = await authenticateSession(deps.store, token, now, deps.sessions);
+  if (!result.ok) throw new AppError('session_invalid', 'your session has ended; sign in again');
+  return {
+    email: result.user.email, sessionId: result.session.id, csrfToken: result.session.csrfToken,
+    mustChangePassword: result.user.mustChangePassword,
+  };
+}
+
+/**
  * The checks every API request passes, in the order SPEC.md section 3 fixes:
  * rate limit and backoff (429), authentication (401), tenant name (400),
  * membership and role (403). Body validation and the action come after.
  */
 export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSeconds: number) {
   app.decorateRequest('principal', null);
+  app.decorateRequest('account', null);
 
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access;
@@ -84,11 +128,15 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
     }
     if (access === 'public') return;
 
-    const token = bearerToken(request);
+    const token = access === 'session' ? undefined : bearerToken(request);
     if (token === undefined) {
+      const account = await sessionAccount(request, deps, now);
+      if (account) return authorizeAccount(request, access, account, deps);
       deps.metrics.authentications.inc({ outcome: 'failure', reason: 'missing' });
-      await deps.limits.recordAuthFailure(request.ip, now.getTime());
-      throw new AppError('authentication_required', 'authentication required: send Authorization: Bearer <api key>');
+      if (access !== 'session') await deps.limits.recordAuthFailure(request.ip, now.getTime());
+      throw new AppError('authentication_required', access === 'session'
+        ? 'sign in first'
+        : 'authentication required: send Authorization: Bearer <api key>');
     }
     const result = await authenticateApiKey(deps.store, token, now);
     if (!result.ok) {
@@ -102,18 +150,45 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
     deps.lastUsed.touch(result.principal.keyId, formatTimestamp(now));
     request.principal = result.principal;
     if (access === 'authenticated') return;
-
-    const tenant = (request.params as { tenant?: string }).tenant ?? '';
-    if (!isTenantName(tenant)) throw new AppError('invalid_tenant_name', 'invalid tenant name');
-    if (result.principal.tenant !== tenant) throw new AppError('not_a_member', 'not a member of this tenant');
-    if (access === 'admin' && result.principal.role !== 'admin') {
-      throw new AppError('admin_required', 'admin access required');
-    }
+    checkTenant(request, result.principal.tenant, result.principal.role, access);
   });
+}
+
+function tenantInPath(request: FastifyRequest): string {
+  const tenant = (request.params as { tenant?: string }).tenant ?? '';
+  if (!isTenantName(tenant)) throw new AppError('invalid_tenant_name', 'invalid tenant name');
+  return tenant;
+}
+
+function checkTenant(request: FastifyRequest, memberOf: string | undefined, role: string | undefined, access: Access) {
+  const tenant = tenantInPath(request);
+  if (memberOf !== tenant) throw new AppError('not_a_member', 'not a member of this tenant');
+  if (access === 'admin' && role !== 'admin') throw new AppError('admin_required', 'admin access required');
+}
+
+async function authorizeAccount(request: FastifyRequest, access: Access, account: Account, deps: GuardDeps) {
+  deps.metrics.authentications.inc({ outcome: 'success', reason: 'session' });
+  request.account = account;
+  checkCsrf(request, account);
+  if (access === 'session') return;
+  if (account.mustChangePassword) {
+    throw new AppError('password_change_required', 'choose a new password before doing anything else');
+  }
+  if (access === 'authenticated') return;
+  const tenant = tenantInPath(request);
+  const member = await deps.store.members.get(tenant, account.email);
+  request.principal = member ? { kind: 'member', tenant, role: member.role, email: account.email } : null;
+  checkTenant(request, member && tenant, member?.role, access);
 }
 
 /** The principal of a request that passed the guard. */
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new Error(`route ${request.routeOptions.url} has no authenticated principal`);
   return request.principal;
+}
+
+/** The signed-in person of a request that passed the guard with access 'session'. */
+export function accountOf(request: FastifyRequest): Account {
+  if (!request.account) throw new Error(`route ${request.routeOptions.url} has no signed-in account`);
+  return request.account;
 }

@@ -81,8 +81,8 @@ export const AuditEntrySchema = Type.Object({
 
 export const WhoamiSchema = Type.Object({
   kind: Type.Enum(['apikey', 'member']),
-  tenant: Type.String(),
-  role: RoleSchema,
+  tenant: Type.Optional(Type.String({ description: "An API key's tenant (a person may belong to several: see GET /api/v1/session)" })),
+  role: Type.Optional(RoleSchema),
   keyId: Type.Optional(Type.String()),
   displayName: Type.Optional(Type.String()),
   email: Type.Optional(Type.String()),

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Store } from '../domain/store.ts';
+import { inviteRepository, sessionRepository, userRepository } from './accounts.ts';
 import { apiKeyRepository } from './api-keys.ts';
 import { auditRepository } from './audit.ts';
 import { type ApiKeyRowReader, openDatabase } from './db.ts';
@@ -20,6 +21,9 @@ function storeOn(db: Kysely<Database>, parts: StoreParts, inTransaction: boolean
     tenants: tenantRepository(db, parts.dialect),
     members: memberRepository(db),
     apiKeys: apiKeyRepository(db, parts.readApiKeyRow),
+    users: userRepository(db),
+    sessions: sessionRepository(db),
+    invites: inviteRepository(db),
     audit: auditRepository(db),
     transaction: (fn) =>
       inTransaction ? fn(store) : db.transaction().execute((trx) => fn(storeOn(trx, parts, true))),

@@ -30,6 +30,11 @@ export function memberRepository(db: Kysely<Database>): MemberRepository {
     async remove(tenant, email) {
       await db.deleteFrom('members').where('tenant', '=', tenant).where('email', '=', email).execute();
     },
+    async tenantsOf(email) {
+      const rows = await db
+        .selectFrom('members').select(['tenant', 'role']).where('email', '=', email).orderBy('tenant').execute();
+      return rows.map((r) => ({ tenant: r.tenant, role: r.role as Role }));
+    },
     async countAdmins(tenant) {
       const row = await db
         .selectFrom('members')

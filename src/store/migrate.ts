@@ -1,9 +1,10 @@
 import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
 import { initial } from './migrations/0001-initial.ts';
+import { accounts } from './migrations/0002-accounts.ts';
 import type { Database, Dialect } from './schema.ts';
 
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
-  return { '0001-initial': initial(dialect) };
+  return { '0001-initial': initial(dialect), '0002-accounts': accounts() };
 }
 
 /** Brings the schema up to date; returns the names of the migrations it applied. */

@@ -47,11 +47,45 @@ export interface AuditLogTable {
   request_id: string | null;
 }
 
+export interface UsersTable {
+  email: string;
+  /** argon2id (PHC string). */
+  password_hash: string;
+  must_change_password: number;
+  created_at: string;
+  password_changed_at: string;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie's token, hex: the token itself is never stored. */
+  id: string;
+  email: string;
+  csrf_token: string;
+  created_at: string;
+  last_seen_at: string;
+  /** The absolute end; the idle end is last_seen_at plus the idle timeout. */
+  expires_at: string;
+}
+
+export interface InvitesTable {
+  /** SHA-256 of the link's token, hex. */
+  id: string;
+  email: string;
+  tenant: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   members: MembersTable;
   api_keys: ApiKeysTable;
   audit_log: AuditLogTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  invites: InvitesTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

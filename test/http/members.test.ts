@@ -8,7 +8,9 @@ test('add, list, change role and remove a member', async (t) => {
   const app = await buildTestApp(t);
   let res = await app.call('POST', MEMBERS, { key: app.adminKey, body: { email: 'Bob@Acme.com', role: 'readonly' } });
   assert.equal(res.statusCode, 201);
-  assert.deepEqual(res.json(), { email: 'bob@acme.com', role: 'readonly' });
+  const { invite, ...member } = res.json();
+  assert.deepEqual(member, { email: 'bob@acme.com', role: 'readonly' });
+  assert.match(invite.url, /^http:\/\/localhost:80\/#\/invite\/[A-Za-z0-9_-]{43}$/, 'bob has no account yet: an invite');
 
   res = await app.call('GET', MEMBERS, { key: app.readonlyKey });
   assert.deepEqual(res.json(), { items: [{ email: 'alice@acme.com', role: 'admin' }, { email: 'bob@acme.com', role: 'readonly' }] });

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { addMember, listMembers, removeMember, updateMember } from '../../domain/members.ts';
+import { ownOrigin } from '../cookies.ts';
 import { principalOf } from '../guard.ts';
 import { AUTH_ERRORS, errorResponses, ListOf, MemberSchema, RoleSchema, TenantParamsSchema } from '../schemas.ts';
 import { actionContext, type App, ifMatchOf, type RouteDeps } from './context.ts';
@@ -9,6 +10,13 @@ const MemberParamsSchema = Type.Object({
   email: Type.String({ description: 'Member email; `@` may be sent literally or as %40', examples: ['bob@acme.com'] }),
 });
 const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: "Tenant's ETag; optional" })) });
+const NewMemberSchema = Type.Object({
+  ...MemberSchema.properties,
+  invite: Type.Optional(Type.Object({
+    url: Type.String({ description: 'Console link with which the new member chooses a password. Shown only in this response' }),
+    expiresAt: Type.String(),
+  }, { description: 'Present when the email has no account yet' })),
+});
 const tags = ['members'];
 const security = [{ bearer: [] }];
 
@@ -31,13 +39,15 @@ export function memberRoutes(app: App, deps: RouteDeps) {
         email: Type.String({ examples: ['bob@acme.com'] }),
         role: RoleSchema,
       }, { additionalProperties: false }),
-      response: { 201: MemberSchema, ...errorResponses(400, ...AUTH_ERRORS, 409, 412) },
+      response: { 201: NewMemberSchema, ...errorResponses(400, ...AUTH_ERRORS, 409, 412) },
     },
   }, async (request, reply) => {
-    const member = await addMember(
+    const { member, invite } = await addMember(
       deps.store, request.params.tenant, request.body, ifMatchOf(request), actionContext(request, deps),
     );
-    return reply.code(201).send(member);
+    return reply.code(201).send(invite
+      ? { ...member, invite: { url: `${ownOrigin(request)}/#/invite/${invite.token}`, expiresAt: invite.expiresAt } }
+      : member);
   });
 
   app.patch('/api/v1/tenants/:tenant/members/:email', {

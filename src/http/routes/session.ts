@@ -1,0 +1,95 @@
+import { Type } from 'typebox';
+import { changePassword, type OpenedSession, signIn, signOut } from '../../domain/accounts.ts';
+import { AppError } from '../../domain/errors.ts';
+import type { ClientLimits } from '../client-limits.ts';
+import { clearSessionCookie, ownOrigin, readCookie, SESSION_COOKIE, setSessionCookie } from '../cookies.ts';
+import { accountOf } from '../guard.ts';
+import { errorResponses, RoleSchema } from '../schemas.ts';
+import type { App, RouteDeps } from './context.ts';
+
+export const SessionSchema = Type.Object({
+  email: Type.String({ examples: ['alice@acme.com'] }),
+  mustChangePassword: Type.Boolean({ description: 'True until a one-time password has been replaced' }),
+  csrfToken: Type.String({ description: 'Send as X-Kupe-CSRF on every unsafe request made with the session cookie' }),
+  memberships: Type.Array(Type.Object({ tenant: Type.String(), role: RoleSchema })),
+});
+
+const tags = ['console session'];
+
+export function sessionRoutes(app: App, deps: RouteDeps, throttle: ClientLimits) {
+  const maxAge = deps.sessions.absoluteSeconds;
+  const describe = async (email: string, mustChangePassword: boolean, csrfToken: string) => ({
+    email, mustChangePassword, csrfToken, memberships: await deps.store.members.tenantsOf(email),
+  });
+
+  app.post('/api/v1/session', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'Sign in to the console',
+      description: 'Sets the HttpOnly session cookie. Throttled per account and per client IP (429 + Retry-After).',
+      tags,
+      body: Type.Object({ email: Type.String(), password: Type.String() }, { additionalProperties: false }),
+      response: { 200: SessionSchema, ...errorResponses(400, 401, 403, 429) },
+    },
+  }, async (request, reply) => {
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== ownOrigin(request)) {
+      throw new AppError('csrf_rejected', 'cross-site sign-in refused');
+    }
+    const nowMs = deps.clock().getTime();
+    const keys = [`ip:${request.ip}`, `account:${request.body.email.trim().toLowerCase()}`];
+    for (const key of keys) {
+      const admission = await throttle.admit(key, nowMs);
+      if (!admission.ok) {
+        void reply.header('retry-after', admission.retryAfter);
+        throw new AppError('sign_in_throttled', 'too many failed sign-ins; wait before trying again');
+      }
+    }
+    let result: Awaited<ReturnType<typeof signIn>>;
+    try {
+      result = await signIn(deps.store, request.body.email, request.body.password, deps.clock(), deps.sessions);
+    } catch (error) {
+      if (error instanceof AppError) await Promise.all(keys.map((k) => throttle.recordAuthFailure(k, nowMs)));
+      throw error;
+    }
+    await Promise.all(keys.map((k) => throttle.recordAuthSuccess(k)));
+    setSessionCookie(request, reply, result.session.token, maxAge);
+    return describe(result.user.email, result.user.mustChangePassword, result.session.csrfToken);
+  });
+
+  app.get('/api/v1/session', {
+    config: { access: 'session' },
+    schema: { summary: 'The signed-in person', tags, response: { 200: SessionSchema, ...errorResponses(401) } },
+  }, async (request) => {
+    const account = accountOf(request);
+    return describe(account.email, account.mustChangePassword, account.csrfToken);
+  });
+
+  app.delete('/api/v1/session', {
+    config: { access: 'session' },
+    schema: { summary: 'Sign out', tags, response: { 204: Type.Null(), ...errorResponses(401, 403) } },
+  }, async (request, reply) => {
+    const token = readCookie(request, SESSION_COOKIE);
+    if (token) await signOut(deps.store, token);
+    clearSessionCookie(request, reply);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/api/v1/session/password', {
+    config: { access: 'session' },
+    schema: {
+      summary: 'Change your password',
+      description: 'Ends every session of the account, then signs this browser in again (new cookie, new CSRF token).',
+      tags,
+      body: Type.Object({ currentPassword: Type.String(), newPassword: Type.String() }, { additionalProperties: false }),
+      response: { 200: SessionSchema, ...errorResponses(400, 401, 403) },
+    },
+  }, async (request, reply) => {
+    const account = accountOf(request);
+    const session: OpenedSession = await changePassword(
+      deps.store, account.email, request.body.currentPassword, request.body.newPassword, deps.clock(), deps.sessions,
+    );
+    setSessionCookie(request, reply, session.token, maxAge);
+    return describe(account.email, false, session.csrfToken);
+  });
+}
