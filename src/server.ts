@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import { bootstrapEmptyStore } from './domain/bootstrap.ts';
 import { buildApp } from './http/app.ts';
 import { openStore } from './store/index.ts';
+
+/** Where a person on this machine reaches the console (0.0.0.0 is no address to browse to). */
+function consoleUrl(listening: string, host: string): string {
+  return host === '0.0.0.0' || host === '::' ? listening.replace(/\/\/[^/]+:/, '//127.0.0.1:') + '/' : `${listening}/`;
+}
 
 export interface RunningServer {
   url: string;
@@ -10,7 +16,9 @@ export interface RunningServer {
 }
 
 /** The composition root: config -> logger -> store -> app -> listen. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export async function startServer(
+  config: Config, logger: Logger, announce: (text: string) => void = (text) => process.stderr.write(text),
+): Promise<RunningServer> {
   const { store, migrate } = openStore(config.databaseUrl);
   const applied = await migrate();
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -27,11 +35,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   timer.unref();
 
   const url = await app.listen({ host: config.host, port: config.port });
-  if ((await store.tenants.list()).length === 0) {
-    logger.warn(
-      "no tenants yet. Create one: npx kupe-server tenants create acme --admin you@example.com " +
-      "then a key for it: npx kupe-server apikeys create --tenant acme --role admin --display-name 'first key'",
-    );
+  const demo = await bootstrapEmptyStore(store, new Date());
+  if (demo) {
+    // The password goes to the terminal once, never into the log.
+    logger.warn({ tenant: demo.tenant, email: demo.email }, 'first start: created the demo tenant and its admin; the one-time password is on stderr');
+    announce(`Kupe is running. Sign in to the console at ${consoleUrl(url, config.host)}\n` +
+      `  email:              ${demo.email}\n  one-time password:  ${demo.password}\n` +
+      'You will choose a new password at first sign-in. This password is not shown again.\n');
   }
 
   let stopping: Promise<void> | undefined;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { createAccountWithOneTimePassword, resetPassword } from '../domain/accounts.ts';
 import { createApiKey } from '../domain/api-keys.ts';
 import { AppError } from '../domain/errors.ts';
 import { isRole, OPERATOR_ACTOR } from '../domain/roles.ts';
@@ -18,6 +19,7 @@ Commands:
   migrate                     bring the database schema up to date
   tenants create NAME --admin EMAIL [--display-name TEXT] [--plan ${PLANS.join('|')}]
   tenants list [--output json]
+  users reset-password EMAIL  give a console account a new one-time password
   apikeys create --tenant NAME --role admin|readonly --display-name TEXT
                  [--expires-at RFC3339] [--output json]
   help                        show this text
@@ -101,12 +103,25 @@ async function run(argv: string[]): Promise<void> {
     if (values.plan !== undefined && !(PLANS as readonly string[]).includes(values.plan)) {
       throw new UsageError(`--plan must be one of ${PLANS.join(', ')}`);
     }
-    const tenant = await withStore((store) => createTenant(store, {
-      name, adminEmail: required(values.admin, '--admin EMAIL'),
-      displayName: values['display-name'], plan: values.plan as Plan | undefined,
-    }, new Date()));
-    console.log(`created tenant ${tenant.name} with admin ${tenant.contactEmail}\n` +
-      `next: npx kupe-server apikeys create --tenant ${tenant.name} --role admin --display-name 'first key'`);
+    const { tenant, password } = await withStore(async (store) => {
+      const created = await createTenant(store, {
+        name, adminEmail: required(values.admin, '--admin EMAIL'),
+        displayName: values['display-name'], plan: values.plan as Plan | undefined,
+      }, new Date());
+      return { tenant: created, password: await createAccountWithOneTimePassword(store, created.contactEmail, new Date()) };
+    });
+    console.log(`created tenant ${tenant.name} with admin ${tenant.contactEmail}`);
+    if (password) {
+      console.log(`console sign-in for ${tenant.contactEmail}, one-time password (shown only now; changed at first sign-in):`);
+      console.log(password);
+    }
+    console.log(`for a pipeline: npx kupe-server apikeys create --tenant ${tenant.name} --role readonly --display-name 'ci'`);
+    return;
+  }
+  if (command === 'users' && sub === 'reset-password' && name !== undefined && extra.length === 0) {
+    const password = await withStore((store) => resetPassword(store, name, new Date()));
+    console.log(`new one-time password for ${name.toLowerCase()} (every session of the account has ended; changed at first sign-in):`);
+    console.log(password);
     return;
   }
   if (command === 'tenants' && sub === 'list' && name === undefined) {

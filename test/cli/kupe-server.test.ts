@@ -29,6 +29,8 @@ async function cli(env: NodeJS.ProcessEnv, ...args: string[]) {
 async function serve(t: TestContext, env: NodeJS.ProcessEnv) {
   const child: ChildProcess = spawn(process.execPath, [BIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
+  const stderr: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   t.after(() => { child.kill('SIGKILL'); });
   const url = await new Promise<string>((resolve, reject) => {
     let buffered = '';
@@ -44,7 +46,7 @@ async function serve(t: TestContext, env: NodeJS.ProcessEnv) {
     });
     child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${lines.join('\n')}`)));
   });
-  return { url, lines, child };
+  return { url, lines, stderr, child };
 }
 
 test('tenants create / list, then apikeys create prints the same object as the API', async (t) => {
@@ -91,12 +93,43 @@ test('bad arguments give clear errors and distinct exit codes', async (t) => {
   assert.match(badEnv.stderr, /KUPE_PORT="eighty".*\n.*KUPE_LOG_LEVEL="loud"/);
 });
 
-test('serve on an empty store says which command creates a tenant; a CLI key then works', async (t) => {
+test('first serve creates tenant demo and prints the sign-in URL and a one-time password, once', async (t) => {
   const env = tempEnv(t);
   const server = await serve(t, env);
-  const hint = /no tenants yet[^"]*npx kupe-server tenants create/;
-  for (let i = 0; i < 50 && !hint.test(server.lines.join('\n')); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.match(server.lines.join('\n'), hint);
+  const banner = /Sign in to the console at (\S+)\n\s+email:\s+admin@example.com\n\s+one-time password:\s+(\S+)\n/;
+  for (let i = 0; i < 50 && !banner.test(server.stderr.join('')); i++) await new Promise((r) => setTimeout(r, 100));
+  const [, signInUrl, password] = banner.exec(server.stderr.join(''))!;
+  assert.equal(signInUrl, `${server.url}/`);
+  assert.ok(!server.lines.join('\n').includes(password!), 'the password is not in the log');
+  const res = await fetch(`${server.url}/api/v1/session`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'admin@example.com', password }),
+  });
+  assert.deepEqual([res.status, ((await res.json()) as { mustChangePassword: boolean }).mustChangePassword], [200, true]);
+
+  // A second start on the same store creates nothing and prints no password.
+  server.child.kill('SIGTERM');
+  await new Promise((r) => server.child.once('exit', r));
+  const again = await serve(t, env);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.doesNotMatch(again.stderr.join(''), /one-time password/);
+  const tenants = await cli(env, 'tenants', 'list');
+  assert.match(tenants.stdout, /^demo\tstarter\tDemo$/m);
+});
+
+test('tenants create prints the admin a one-time password; reset-password gives a new one', async (t) => {
+  const env = tempEnv(t);
+  const created = await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com');
+  assert.match(created.stdout, /one-time password[^\n]*\n[A-Za-z2-9]{5}(-[A-Za-z2-9]{5}){3}\n/);
+  const reset = await cli(env, 'users', 'reset-password', 'Alice@acme.com');
+  assert.equal(reset.code, 0, reset.stderr);
+  const password = reset.stdout.trim().split('\n').at(-1)!;
+  assert.ok(!created.stdout.includes(password));
+});
+
+test('serve answers with keys the CLI creates, and SIGTERM exits 0', async (t) => {
+  const env = tempEnv(t);
+  const server = await serve(t, env);
   await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com');
   const key = JSON.parse((await cli(env, 'apikeys', 'create', '--tenant', 'acme', '--role', 'admin', '--display-name', 'ops', '--output', 'json')).stdout);
   const res = await fetch(`${server.url}/api/v1/tenants/acme/apikeys`, { headers: { authorization: `Bearer ${key.key}` } });

@@ -1,0 +1,18 @@
+import { createAccountWithOneTimePassword } from './accounts.ts';
+import type { Store } from './store.ts';
+import { createTenant } from './tenants.ts';
+
+export const DEMO_TENANT = 'demo';
+export const DEMO_ADMIN = 'admin@example.com';
+
+/**
+ * First start on an empty store: tenant `demo` with admin `admin@example.com`
+ * and a one-time password (returned, to be shown once). Undefined when the
+ * store already has tenants.
+ */
+export async function bootstrapEmptyStore(store: Store, now: Date): Promise<{ tenant: string; email: string; password: string } | undefined> {
+  if ((await store.tenants.list()).length > 0) return undefined;
+  await createTenant(store, { name: DEMO_TENANT, adminEmail: DEMO_ADMIN, displayName: 'Demo' }, now);
+  const password = await createAccountWithOneTimePassword(store, DEMO_ADMIN, now);
+  return password === undefined ? undefined : { tenant: DEMO_TENANT, email: DEMO_ADMIN, password };
+}
