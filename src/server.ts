@@ -1,8 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { bootstrapEmptyStore } from './domain/bootstrap.ts';
 import { buildApp } from './http/app.ts';
 import { openStore } from './store/index.ts';
+
+export const CONSOLE_DIR = fileURLToPath(new URL('../console/dist', import.meta.url));
 
 /** Where a person on this machine reaches the console (0.0.0.0 is no address to browse to). */
 function consoleUrl(listening: string, host: string): string {
@@ -23,7 +26,7 @@ export async function startServer(
   const applied = await migrate();
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
-  const { app, lastUsed, drain } = await buildApp({ config, store, logger });
+  const { app, lastUsed, drain } = await buildApp({ config, store, logger, consoleDir: CONSOLE_DIR });
   const flushLastUsed = async () => {
     try {
       await lastUsed.flush();

@@ -1,11 +1,12 @@
 import { validationError } from './errors.ts';
-import type { AuditRecord, Store } from './store.ts';
+import type { AuditFilter, AuditRecord, Store } from './store.ts';
 
 export const AUDIT_PAGE_DEFAULT = 50;
 export const AUDIT_PAGE_MAX = 200;
 
 export async function listAuditLog(
-  store: Store, tenant: string, query: { limit?: number | undefined; before?: string | undefined },
+  store: Store, tenant: string,
+  query: { limit?: number | undefined; before?: string | undefined } & AuditFilter,
 ): Promise<AuditRecord[]> {
   const limit = query.limit ?? AUDIT_PAGE_DEFAULT;
   if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_PAGE_MAX) {
@@ -14,5 +15,5 @@ export async function listAuditLog(
   if (query.before !== undefined && !/^[1-9][0-9]{0,17}$/.test(query.before)) {
     throw validationError('before must be the id of an audit entry, e.g. 42');
   }
-  return store.audit.list(tenant, limit, query.before);
+  return store.audit.list(tenant, limit, query.before, { action: query.action, actor: query.actor?.toLowerCase() });
 }

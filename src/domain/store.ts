@@ -102,10 +102,15 @@ export interface ApiKeyRepository {
   recordLastUsed(uses: ReadonlyMap<string, string>): Promise<void>;
 }
 
+export interface AuditFilter {
+  action?: AuditAction | undefined;
+  actor?: string | undefined;
+}
+
 export interface AuditRepository {
   append(entry: Omit<AuditRecord, 'id'>): Promise<void>;
   /** Newest first; `before` is the id of the last entry already seen. */
-  list(tenant: string, limit: number, before?: string): Promise<AuditRecord[]>;
+  list(tenant: string, limit: number, before?: string, filter?: AuditFilter): Promise<AuditRecord[]>;
 }
 
 export interface UserRecord {

@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import { LastUsedTracker } from '../domain/last-used.ts';
 import type { Store } from '../domain/store.ts';
 import { type ClientLimits, MemoryClientLimits } from './client-limits.ts';
+import { registerConsole } from './console.ts';
 import { registerErrorHandling } from './errors.ts';
 import { registerGuard } from './guard.ts';
 import { Metrics, registerMetrics } from './metrics.ts';
@@ -32,6 +33,8 @@ export interface AppDeps {
   clock?: (() => Date) | undefined;
   limits?: ClientLimits | undefined;
   lastUsed?: LastUsedTracker | undefined;
+  /** The built console to serve under `/` (console/dist); none when absent. */
+  consoleDir?: string | undefined;
 }
 
 export interface KupeApp {
@@ -98,6 +101,10 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
     config: { access: 'public' },
     schema: { hide: true },
   }, async () => app.swagger());
+
+  if (deps.consoleDir && !(await registerConsole(app, deps.consoleDir))) {
+    app.log.warn({ dir: deps.consoleDir }, 'the console is not built (npm run build:console); serving the API only');
+  }
 
   const routeDeps: RouteDeps = { store: deps.store, lastUsed, clock, sessions };
   healthRoutes(app, deps.store, () => draining);

@@ -69,11 +69,15 @@ export const CreatedApiKeySchema = Type.Object({
 
 export const ListOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item) });
 
+export const AuditActionSchema = Type.Enum(
+  ['tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'apikey.create', 'apikey.revoke'],
+);
+
 export const AuditEntrySchema = Type.Object({
   id: Type.String({ description: 'Pass as `before` to read older entries', examples: ['42'] }),
   time: Timestamp('When it happened'),
   actor: Type.String({ description: 'Member email, API key id, or "operator" for the kupe-server CLI' }),
-  action: Type.Enum(['tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'apikey.create', 'apikey.revoke']),
+  action: AuditActionSchema,
   target: Type.String({ examples: ['ak-7f3b2c1d'] }),
   clientIp: Type.Optional(Type.String()),
   requestId: Type.Optional(Type.String()),

@@ -13,9 +13,11 @@ export function auditRepository(db: Kysely<Database>): AuditRepository {
         })
         .execute();
     },
-    async list(tenant, limit, before) {
+    async list(tenant, limit, before, filter = {}) {
       let query = db.selectFrom('audit_log').selectAll().where('tenant', '=', tenant);
       if (before !== undefined) query = query.where('id', '<', Number(before));
+      if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+      if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);
       const rows = await query.orderBy('id', 'desc').limit(limit).execute();
       return rows.map((r) => ({
         id: String(r.id), tenant: r.tenant, time: r.time, actor: r.actor, action: r.action as AuditAction,

@@ -43,6 +43,17 @@ test('limit and before page through the log, newest first', async (t) => {
   assert.ok(Number(next[0].id) < Number(first[1].id));
 });
 
+test('filter by action and actor', async (t) => {
+  const app = await buildTestApp(t);
+  await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: app.adminKey, body: { displayName: 'k', role: 'readonly' } });
+  await app.call('POST', '/api/v1/tenants/acme/members', { key: app.adminKey, body: { email: 'bob@acme.com', role: 'readonly' } });
+  const byAction = (await app.call('GET', `${AUDIT}?action=member.add`, { key: app.adminKey })).json().items;
+  assert.deepEqual(byAction.map((e: { action: string }) => e.action), ['member.add']);
+  const byActor = (await app.call('GET', `${AUDIT}?actor=operator`, { key: app.adminKey })).json().items;
+  assert.ok(byActor.length >= 3 && byActor.every((e: { actor: string }) => e.actor === 'operator'));
+  assert.equal((await app.call('GET', `${AUDIT}?action=key.stolen`, { key: app.adminKey })).statusCode, 400);
+});
+
 test('bad paging parameters are 400; readonly is 403', async (t) => {
   const app = await buildTestApp(t);
   for (const query of ['limit=0', 'limit=201', 'limit=ten', 'before=abc', 'since=1']) {

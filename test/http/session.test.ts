@@ -31,7 +31,8 @@ test('first sign-in with a one-time password must change it before anything else
   assert.match(otp, /^[A-Za-z2-9]{5}(-[A-Za-z2-9]{5}){3}$/);
   const { res, cookie, csrf } = await signIn(app, 'Alice@Acme.com', otp);
   assert.equal(res.statusCode, 200);
-  assert.deepEqual({ ...(res.json() as object), csrfToken: 'x' }, {
+  const body: Record<string, unknown> = res.json();
+  assert.deepEqual({ ...body, csrfToken: 'x' }, {
     email: 'alice@acme.com', mustChangePassword: true, csrfToken: 'x', memberships: [{ tenant: 'acme', role: 'admin' }],
   });
   assert.match(String(res.headers['set-cookie']), /^kupe_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=86400$/);

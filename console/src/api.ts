@@ -1,0 +1,69 @@
+// The console is a client of the public API like any other: same routes,
+// same errors. Types come from the server's schemas (import type only).
+import type { ApiKey, Member, Tenant } from '../../src/http/schemas.ts';
+
+export type { ApiKey, Member, Tenant };
+
+export interface Session {
+  email: string;
+  mustChangePassword: boolean;
+  csrfToken: string;
+  memberships: { tenant: string; role: 'admin' | 'readonly' }[];
+}
+
+export interface CreatedKey extends ApiKey {
+  key: string;
+}
+
+export interface AuditEntry {
+  id: string;
+  time: string;
+  actor: string;
+  action: string;
+  target: string;
+  clientIp?: string;
+}
+
+export interface NewMember extends Member {
+  invite?: { url: string; expiresAt: string };
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+let csrfToken = '';
+
+/** Remembers the session's CSRF token, sent on every unsafe request. */
+export function useCsrfToken(token: string) {
+  csrfToken = token;
+}
+
+export async function call<T>(
+  method: string, path: string, body?: unknown, headers: Record<string, string> = {},
+): Promise<{ data: T; etag: string | null }> {
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    credentials: 'same-origin',
+    headers: {
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+      ...(method !== 'GET' && { 'x-kupe-csrf': csrfToken }),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data: unknown = res.status === 204 ? undefined : await res.json().catch(() => undefined);
+  if (!res.ok) {
+    const err = data as { error?: string; code?: string } | undefined;
+    throw new ApiError(res.status, err?.code ?? 'unknown', err?.error ?? `request failed (${res.status})`);
+  }
+  return { data: data as T, etag: res.headers.get('etag') };
+}
+
+export const t = (tenant: string) => `/tenants/${encodeURIComponent(tenant)}`;

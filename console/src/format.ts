@@ -1,0 +1,29 @@
+const DAY = 86_400_000;
+
+export function formatTime(iso: string | undefined): string {
+  if (!iso) return 'never';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export type ExpiryState = 'none' | 'expired' | 'soon' | 'later';
+
+/** Expired, or expiring within 7 days: the two states the table marks. */
+export function expiryState(expiresAt: string | undefined, now = Date.now()): ExpiryState {
+  if (!expiresAt) return 'none';
+  const at = Date.parse(expiresAt);
+  if (at <= now) return 'expired';
+  return at - now <= 7 * DAY ? 'soon' : 'later';
+}
+
+/** An expiry `days` from now, as RFC 3339 in UTC with whole seconds. */
+export function daysFromNow(days: number, now = Date.now()): string {
+  return new Date(now + days * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The same lifetime as the old key, starting now: rotation keeps the expiry policy. */
+export function sameLifetime(key: { createdAt: string; expiresAt?: string | undefined }, now = Date.now()): string | undefined {
+  if (!key.expiresAt) return undefined;
+  const lifetime = Date.parse(key.expiresAt) - Date.parse(key.createdAt);
+  return new Date(now + Math.max(lifetime, 60_000)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,111 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, call, type Session, useCsrfToken } from './api.ts';
+import { ApiKeysPage } from './pages/api-keys.tsx';
+import { AuditLogPage } from './pages/audit-log.tsx';
+import { ChangePasswordPage, InvitePage, SignInPage } from './pages/account.tsx';
+import { MembersPage } from './pages/members.tsx';
+import { SettingsPage } from './pages/settings.tsx';
+import './styles.css';
+
+function useHash(): string {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const onChange = () => setHash(location.hash);
+    addEventListener('hashchange', onChange);
+    return () => removeEventListener('hashchange', onChange);
+  }, []);
+  return hash;
+}
+
+const SECTIONS = [
+  ['keys', 'API keys'], ['members', 'Members'], ['audit', 'Audit log'], ['settings', 'Settings'],
+] as const;
+type Section = (typeof SECTIONS)[number][0];
+
+function App() {
+  const hash = useHash();
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const adopt = (s: Session | null) => {
+    if (s) useCsrfToken(s.csrfToken);
+    setSession(s);
+  };
+
+  useEffect(() => {
+    call<Session>('GET', '/session').then(({ data }) => adopt(data), (e: unknown) => {
+      if (e instanceof ApiError && e.status === 401) adopt(null);
+      else throw e;
+    });
+  }, []);
+
+  const invite = /^#\/invite\/([A-Za-z0-9_-]+)$/.exec(hash);
+  if (invite) return <InvitePage token={invite[1]!} onSignedIn={adopt} />;
+  if (session === undefined) return <p class="loading" role="status">Loading…</p>;
+  if (session === null) return <SignInPage onSignedIn={adopt} />;
+  if (session.mustChangePassword || hash === '#/password') {
+    return <ChangePasswordPage session={session} forced={session.mustChangePassword} onChanged={(s) => { adopt(s); location.hash = ''; }} />;
+  }
+
+  const route = /^#\/t\/([a-z0-9-]+)\/(keys|members|audit|settings)$/.exec(hash);
+  const first = session.memberships[0];
+  if (!route) {
+    if (first) location.replace(`#/t/${first.tenant}/keys`);
+    return <Shell session={session} onSignedOut={() => adopt(null)}><p>You are not a member of any tenant yet.</p></Shell>;
+  }
+  const tenant = route[1]!;
+  const section = route[2] as Section;
+  const membership = session.memberships.find((m) => m.tenant === tenant);
+  const isAdmin = membership?.role === 'admin';
+  const page = !membership
+    ? <p>You are not a member of tenant {tenant}.</p>
+    : section === 'keys' ? <ApiKeysPage tenant={tenant} isAdmin={isAdmin} />
+      : section === 'members' ? <MembersPage tenant={tenant} isAdmin={isAdmin} me={session.email} />
+        : section === 'audit' ? <AuditLogPage tenant={tenant} isAdmin={isAdmin} />
+          : <SettingsPage tenant={tenant} isAdmin={isAdmin} />;
+  return (
+    <Shell session={session} tenant={tenant} section={section} onSignedOut={() => adopt(null)}>
+      {page}
+    </Shell>
+  );
+}
+
+function Shell(props: {
+  session: Session; tenant?: string; section?: Section; onSignedOut: () => void; children: preact.ComponentChildren;
+}) {
+  const { session, tenant, section } = props;
+  const signOut = async () => {
+    await call('DELETE', '/session');
+    props.onSignedOut();
+  };
+  return (
+    <>
+      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
+      <header class="top">
+        <span class="brand">Kupe</span>
+        {session.memberships.length > 1 && tenant && (
+          <label class="tenant-pick">
+            Tenant{' '}
+            <select value={tenant} onChange={(e) => { location.hash = `#/t/${e.currentTarget.value}/${section ?? 'keys'}`; }}>
+              {session.memberships.map((m) => <option key={m.tenant} value={m.tenant}>{m.tenant}</option>)}
+            </select>
+          </label>
+        )}
+        {session.memberships.length === 1 && tenant && <span class="tenant-name">{tenant}</span>}
+        <nav aria-label="Sections">
+          <ul>
+            {tenant && SECTIONS.map(([id, label]) => (
+              <li key={id}><a href={`#/t/${tenant}/${id}`} aria-current={id === section ? 'page' : undefined}>{label}</a></li>
+            ))}
+          </ul>
+        </nav>
+        <span class="me">
+          {session.email} · <a href="#/password">Change password</a>{' '}
+          <button type="button" class="link" onClick={() => void signOut()}>Sign out</button>
+        </span>
+      </header>
+      <main id="main" tabIndex={-1}>{props.children}</main>
+    </>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

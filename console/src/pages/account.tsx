@@ -1,0 +1,104 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, call, type Session } from '../api.ts';
+import { ErrorText } from '../ui.tsx';
+
+export function SignInPage(props: { onSignedIn: (s: Session) => void }) {
+  const [error, setError] = useState('');
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    try {
+      const { data } = await call<Session>('POST', '/session', { email: form.get('email'), password: form.get('password') });
+      props.onSignedIn(data);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  };
+  return (
+    <main class="narrow" id="main">
+      <h1>Sign in to Kupe</h1>
+      <form onSubmit={(e) => void submit(e)}>
+        <label>Email <input name="email" type="email" autocomplete="username" required /></label>
+        <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
+        <ErrorText text={error} />
+        <button type="submit">Sign in</button>
+      </form>
+    </main>
+  );
+}
+
+export function ChangePasswordPage(props: { session: Session; forced: boolean; onChanged: (s: Session) => void }) {
+  const [error, setError] = useState('');
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    if (form.get('newPassword') !== form.get('confirm')) {
+      setError('the two new passwords differ');
+      return;
+    }
+    try {
+      const { data } = await call<Session>('POST', '/session/password', {
+        currentPassword: form.get('currentPassword'), newPassword: form.get('newPassword'),
+      });
+      props.onChanged(data);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  };
+  return (
+    <main class="narrow" id="main">
+      <h1>Choose a new password</h1>
+      {props.forced
+        ? <p>You signed in with a one-time password. Choose your own before going on.</p>
+        : <p>Changing your password signs you out everywhere else.</p>}
+      <form onSubmit={(e) => void submit(e)}>
+        <input type="hidden" name="username" value={props.session.email} autocomplete="username" />
+        <label>{props.forced ? 'One-time password' : 'Current password'}
+          <input name="currentPassword" type="password" autocomplete="current-password" required />
+        </label>
+        <label>New password (at least 12 characters)
+          <input name="newPassword" type="password" autocomplete="new-password" minLength={12} required />
+        </label>
+        <label>New password again <input name="confirm" type="password" autocomplete="new-password" required /></label>
+        <ErrorText text={error} />
+        <button type="submit">Save password</button>
+      </form>
+    </main>
+  );
+}
+
+export function InvitePage(props: { token: string; onSignedIn: (s: Session) => void }) {
+  const [invite, setInvite] = useState<{ email: string; tenant: string } | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    call<{ email: string; tenant: string }>('GET', `/invites/${props.token}`)
+      .then(({ data }) => setInvite(data), (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)));
+  }, [props.token]);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    try {
+      const { data } = await call<Session>('POST', `/invites/${props.token}/accept`, { password: form.get('password') });
+      location.hash = '';
+      props.onSignedIn(data);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  };
+  return (
+    <main class="narrow" id="main">
+      <h1>Join Kupe</h1>
+      {invite ? (
+        <form onSubmit={(e) => void submit(e)}>
+          <p>You were added to tenant <strong>{invite.tenant}</strong> as <strong>{invite.email}</strong>. Choose a password.</p>
+          <input type="hidden" name="username" value={invite.email} autocomplete="username" />
+          <label>Password (at least 12 characters)
+            <input name="password" type="password" autocomplete="new-password" minLength={12} required />
+          </label>
+          <ErrorText text={error} />
+          <button type="submit">Set password and sign in</button>
+        </form>
+      ) : <ErrorText text={error} />}
+    </main>
+  );
+}

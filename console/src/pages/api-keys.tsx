@@ -1,0 +1,261 @@
+import { useEffect, useState } from 'preact/hooks';
+import { type ApiKey, ApiError, call, type CreatedKey, t } from '../api.ts';
+import { daysFromNow, expiryState, formatTime, sameLifetime } from '../format.ts';
+import { Badge, Dialog, ErrorText } from '../ui.tsx';
+
+type Modal =
+  | { kind: 'create' }
+  | { kind: 'created'; key: CreatedKey }
+  | { kind: 'revoke'; key: ApiKey }
+  | { kind: 'rotate'; key: ApiKey };
+
+export function ApiKeysPage(props: { tenant: string; isAdmin: boolean }) {
+  const { tenant } = props;
+  const [keys, setKeys] = useState<ApiKey[] | null>(null);
+  const [filter, setFilter] = useState('');
+  const [error, setError] = useState('');
+  const [modal, setModal] = useState<Modal | null>(null);
+
+  const load = async () => {
+    try {
+      setKeys((await call<{ items: ApiKey[] }>('GET', `${t(tenant)}/apikeys`)).data.items);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  };
+  useEffect(() => { if (props.isAdmin) void load(); }, [tenant, props.isAdmin]);
+
+  if (!props.isAdmin) {
+    return (
+      <>
+        <h1>API keys</h1>
+        <p>Your role in <strong>{tenant}</strong> is <strong>readonly</strong>: only tenant admins can see, create and revoke API keys.</p>
+      </>
+    );
+  }
+  const shown = (keys ?? []).filter((k) => k.displayName.toLowerCase().includes(filter.trim().toLowerCase()));
+  const close = () => { setModal(null); void load(); };
+  return (
+    <>
+      <div class="page-head">
+        <h1>API keys</h1>
+        <button type="button" onClick={() => setModal({ kind: 'create' })}>Create API key</button>
+      </div>
+      <p class="hint">Keys authenticate CI pipelines, Terraform and scripts: <code>Authorization: Bearer kupe_…</code>. Give each the narrowest role that works.</p>
+      <label class="filter">Filter by display name <input type="search" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} /></label>
+      <ErrorText text={error} />
+      {keys === null ? <p role="status">Loading…</p> : (
+        <div class="table-wrap">
+          <table>
+            <caption class="visually-hidden">API keys of {tenant}</caption>
+            <thead><tr><th scope="col">Display name</th><th scope="col">Role</th><th scope="col">Created by</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+            <tbody>
+              {shown.map((k) => <KeyRow key={k.id} apiKey={k} onRevoke={() => setModal({ kind: 'revoke', key: k })} onRotate={() => setModal({ kind: 'rotate', key: k })} />)}
+              {shown.length === 0 && <tr><td colSpan={7}>{keys.length === 0 ? 'No API keys yet.' : 'No key matches the filter.'}</td></tr>}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {modal?.kind === 'create' && <CreateKeyDialog tenant={tenant} onCancel={close} onCreated={(key) => setModal({ kind: 'created', key })} />}
+      {modal?.kind === 'created' && <Dialog title="Your new API key" onClose={close}><ShowOnce tenant={tenant} created={modal.key} /><button type="button" onClick={close}>I have stored the key</button></Dialog>}
+      {modal?.kind === 'revoke' && <RevokeDialog tenant={tenant} apiKey={modal.key} onDone={close} />}
+      {modal?.kind === 'rotate' && <RotateDialog tenant={tenant} old={modal.key} onDone={close} />}
+    </>
+  );
+}
+
+function KeyRow(props: { apiKey: ApiKey; onRevoke: () => void; onRotate: () => void }) {
+  const k = props.apiKey;
+  const state = expiryState(k.expiresAt);
+  return (
+    <tr>
+      <th scope="row">{k.displayName}<div class="id">{k.id}</div></th>
+      <td>{k.role}</td>
+      <td>{k.createdBy}</td>
+      <td>{formatTime(k.createdAt)}</td>
+      <td>
+        {k.expiresAt ? formatTime(k.expiresAt) : 'never'}{' '}
+        {state === 'expired' && <Badge kind="danger">expired</Badge>}
+        {state === 'soon' && <Badge kind="warn">expires within 7 days</Badge>}
+      </td>
+      <td>{formatTime(k.lastUsedAt)}</td>
+      <td class="actions">
+        <button type="button" class="secondary" onClick={props.onRotate} aria-label={`Rotate ${k.displayName}`}>Rotate</button>
+        <button type="button" class="danger" onClick={props.onRevoke} aria-label={`Revoke ${k.displayName}`}>Revoke</button>
+      </td>
+    </tr>
+  );
+}
+
+const PRESETS = [['never', 'Never'], ['7', '7 days'], ['30', '30 days'], ['90', '90 days'], ['date', 'On a date']] as const;
+
+function CreateKeyDialog(props: { tenant: string; onCancel: () => void; onCreated: (k: CreatedKey) => void }) {
+  const [expiry, setExpiry] = useState<string>('90');
+  const [error, setError] = useState('');
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    const dateField = form.get('date');
+    const date = typeof dateField === 'string' ? dateField : '';
+    const expiresAt = expiry === 'never' ? undefined
+      : expiry === 'date' ? (date ? new Date(`${date}T00:00:00`).toISOString().replace(/\.\d{3}Z$/, 'Z') : '')
+        : daysFromNow(Number(expiry));
+    try {
+      const { data } = await call<CreatedKey>('POST', `${t(props.tenant)}/apikeys`, {
+        displayName: form.get('displayName'), role: form.get('role'), ...(expiresAt !== undefined && { expiresAt }),
+      });
+      props.onCreated(data);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  };
+  return (
+    <Dialog title="Create API key" onClose={props.onCancel}>
+      <form onSubmit={(e) => void submit(e)}>
+        <label>Display name <input name="displayName" required maxLength={128} placeholder="e.g. deploy-pipeline" /></label>
+        <fieldset>
+          <legend>Role</legend>
+          <label class="inline"><input type="radio" name="role" value="readonly" defaultChecked /> readonly: reads tenant resources</label>
+          <label class="inline"><input type="radio" name="role" value="admin" /> admin: also manages members and API keys</label>
+        </fieldset>
+        <fieldset>
+          <legend>Expires</legend>
+          {PRESETS.map(([value, label]) => (
+            <label class="inline" key={value}><input type="radio" name="expiry" value={value} checked={expiry === value} onChange={() => setExpiry(value)} /> {label}</label>
+          ))}
+          {expiry === 'date' && <label>Date <input type="date" name="date" required /></label>}
+        </fieldset>
+        <ErrorText text={error} />
+        <div class="buttons">
+          <button type="submit">Create key</button>
+          <button type="button" class="secondary" onClick={props.onCancel}>Cancel</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/** The raw key, once: copy button, warning, and snippets that keep the key out of code and history. */
+export function ShowOnce(props: { tenant: string; created: CreatedKey }) {
+  const [copied, setCopied] = useState(false);
+  const origin = location.origin;
+  const copy = async () => {
+    await navigator.clipboard.writeText(props.created.key);
+    setCopied(true);
+  };
+  return (
+    <div class="show-once">
+      <p class="warning" role="alert"><strong>Copy this key now.</strong> It will not be shown again: Kupe keeps only a hash of it.</p>
+      <label>API key <span class="visually-hidden">for {props.created.displayName}</span>
+        <input readOnly value={props.created.key} class="mono" data-testid="raw-key" onFocus={(e) => e.currentTarget.select()} />
+      </label>
+      <button type="button" onClick={() => void copy()}>{copied ? 'Copied' : 'Copy key'}</button>
+      <details>
+        <summary>GitHub Actions</summary>
+        <p>Repository settings → Secrets and variables → Actions → New repository secret named <code>KUPE_API_KEY</code>, then:</p>
+        <pre>{`- name: Call Kupe
+  env:
+    KUPE_API_KEY: \${{ secrets.KUPE_API_KEY }}
+  run: curl -fsS -H "Authorization: Bearer $KUPE_API_KEY" ${origin}/api/v1/tenants/${props.tenant}`}</pre>
+      </details>
+      <details>
+        <summary>GitLab CI/CD</summary>
+        <p>Settings → CI/CD → Variables → Add variable: key <code>KUPE_API_KEY</code>, tick <strong>Mask variable</strong> and <strong>Protect variable</strong>, then:</p>
+        <pre>{`call-kupe:
+  script:
+    - curl -fsS -H "Authorization: Bearer $KUPE_API_KEY" ${origin}/api/v1/tenants/${props.tenant}`}</pre>
+      </details>
+      <details>
+        <summary>curl</summary>
+        <pre>{`read -rs KUPE_API_KEY && export KUPE_API_KEY   # paste the key; it stays out of your shell history
+curl -H "Authorization: Bearer $KUPE_API_KEY" ${origin}/api/v1/whoami`}</pre>
+      </details>
+    </div>
+  );
+}
+
+function RevokeDialog(props: { tenant: string; apiKey: ApiKey; onDone: () => void }) {
+  const [error, setError] = useState('');
+  const revoke = async () => {
+    try {
+      await call('DELETE', `${t(props.tenant)}/apikeys/${props.apiKey.id}`);
+      props.onDone();
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  };
+  return (
+    <Dialog title={`Revoke “${props.apiKey.displayName}”?`} onClose={props.onDone}>
+      <p>Key <code>{props.apiKey.id}</code> ({props.apiKey.role}) stops working at once: every request that carries it gets 401. This cannot be undone.</p>
+      <p>Last used: {formatTime(props.apiKey.lastUsedAt)}.</p>
+      <ErrorText text={error} />
+      <div class="buttons">
+        <button type="button" class="danger" onClick={() => void revoke()}>Revoke {props.apiKey.displayName}</button>
+        <button type="button" class="secondary" onClick={props.onDone}>Cancel</button>
+      </div>
+    </Dialog>
+  );
+}
+
+/** Rotation without downtime: create `<name>-new`, switch the secret, watch the old key drain, revoke it. */
+function RotateDialog(props: { tenant: string; old: ApiKey; onDone: () => void }) {
+  const { tenant, old } = props;
+  const [created, setCreated] = useState<CreatedKey | null>(null);
+  const [oldNow, setOldNow] = useState<ApiKey>(old);
+  const [error, setError] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  const expiresAt = sameLifetime(old);
+  const create = async () => {
+    try {
+      const { data } = await call<CreatedKey>('POST', `${t(tenant)}/apikeys`, {
+        displayName: `${old.displayName}-new`.slice(0, 128), role: old.role, ...(expiresAt && { expiresAt }),
+      });
+      setCreated(data);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  };
+  const refresh = async () => {
+    const { data } = await call<{ items: ApiKey[] }>('GET', `${t(tenant)}/apikeys`);
+    const found = data.items.find((k) => k.id === old.id);
+    if (found) setOldNow(found);
+  };
+  const revokeOld = async () => {
+    try {
+      await call('DELETE', `${t(tenant)}/apikeys/${old.id}`);
+      props.onDone();
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  };
+  return (
+    <Dialog title={`Rotate “${old.displayName}”`} onClose={props.onDone}>
+      {!created ? (
+        <>
+          <p>Creates <strong>{old.displayName}-new</strong> with role <strong>{old.role}</strong> and {expiresAt ? `the same lifetime (expires ${formatTime(expiresAt)})` : 'no expiry, like the old key'}. The old key keeps working until you revoke it.</p>
+          <ErrorText text={error} />
+          <div class="buttons">
+            <button type="button" onClick={() => void create()}>Create {old.displayName}-new</button>
+            <button type="button" class="secondary" onClick={props.onDone}>Cancel</button>
+          </div>
+        </>
+      ) : (
+        <>
+          <ShowOnce tenant={tenant} created={created} />
+          <h3>Then retire the old key</h3>
+          <ol>
+            <li>Put the new key into the pipeline's secret and run it once.</li>
+            <li>Check that the old key has stopped being used.</li>
+          </ol>
+          <p aria-live="polite">Old key <code>{old.id}</code> last used: <strong>{formatTime(oldNow.lastUsedAt)}</strong>{' '}
+            <button type="button" class="secondary" onClick={() => void refresh()}>Refresh</button>
+          </p>
+          <ErrorText text={error} />
+          {!confirming
+            ? <div class="buttons"><button type="button" class="danger" onClick={() => setConfirming(true)}>Revoke old key…</button><button type="button" class="secondary" onClick={props.onDone}>Later</button></div>
+            : <div class="buttons"><button type="button" class="danger" onClick={() => void revokeOld()}>Yes, revoke {old.displayName}</button><button type="button" class="secondary" onClick={() => setConfirming(false)}>Not yet</button></div>}
+        </>
+      )}
+    </Dialog>
+  );
+}

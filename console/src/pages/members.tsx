@@ -1,0 +1,104 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, call, type Member, type NewMember, t } from '../api.ts';
+import { Dialog, ErrorText } from '../ui.tsx';
+
+export function MembersPage(props: { tenant: string; isAdmin: boolean; me: string }) {
+  const { tenant, isAdmin } = props;
+  const [members, setMembers] = useState<Member[] | null>(null);
+  const [error, setError] = useState('');
+  const [invite, setInvite] = useState<NewMember | null>(null);
+  const [removing, setRemoving] = useState<Member | null>(null);
+
+  const load = async () => setMembers((await call<{ items: Member[] }>('GET', `${t(tenant)}/members`)).data.items);
+  const run = async (action: () => Promise<unknown>) => {
+    setError('');
+    try {
+      await action();
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+    await load();
+  };
+  useEffect(() => { void run(async () => undefined); }, [tenant]);
+
+  const admins = (members ?? []).filter((m) => m.role === 'admin').length;
+  const add = (e: Event) => {
+    e.preventDefault();
+    const form = e.currentTarget as HTMLFormElement;
+    const data = new FormData(form);
+    void run(async () => {
+      const { data: added } = await call<NewMember>('POST', `${t(tenant)}/members`, { email: data.get('email'), role: data.get('role') });
+      form.reset();
+      if (added.invite) setInvite(added);
+    });
+  };
+  return (
+    <>
+      <h1>Members</h1>
+      <p class="hint">
+        People who can sign in to this tenant. <strong>admin</strong> manages members, API keys and settings; <strong>readonly</strong> only reads.
+        A tenant always keeps at least one admin, so the last admin can be neither demoted nor removed: promote someone else first.
+        {isAdmin && ' You cannot remove yourself; another admin can.'}
+      </p>
+      <ErrorText text={error} />
+      {members === null ? <p role="status">Loading…</p> : (
+        <div class="table-wrap">
+          <table>
+            <caption class="visually-hidden">Members of {tenant}</caption>
+            <thead><tr><th scope="col">Email</th><th scope="col">Role</th>{isAdmin && <th scope="col"><span class="visually-hidden">Actions</span></th>}</tr></thead>
+            <tbody>
+              {members.map((m) => {
+                const lastAdmin = m.role === 'admin' && admins === 1;
+                return (
+                  <tr key={m.email}>
+                    <th scope="row">{m.email}{m.email === props.me && ' (you)'}</th>
+                    <td>
+                      {isAdmin ? (
+                        <select aria-label={`Role of ${m.email}`} value={m.role} disabled={lastAdmin}
+                          onChange={(e) => { const role = e.currentTarget.value; void run(() => call('PATCH', `${t(tenant)}/members/${encodeURIComponent(m.email)}`, { role })); }}>
+                          <option value="admin">admin</option>
+                          <option value="readonly">readonly</option>
+                        </select>
+                      ) : m.role}
+                      {isAdmin && lastAdmin && <span class="note"> the only admin</span>}
+                    </td>
+                    {isAdmin && (
+                      <td class="actions">
+                        {m.email !== props.me && !lastAdmin &&
+                          <button type="button" class="danger" onClick={() => setRemoving(m)} aria-label={`Remove ${m.email}`}>Remove</button>}
+                      </td>
+                    )}
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {isAdmin && (
+        <form class="row-form" onSubmit={add}>
+          <h2>Add a member</h2>
+          <label>Email <input name="email" type="email" required /></label>
+          <label>Role <select name="role" defaultValue="readonly"><option value="readonly">readonly</option><option value="admin">admin</option></select></label>
+          <button type="submit">Add member</button>
+        </form>
+      )}
+      {invite?.invite && (
+        <Dialog title="Send this invite link" onClose={() => setInvite(null)}>
+          <p><strong>{invite.email}</strong> has no Kupe account yet. Send them this link (valid until {new Date(invite.invite.expiresAt).toLocaleString()}); it is shown only now.</p>
+          <label>Invite link <input readOnly class="mono" value={invite.invite.url} onFocus={(e) => e.currentTarget.select()} /></label>
+          <button type="button" onClick={() => setInvite(null)}>Done</button>
+        </Dialog>
+      )}
+      {removing && (
+        <Dialog title={`Remove ${removing.email}?`} onClose={() => setRemoving(null)}>
+          <p>They lose access to {tenant} at once. API keys they created keep working until revoked.</p>
+          <div class="buttons">
+            <button type="button" class="danger" onClick={() => { const m = removing; setRemoving(null); void run(() => call('DELETE', `${t(tenant)}/members/${encodeURIComponent(m.email)}`)); }}>Remove {removing.email}</button>
+            <button type="button" class="secondary" onClick={() => setRemoving(null)}>Cancel</button>
+          </div>
+        </Dialog>
+      )}
+    </>
+  );
+}

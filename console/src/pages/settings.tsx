@@ -1,0 +1,58 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, call, t, type Tenant } from '../api.ts';
+import { ErrorText } from '../ui.tsx';
+
+const PLANS = ['starter', 'pro', 'business', 'enterprise'];
+
+export function SettingsPage(props: { tenant: string; isAdmin: boolean }) {
+  const { tenant, isAdmin } = props;
+  const [current, setCurrent] = useState<{ data: Tenant; etag: string | null } | null>(null);
+  const [error, setError] = useState('');
+  const [saved, setSaved] = useState('');
+  const load = async () => setCurrent(await call<Tenant>('GET', t(tenant)));
+  useEffect(() => { void load(); }, [tenant]);
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    setError('');
+    setSaved('');
+    try {
+      const result = await call<Tenant>('PATCH', t(tenant), {
+        displayName: form.get('displayName'), plan: form.get('plan'),
+        enforceMetricsLimit: form.get('enforceMetricsLimit') === 'on', enforceLogLimit: form.get('enforceLogLimit') === 'on',
+      }, current?.etag ? { 'if-match': current.etag } : {});
+      setCurrent(result);
+      setSaved('Saved.');
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 412) {
+        setError('Someone else changed these settings since you opened the page. Nothing was saved: reload to see their changes, then edit again.');
+      } else {
+        setError(err instanceof ApiError ? err.message : String(err));
+      }
+    }
+  };
+  if (!current) return <p role="status">Loading…</p>;
+  const d = current.data;
+  return (
+    <>
+      <h1>Tenant settings</h1>
+      <form onSubmit={(e) => void save(e)} key={d.resourceVersion}>
+        <fieldset disabled={!isAdmin}>
+          <label>Name <input value={d.name} readOnly /></label>
+          <label>Display name <input name="displayName" defaultValue={d.displayName} required maxLength={128} /></label>
+          <label>Plan
+            <select name="plan" defaultValue={d.plan}>{PLANS.map((p) => <option key={p} value={p}>{p}</option>)}</select>
+          </label>
+          <label class="inline"><input type="checkbox" name="enforceMetricsLimit" defaultChecked={d.enforceMetricsLimit} /> Enforce the plan's metrics limit</label>
+          <label class="inline"><input type="checkbox" name="enforceLogLimit" defaultChecked={d.enforceLogLimit} /> Enforce the plan's log limit</label>
+        </fieldset>
+        <ErrorText text={error} />
+        {saved && <p role="status">{saved}</p>}
+        {isAdmin
+          ? <div class="buttons"><button type="submit">Save settings</button><button type="button" class="secondary" onClick={() => { setError(''); void load(); }}>Reload</button></div>
+          : <p>Only tenant admins can change settings.</p>}
+      </form>
+    </>
+  );
+}

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { createApiKey } from '../../src/domain/api-keys.ts';
+import {
+  callWithKey, firstSignIn, launchBrowser, NEW_PASSWORD, newContext, seriousA11yViolations, signIn, startConsoleServer,
+} from './console-helpers.ts';
+
+let browser: Browser;
+before(async () => { browser = await launchBrowser(); });
+after(() => browser.close());
+
+test('first sign-in with the one-time password forces a new one', async (t) => {
+  const { url, demo } = await startConsoleServer(t);
+  const page = await (await newContext(browser, t)).newPage();
+  await firstSignIn(page, url, demo.email, demo.password);
+  assert.match(page.url(), /#\/t\/demo\/keys$/);
+  // The one-time password no longer works; the new one does.
+  const again = await (await newContext(browser, t)).newPage();
+  await again.goto(url);
+  await again.getByLabel('Email').fill(demo.email);
+  await again.getByLabel('Password').fill(demo.password);
+  await again.getByRole('button', { name: 'Sign in' }).click();
+  await again.getByRole('alert').filter({ hasText: 'wrong email or password' }).waitFor();
+  await signIn(again, url, demo.email, NEW_PASSWORD);
+});
+
+test('create a key, read it once, use it, revoke it in the UI, and it is refused', async (t) => {
+  const { url, demo } = await startConsoleServer(t);
+  const page = await (await newContext(browser, t)).newPage();
+  await firstSignIn(page, url, demo.email, demo.password);
+
+  await page.getByRole('button', { name: 'Create API key' }).click();
+  await page.getByLabel('Display name', { exact: true }).fill('deploy-pipeline');
+  assert.equal(await page.getByRole('radio', { name: /readonly: reads/ }).isChecked(), true, 'readonly preselected');
+  await page.getByRole('radio', { name: '30 days' }).check();
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const raw = await page.getByTestId('raw-key').inputValue();
+  assert.match(raw, /^kupe_[0-9a-f]{8}_[0-9A-Za-z]{49}$/);
+  await page.getByText('It will not be shown again').waitFor();
+  await page.getByText('GitHub Actions').click();
+  await page.getByText('${{ secrets.KUPE_API_KEY }}').waitFor();
+  assert.equal(await callWithKey(url, '/api/v1/tenants/demo', raw), 200);
+  await page.getByRole('button', { name: 'I have stored the key' }).click();
+
+  const row = page.getByRole('row', { name: /deploy-pipeline/ });
+  await row.getByText('admin@example.com').waitFor(); // createdBy is the member's email
+  assert.ok(!(await page.content()).includes(raw), 'the key is gone from the page');
+  await page.getByRole('button', { name: 'Revoke deploy-pipeline' }).click();
+  await page.getByRole('dialog').getByText('stops working at once').waitFor();
+  await page.getByRole('button', { name: 'Revoke deploy-pipeline' }).last().click();
+  await page.getByText('No API keys yet.').waitFor();
+  assert.equal(await callWithKey(url, '/api/v1/tenants/demo', raw), 401);
+});
+
+test('rotate: the new key is shown once, the old key drains, then is revoked', async (t) => {
+  const { url, demo, store } = await startConsoleServer(t);
+  const old = await createApiKey(store, 'demo', { displayName: 'terraform', role: 'readonly', expiresAt: '2099-01-01T00:00:00Z' },
+    { actor: 'operator', now: new Date() });
+  assert.equal(await callWithKey(url, '/api/v1/whoami', old.key), 200);
+  const page = await (await newContext(browser, t)).newPage();
+  await firstSignIn(page, url, demo.email, demo.password);
+
+  await page.getByRole('button', { name: 'Rotate terraform' }).click();
+  await page.getByRole('button', { name: 'Create terraform-new' }).click();
+  const fresh = await page.getByTestId('raw-key').inputValue();
+  assert.equal(await callWithKey(url, '/api/v1/whoami', fresh), 200);
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  const lastUse = page.getByText(/last used:/);
+  assert.doesNotMatch(await lastUse.innerText(), /never/, 'the old key was used, and the page says so');
+  await page.getByRole('button', { name: 'Revoke old key…' }).click();
+  await page.getByRole('button', { name: 'Yes, revoke terraform' }).click();
+  await page.getByRole('row', { name: /terraform-new/ }).waitFor();
+  assert.equal(await page.getByRole('row', { name: /^terraform ak-/ }).count(), 0);
+  assert.equal(await callWithKey(url, '/api/v1/whoami', old.key), 401);
+  assert.equal(await callWithKey(url, '/api/v1/whoami', fresh), 200);
+  const listed = await store.apiKeys.listActive('demo');
+  assert.equal(listed.find((k) => k.displayName === 'terraform-new')?.role, 'readonly', 'same role');
+});
+
+test('a readonly member sees no key controls, and the API refuses them anyway', async (t) => {
+  const { url, demo } = await startConsoleServer(t);
+  const admin = await (await newContext(browser, t)).newPage();
+  await firstSignIn(admin, url, demo.email, demo.password);
+  await admin.getByRole('link', { name: 'Members' }).click();
+  await admin.getByLabel('Email').fill('rita@example.com');
+  await admin.getByRole('button', { name: 'Add member' }).click();
+  const inviteUrl = await admin.getByLabel('Invite link', { exact: true }).inputValue();
+
+  const rita = await (await newContext(browser, t)).newPage();
+  await rita.goto(inviteUrl);
+  await rita.getByText('You were added to tenant demo').waitFor();
+  await rita.getByLabel('Password (at least 12 characters)').fill(NEW_PASSWORD);
+  await rita.getByRole('button', { name: 'Set password and sign in' }).click();
+  await rita.getByText('only tenant admins can see, create and revoke API keys').waitFor();
+  assert.equal(await rita.getByRole('button', { name: 'Create API key' }).count(), 0);
+  assert.equal(await rita.getByRole('button', { name: /^Revoke/ }).count(), 0);
+  await rita.getByRole('link', { name: 'Members' }).click();
+  await rita.getByRole('row', { name: /rita@example.com/ }).waitFor();
+  assert.equal(await rita.getByRole('button', { name: 'Add member' }).count(), 0);
+  // Even a hand-made request with the session and its CSRF token is refused.
+  const status = await rita.evaluate(async () => {
+    const session = await (await fetch('/api/v1/session')).json() as { csrfToken: string };
+    const res = await fetch('/api/v1/tenants/demo/apikeys', {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-kupe-csrf': session.csrfToken },
+      body: JSON.stringify({ displayName: 'sneaky', role: 'admin' }),
+    });
+    return res.status;
+  });
+  assert.equal(status, 403);
+});
+
+test('a cross-site form post with the session cookie is refused', async (t) => {
+  const { url, demo, store } = await startConsoleServer(t);
+  const evil = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html');
+    res.end(`<form id="f" method="POST" enctype="text/plain" action="${url}/api/v1/tenants/demo/apikeys">
+      <input name='{"displayName":"evil","role":"admin","x":"' value='"}'></form>
+      <script>document.getElementById('f').submit()</script>`);
+  });
+  await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+  t.after(() => evil.close());
+  const evilPort = (evil.address() as { port: number }).port;
+
+  const context = await newContext(browser, t);
+  const page = await context.newPage();
+  await firstSignIn(page, url, demo.email, demo.password);
+  const attack = await context.newPage();
+  const response = attack.waitForResponse((r) => r.url().endsWith('/apikeys') && r.request().method() === 'POST');
+  await attack.goto(`http://localhost:${evilPort}/`); // another site: localhost is not 127.0.0.1
+  assert.ok([401, 403, 415].includes((await response).status()), `status ${(await response).status()}`);
+  assert.equal((await store.apiKeys.listActive('demo')).some((k) => k.displayName === 'evil'), false);
+});
+
+test('axe-core finds no serious or critical accessibility problem on any page', async (t) => {
+  const { url, demo, store } = await startConsoleServer(t);
+  await createApiKey(store, 'demo', { displayName: 'ci', role: 'readonly', expiresAt: new Date(Date.now() + 3 * 86_400_000).toISOString() },
+    { actor: 'operator', now: new Date() });
+  const page = await (await newContext(browser, t, { bypassCSP: true })).newPage();
+  const check = async (name: string) => {
+    const violations = await seriousA11yViolations(page);
+    assert.deepEqual(violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], name);
+  };
+  await page.goto(url);
+  await page.getByRole('heading', { name: 'Sign in to Kupe' }).waitFor();
+  await check('sign in');
+  await page.getByLabel('Email').fill(demo.email);
+  await page.getByLabel('Password').fill(demo.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+  await check('change password');
+  await page.getByLabel('One-time password').fill(demo.password);
+  await page.getByLabel('New password (at least 12 characters)').fill(NEW_PASSWORD);
+  await page.getByLabel('New password again').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Save password' }).click();
+  await page.getByRole('row', { name: /ci/ }).waitFor();
+  await check('api keys');
+  await page.getByRole('button', { name: 'Create API key' }).click();
+  await check('create dialog');
+  await page.getByLabel('Display name', { exact: true }).fill('a11y');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await page.getByTestId('raw-key').waitFor();
+  await check('show once');
+  await page.getByRole('button', { name: 'I have stored the key' }).click();
+  for (const [link, heading] of [['Members', 'Members'], ['Audit log', 'Audit log'], ['Settings', 'Tenant settings']]) {
+    await page.getByRole('link', { name: link! }).click();
+    await page.getByRole('heading', { name: heading! }).waitFor();
+    await page.waitForLoadState('networkidle');
+    await check(link!);
+  }
+});
