@@ -46,7 +46,7 @@ export function ApiKeysPage(props: { tenant: string; isAdmin: boolean }) {
       <ErrorText text={error} />
       {keys === null ? <p role="status">Loading…</p> : (
         <div class="table-wrap">
-          <table>
+          <table class="stack">
             <caption class="visually-hidden">API keys of {tenant}</caption>
             <thead><tr><th scope="col">Display name</th><th scope="col">Role</th><th scope="col">Created by</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
             <tbody>
@@ -70,15 +70,15 @@ function KeyRow(props: { apiKey: ApiKey; onRevoke: () => void; onRotate: () => v
   return (
     <tr>
       <th scope="row">{k.displayName}<div class="id">{k.id}</div></th>
-      <td>{k.role}</td>
-      <td>{k.createdBy}</td>
-      <td>{formatTime(k.createdAt)}</td>
-      <td>
+      <td data-label="Role">{k.role}</td>
+      <td data-label="Created by">{k.createdBy}</td>
+      <td data-label="Created">{formatTime(k.createdAt)}</td>
+      <td data-label="Expires">
         {k.expiresAt ? formatTime(k.expiresAt) : 'never'}{' '}
         {state === 'expired' && <Badge kind="danger">expired</Badge>}
         {state === 'soon' && <Badge kind="warn">expires within 7 days</Badge>}
       </td>
-      <td>{formatTime(k.lastUsedAt)}</td>
+      <td data-label="Last used">{formatTime(k.lastUsedAt)}</td>
       <td class="actions">
         <button type="button" class="secondary" onClick={props.onRotate} aria-label={`Rotate ${k.displayName}`}>Rotate</button>
         <button type="button" class="danger" onClick={props.onRevoke} aria-label={`Revoke ${k.displayName}`}>Revoke</button>

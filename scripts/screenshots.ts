@@ -1,0 +1,76 @@
+// Takes the console screenshots in docs/screenshots/ (shown in the README):
+//   node --import tsx scripts/screenshots.ts
+// A real server on a temporary SQLite file, sample data made through the domain, Debian's Chromium.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApiKey, revokeApiKey } from '../src/domain/api-keys.ts';
+import { bootstrapEmptyStore } from '../src/domain/bootstrap.ts';
+import { addMember } from '../src/domain/members.ts';
+import { buildApp } from '../src/http/app.ts';
+import { CONSOLE_DIR } from '../src/server.ts';
+import { openStore } from '../src/store/index.ts';
+import { firstSignIn, launchBrowser } from '../test/e2e/console-helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'kupe-shots-'));
+const { store, migrate } = openStore(`sqlite:${join(dir, 'kupe.db')}`);
+await migrate();
+const now = new Date();
+const demo = (await bootstrapEmptyStore(store, now))!;
+const ctx = { actor: 'admin@example.com', now };
+const days = (n: number) => new Date(now.getTime() + n * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+await createApiKey(store, 'demo', { displayName: 'github-actions-deploy', role: 'readonly', expiresAt: days(80) }, ctx);
+await createApiKey(store, 'demo', { displayName: 'terraform', role: 'admin', expiresAt: days(5) }, ctx);
+await createApiKey(store, 'demo', { displayName: 'nightly-report', role: 'readonly' }, { ...ctx, actor: 'operator' });
+const gone = await createApiKey(store, 'demo', { displayName: 'old-laptop', role: 'admin' }, ctx);
+await revokeApiKey(store, 'demo', gone.record.id, ctx);
+await addMember(store, 'demo', { email: 'bob@example.com', role: 'readonly' }, undefined, ctx);
+await addMember(store, 'demo', { email: 'carol@example.com', role: 'admin' }, undefined, ctx);
+
+const { app } = await buildApp({
+  config: { trustProxy: false, rateLimit: 0, authBackoffAfter: 5, authBackoffMaxSeconds: 300, sessionIdleMinutes: 60, sessionMaxHours: 24 },
+  store, consoleDir: CONSOLE_DIR,
+});
+const url = await app.listen({ host: '127.0.0.1', port: 0 });
+const browser = await launchBrowser();
+const page = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+const shot = (name: string) => page.screenshot({ path: `docs/screenshots/${name}.png` });
+
+await page.goto(url);
+await page.getByRole('heading', { name: 'Sign in to Kupe' }).waitFor();
+await shot('sign-in');
+await firstSignIn(page, url, demo.email, demo.password);
+await page.getByRole('row', { name: /terraform/ }).waitFor();
+await shot('api-keys');
+await page.getByRole('button', { name: 'Create API key' }).click();
+await page.getByLabel('Display name', { exact: true }).fill('gitlab-release');
+await shot('create-key');
+await page.getByRole('button', { name: 'Create key' }).click();
+await page.getByText('GitHub Actions').click();
+await shot('show-once');
+await page.getByRole('button', { name: 'I have stored the key' }).click();
+await page.getByRole('button', { name: 'Rotate terraform' }).click();
+await page.getByRole('button', { name: 'Create terraform-new' }).click();
+await page.getByRole('button', { name: 'Revoke old key…' }).scrollIntoViewIfNeeded();
+await shot('rotate');
+await page.keyboard.press('Escape');
+await page.getByRole('link', { name: 'Members' }).click();
+await page.getByRole('row', { name: /carol/ }).waitFor();
+await shot('members');
+await page.getByRole('link', { name: 'Audit log' }).click();
+await page.getByRole('row', { name: /apikey.revoke/ }).first().waitFor();
+await shot('audit-log');
+await page.getByRole('link', { name: 'Settings' }).click();
+await page.getByRole('heading', { name: 'Tenant settings' }).waitFor();
+await shot('settings');
+// 400% zoom of a 1280-pixel window is a 320-pixel viewport: everything must still fit and read.
+await page.setViewportSize({ width: 320, height: 720 });
+await page.getByRole('link', { name: 'API keys' }).click();
+await page.getByRole('row', { name: /terraform/ }).first().waitFor();
+await shot('api-keys-400-percent');
+
+await browser.close();
+await app.close();
+await store.close();
+rmSync(dir, { recursive: true, force: true });
+console.log('screenshots written to docs/screenshots/');
