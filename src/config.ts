@@ -62,9 +62,9 @@ export function loadConfig(env: Env): Readonly<Config> {
   const port = integer('KUPE_PORT', 8080, 0, 65535);
 
   const databaseUrl = text('KUPE_DATABASE_URL', 'sqlite:./data/kupe.db');
-  if (!/^sqlite:.+/.test(databaseUrl)) {
+  if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
     problems.push(`KUPE_DATABASE_URL=${JSON.stringify(databaseUrl.replace(/\/\/[^@]*@/, '//***@'))}: ` +
-      'must be sqlite:PATH, e.g. sqlite:./data/kupe.db');
+      'must be sqlite:PATH (e.g. sqlite:./data/kupe.db) or postgres://USER:PASSWORD@HOST:PORT/DATABASE');
   }
 
   const logLevel = text('KUPE_LOG_LEVEL', 'info') as LogLevel;

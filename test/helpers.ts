@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyBaseLogger, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
 import type { Config } from '../src/config.ts';
 import { createApiKey } from '../src/domain/api-keys.ts';
 import type { Store } from '../src/domain/store.ts';
@@ -17,18 +19,47 @@ export const TEST_CONFIG: TestConfig = {
   sessionIdleMinutes: 60, sessionMaxHours: 24,
 };
 
-/** A fresh, migrated SQLite file in a temporary folder, removed after the test. */
-export async function openTestStore(t: TestContext): Promise<{ store: Store; path: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'kupe-test-'));
-  const path = join(dir, 'kupe.db');
-  const opened = openStore(`sqlite:${path}`);
+/**
+ * The database the suite runs on: SQLite files by default; PostgreSQL when
+ * KUPE_TEST_DATABASE_URL names one (`npm run test:postgres`).
+ */
+export const TEST_POSTGRES_URL = process.env.KUPE_TEST_DATABASE_URL?.startsWith('postgres') ? process.env.KUPE_TEST_DATABASE_URL : undefined;
+
+/**
+ * A database URL of the test's own, dropped after it: a temporary SQLite file,
+ * or on PostgreSQL a fresh schema (test files run in parallel) selected
+ * through the connection's search_path.
+ */
+export async function testDatabaseUrl(t: TestContext): Promise<string> {
+  if (!TEST_POSTGRES_URL) {
+    const dir = mkdtempSync(join(tmpdir(), 'kupe-test-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    return `sqlite:${join(dir, 'kupe.db')}`;
+  }
+  const schema = `test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  t.after(async () => {
+    const dropper = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await dropper.connect();
+    await dropper.query(`drop schema ${schema} cascade`);
+    await dropper.end();
+  });
+  const url = new URL(TEST_POSTGRES_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
+
+/** A fresh, migrated store of the test's own, closed and removed after the test. */
+export async function openTestStore(t: TestContext): Promise<{ store: Store; url: string }> {
+  const url = await testDatabaseUrl(t);
+  const opened = openStore(url);
   const store = opened.store;
   await opened.migrate();
-  t.after(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { store, path };
+  t.after(() => store.close());
+  return { store, url };
 }
 
 /** A settable clock, so tests can move time forward. */

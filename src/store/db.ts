@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type Selectable, type SqliteDatabase, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, type Selectable, type SqliteDatabase, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import type { ApiKeysTable, Database, Dialect } from './schema.ts';
 
 export interface OpenedDatabase {
@@ -16,7 +17,18 @@ export type ApiKeyRowReader = (id: string) => Selectable<ApiKeysTable> | undefin
 /** Opens the database that KUPE_DATABASE_URL names (validated by loadConfig). */
 export function openDatabase(url: string): OpenedDatabase {
   if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
-  throw new Error(`unsupported database URL: ${url.split(':')[0]}: (only sqlite:PATH is supported so far)`);
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url);
+  throw new Error(`unsupported database URL scheme: ${url.split(':')[0]}`);
+}
+
+/**
+ * PostgreSQL through node-postgres' pool. Every instance reads keys from the
+ * primary: a replica could still show a revoked key as valid.
+ */
+function openPostgres(url: string): OpenedDatabase {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres' };
 }
 
 function openSqlite(path: string): OpenedDatabase {

@@ -11,7 +11,8 @@ import type { Database, Dialect } from './schema.ts';
 import { tenantRepository } from './tenants.ts';
 
 interface StoreParts {
-  root: Kysely<Database>;
+  /** Closes the database once, however often it is called. */
+  close: () => Promise<void>;
   dialect: Dialect;
   readApiKeyRow?: ApiKeyRowReader | undefined;
 }
@@ -30,9 +31,14 @@ function storeOn(db: Kysely<Database>, parts: StoreParts, inTransaction: boolean
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    close: () => parts.root.destroy(),
+    close: parts.close,
   };
   return store;
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
 }
 
 export interface OpenedStore {
@@ -45,7 +51,7 @@ export interface OpenedStore {
 export function openStore(databaseUrl: string): OpenedStore {
   const { db, dialect, readApiKeyRow } = openDatabase(databaseUrl);
   return {
-    store: storeOn(db, { root: db, dialect, readApiKeyRow }, false),
+    store: storeOn(db, { close: once(() => db.destroy()), dialect, readApiKeyRow }, false),
     migrate: () => migrateToLatest(db, dialect),
   };
 }

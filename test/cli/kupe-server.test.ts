@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { testDatabaseUrl } from '../helpers.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/kupe-server.js');
 const run = promisify(execFile);
 
-function tempEnv(t: TestContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'kupe-cli-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return { ...process.env, KUPE_DATABASE_URL: `sqlite:${join(dir, 'kupe.db')}`, KUPE_PORT: '0', KUPE_LOG_LEVEL: 'info' };
+async function tempEnv(t: TestContext) {
+  return { ...process.env, KUPE_DATABASE_URL: await testDatabaseUrl(t), KUPE_PORT: '0', KUPE_LOG_LEVEL: 'info' };
 }
 
 async function cli(env: NodeJS.ProcessEnv, ...args: string[]) {
@@ -50,7 +47,7 @@ async function serve(t: TestContext, env: NodeJS.ProcessEnv) {
 }
 
 test('tenants create / list, then apikeys create prints the same object as the API', async (t) => {
-  const env = tempEnv(t);
+  const env = await tempEnv(t);
   let res = await cli(env, 'tenants', 'create', 'acme', '--admin', 'Alice@Acme.com', '--display-name', 'Acme Corp', '--plan', 'pro');
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stdout, /created tenant acme with admin alice@acme.com/);
@@ -70,7 +67,7 @@ test('tenants create / list, then apikeys create prints the same object as the A
 });
 
 test('bad arguments give clear errors and distinct exit codes', async (t) => {
-  const env = tempEnv(t);
+  const env = await tempEnv(t);
   await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com');
   const cases: [string[], number, RegExp][] = [
     [['frobnicate'], 2, /unknown command: frobnicate/],
@@ -94,7 +91,7 @@ test('bad arguments give clear errors and distinct exit codes', async (t) => {
 });
 
 test('first serve creates tenant demo and prints the sign-in URL and a one-time password, once', async (t) => {
-  const env = tempEnv(t);
+  const env = await tempEnv(t);
   const server = await serve(t, env);
   const banner = /Sign in to the console at (\S+)\n\s+email:\s+admin@example.com\n\s+one-time password:\s+(\S+)\n/;
   for (let i = 0; i < 50 && !banner.test(server.stderr.join('')); i++) await new Promise((r) => setTimeout(r, 100));
@@ -118,7 +115,7 @@ test('first serve creates tenant demo and prints the sign-in URL and a one-time 
 });
 
 test('tenants create prints the admin a one-time password; reset-password gives a new one', async (t) => {
-  const env = tempEnv(t);
+  const env = await tempEnv(t);
   const created = await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com');
   assert.match(created.stdout, /one-time password[^\n]*\n[A-Za-z2-9]{5}(-[A-Za-z2-9]{5}){3}\n/);
   const reset = await cli(env, 'users', 'reset-password', 'Alice@acme.com');
@@ -128,7 +125,7 @@ test('tenants create prints the admin a one-time password; reset-password gives 
 });
 
 test('serve answers with keys the CLI creates, and SIGTERM exits 0', async (t) => {
-  const env = tempEnv(t);
+  const env = await tempEnv(t);
   const server = await serve(t, env);
   await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com');
   const key = JSON.parse((await cli(env, 'apikeys', 'create', '--tenant', 'acme', '--role', 'admin', '--display-name', 'ops', '--output', 'json')).stdout);
