@@ -18,6 +18,8 @@ export interface Config {
   authBackoffMaxSeconds: number;
   /** How often pending lastUsedAt values are written to the store. */
   lastUsedFlushSeconds: number;
+  /** Redis for counters shared by every instance; undefined: in memory. */
+  redisUrl: string | undefined;
   /** A console session ends after this long without a request... */
   sessionIdleMinutes: number;
   /** ...and after this long in any case. */
@@ -86,8 +88,13 @@ export function loadConfig(env: Env): Readonly<Config> {
     trustProxy = entries;
   }
 
+  const redisUrl = text('KUPE_REDIS_URL', '') || undefined;
+  if (redisUrl !== undefined && !/^rediss?:\/\/.+/.test(redisUrl)) {
+    problems.push(`KUPE_REDIS_URL: must be redis://HOST:PORT (or rediss:// for TLS)`);
+  }
+
   const config: Config = {
-    host, port, databaseUrl, logLevel, trustProxy,
+    host, port, databaseUrl, logLevel, trustProxy, redisUrl,
     rateLimit: integer('KUPE_RATE_LIMIT', 600, 0, 1_000_000),
     authBackoffAfter: integer('KUPE_AUTH_BACKOFF_AFTER', 5, 1, 1000),
     authBackoffMaxSeconds: integer('KUPE_AUTH_BACKOFF_MAX_SECONDS', 300, 1, 86_400),

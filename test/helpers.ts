@@ -12,7 +12,8 @@ import { createTenant } from '../src/domain/tenants.ts';
 import { buildApp, type KupeApp } from '../src/http/app.ts';
 import { openStore } from '../src/store/index.ts';
 
-export type TestConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds' | 'sessionIdleMinutes' | 'sessionMaxHours'>;
+export type TestConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds' | 'sessionIdleMinutes' | 'sessionMaxHours'>
+  & Partial<Pick<Config, 'redisUrl'>>;
 
 export const TEST_CONFIG: TestConfig = {
   trustProxy: false, rateLimit: 0, authBackoffAfter: 1000, authBackoffMaxSeconds: 300,

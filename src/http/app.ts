@@ -8,6 +8,7 @@ import { LastUsedTracker } from '../domain/last-used.ts';
 import type { Store } from '../domain/store.ts';
 import { type ClientLimits, MemoryClientLimits } from './client-limits.ts';
 import { registerConsole } from './console.ts';
+import { RedisClientLimits } from './redis-limits.ts';
 import { registerErrorHandling } from './errors.ts';
 import { registerGuard } from './guard.ts';
 import { Metrics, registerMetrics } from './metrics.ts';
@@ -27,7 +28,8 @@ const RATE_WINDOW_SECONDS = 60;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface AppDeps {
-  config: Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds' | 'sessionIdleMinutes' | 'sessionMaxHours'>;
+  config: Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds' | 'sessionIdleMinutes' | 'sessionMaxHours'>
+    & Partial<Pick<Config, 'redisUrl'>>;
   store: Store;
   logger?: FastifyBaseLogger | undefined;
   clock?: (() => Date) | undefined;
@@ -52,13 +54,13 @@ export interface KupeApp {
 export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   const clock = deps.clock ?? (() => new Date());
   const lastUsed = deps.lastUsed ?? new LastUsedTracker(deps.store.apiKeys);
-  const limits = deps.limits ?? new MemoryClientLimits({
+  const metrics = new Metrics();
+  const limitSettings = {
     perWindow: deps.config.rateLimit,
     windowMs: RATE_WINDOW_SECONDS * 1000,
     backoffAfter: deps.config.authBackoffAfter,
     backoffMaxSeconds: deps.config.authBackoffMaxSeconds,
-  });
-  const metrics = new Metrics();
+  };
   let draining = false;
 
   const app = Fastify({
@@ -73,6 +75,20 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  let limits: ClientLimits;
+  if (deps.limits) {
+    limits = deps.limits;
+  } else if (deps.config.redisUrl) {
+    const redis = new RedisClientLimits(deps.config.redisUrl, limitSettings, reportLimitStoreError(app, metrics));
+    if (!(await redis.waitUntilReady())) {
+      app.log.error('Redis did not answer within 2 s: starting anyway; limits fail open until it does');
+    }
+    limits = redis;
+  } else {
+    limits = new MemoryClientLimits(limitSettings);
+  }
+  app.addHook('onClose', async () => { await limits.close?.(); });
 
   app.setValidatorCompiler(compileValidator);
   app.addHook('onRequest', async (request, reply) => {
@@ -119,6 +135,17 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   inviteRoutes(app, routeDeps);
 
   return { app, lastUsed, metrics, drain: () => { draining = true; } };
+}
+
+/** Logs a Redis failure loudly, at most once every 10 s, and counts every one. */
+function reportLimitStoreError(app: FastifyInstance, metrics: Metrics) {
+  let lastLogged = 0;
+  return (error: unknown) => {
+    metrics.limitStoreErrors.inc();
+    if (Date.now() - lastLogged < 10_000) return;
+    lastLogged = Date.now();
+    app.log.error({ err: error }, 'Redis unreachable: rate limits and authentication backoff are NOT enforced (failing open)');
+  };
 }
 
 /** A hop count trusts that many proxies nearest the server; a list trusts those addresses. */

@@ -20,6 +20,7 @@ export interface ClientLimits {
   recordAuthFailure(ip: string, nowMs: number): Promise<void>;
   /** Called only when admit reported failures, so clean IPs cost nothing. */
   recordAuthSuccess(ip: string): Promise<void>;
+  close?(): Promise<void>;
 }
 
 export interface LimitSettings {

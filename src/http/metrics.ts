@@ -25,6 +25,11 @@ export class Metrics {
   });
   /** Pre-bound: counted on every authenticated request. */
   readonly authenticatedByKey = this.authentications.labels('success', 'apikey');
+  readonly limitStoreErrors = new Counter({
+    name: 'kupe_limit_store_errors_total',
+    help: 'Redis failures of the rate limiter; each let a request through unlimited (fail open)',
+    registers: [this.registry],
+  });
   readonly limited = new Counter({
     name: 'kupe_rate_limited_total',
     help: 'Requests refused with 429, by reason (rate_limited or auth_backoff)',

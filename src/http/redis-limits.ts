@@ -1,0 +1,114 @@
+import { Redis } from 'ioredis';
+import type { Admission, ClientLimits, LimitSettings } from './client-limits.ts';
+
+// One round trip per request: count the request in its window and read the
+// IP's failure state, atomically.
+const ADMIT = `
+local count = 0
+if tonumber(ARGV[1]) > 0 then
+  count = redis.call('INCR', KEYS[1])
+  if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+end
+local f = redis.call('HMGET', KEYS[2], 'count', 'blockedUntil')
+return {count, tonumber(f[1]) or 0, tonumber(f[2]) or 0}`;
+
+// ARGV: now, backoff after, max seconds, quiet ms. Same arithmetic as backoffSeconds() in client-limits.ts.
+const FAIL = `
+local count = redis.call('HINCRBY', KEYS[1], 'count', 1)
+local wait = 0
+if count >= tonumber(ARGV[2]) then
+  wait = math.min(2 ^ math.min(count - tonumber(ARGV[2]), 30), tonumber(ARGV[3]))
+end
+redis.call('HSET', KEYS[1], 'blockedUntil', tonumber(ARGV[1]) + wait * 1000)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return count`;
+
+/**
+ * The per-IP limit and the authentication backoff shared by every instance
+ * through Redis. If Redis cannot answer, requests are let through (fail open:
+ * an outage of the limiter must not become an outage of authentication) and
+ * every failure is reported through onError, which the server logs loudly.
+ */
+export class RedisClientLimits implements ClientLimits {
+  private readonly redis: Redis;
+  private readonly settings: LimitSettings;
+  private readonly prefix: string;
+  private readonly onError: (error: unknown) => void;
+
+  constructor(url: string, settings: LimitSettings, onError: (error: unknown) => void, prefix = 'kupe:') {
+    this.settings = settings;
+    this.prefix = prefix;
+    this.onError = onError;
+    this.redis = new Redis(url, {
+      lazyConnect: false,
+      enableOfflineQueue: false, // refuse at once while disconnected, never queue requests
+      maxRetriesPerRequest: 0,
+      commandTimeout: 250,
+      connectTimeout: 1000,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    });
+    this.redis.on('error', () => undefined); // reported per command, through onError
+    this.redis.defineCommand('kupeAdmit', { numberOfKeys: 2, lua: ADMIT });
+    this.redis.defineCommand('kupeFail', { numberOfKeys: 1, lua: FAIL });
+  }
+
+  private get commands() {
+    return this.redis as unknown as {
+      kupeAdmit(rate: string, fail: string, perWindow: number, windowMs: number): Promise<[number, number, number]>;
+      kupeFail(fail: string, now: number, after: number, max: number, quietMs: number): Promise<number>;
+    };
+  }
+
+  /** Resolves once connected, or false after timeoutMs (requests meanwhile fail open). */
+  async waitUntilReady(timeoutMs = 2000): Promise<boolean> {
+    if (this.redis.status === 'ready') return true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.redis.once('ready', () => { clearTimeout(timer); resolve(true); });
+    });
+  }
+
+  async admit(ip: string, nowMs: number): Promise<Admission> {
+    const { perWindow, windowMs } = this.settings;
+    const window = Math.floor(nowMs / windowMs);
+    let count: number, failures: number, blockedUntil: number;
+    try {
+      [count, failures, blockedUntil] = await this.commands.kupeAdmit(
+        `${this.prefix}rl:${window}:${ip}`, `${this.prefix}af:${ip}`, perWindow, windowMs);
+    } catch (error) {
+      this.onError(error);
+      return { ok: true, authFailures: 0 };
+    }
+    let rate;
+    if (perWindow > 0) {
+      const resetSeconds = Math.max(1, Math.ceil(((window + 1) * windowMs - nowMs) / 1000));
+      rate = { limit: perWindow, remaining: Math.max(0, perWindow - count), resetSeconds };
+      if (count > perWindow) return { ok: false, reason: 'rate_limited', retryAfter: resetSeconds, rate };
+    }
+    if (blockedUntil > nowMs) {
+      return { ok: false, reason: 'auth_backoff', retryAfter: Math.max(1, Math.ceil((blockedUntil - nowMs) / 1000)), rate };
+    }
+    return { ok: true, rate, authFailures: failures };
+  }
+
+  async recordAuthFailure(ip: string, nowMs: number): Promise<void> {
+    const { backoffAfter, backoffMaxSeconds } = this.settings;
+    try {
+      await this.commands.kupeFail(`${this.prefix}af:${ip}`, nowMs, backoffAfter, backoffMaxSeconds, backoffMaxSeconds * 2000);
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  async recordAuthSuccess(ip: string): Promise<void> {
+    try {
+      await this.redis.del(`${this.prefix}af:${ip}`);
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test, type TestContext } from 'node:test';
+import { RedisClientLimits } from '../../src/http/redis-limits.ts';
+import { buildTestApp } from '../helpers.ts';
+
+const REDIS = process.env.KUPE_TEST_REDIS_URL;
+const skip = REDIS ? false : 'KUPE_TEST_REDIS_URL is not set (scripts/services.sh starts Redis)';
+const settings = { perWindow: 3, windowMs: 60_000, backoffAfter: 3, backoffMaxSeconds: 8 };
+const t0 = 1_800_000_000_000;
+
+/** Two limiters on one Redis, as two instances would be; a key prefix of the test's own. */
+function twoInstances(t: TestContext, overrides = {}) {
+  const prefix = `kupe-test:${randomBytes(4).toString('hex')}:`;
+  const errors: unknown[] = [];
+  const make = () => new RedisClientLimits(REDIS!, { ...settings, ...overrides }, (e) => errors.push(e), prefix);
+  const a = make();
+  const b = make();
+  t.after(async () => { await a.close(); await b.close(); });
+  return Promise.all([a.waitUntilReady(), b.waitUntilReady()]).then(() => ({ a, b, errors }));
+}
+
+test('the per-IP limit is shared: requests summed over instances never exceed it', { skip }, async (t) => {
+  const { a, b, errors } = await twoInstances(t);
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).admit('10.0.0.1', t0 + i)));
+  assert.equal(results.filter((r) => r.ok).length, 3);
+  const refused = results.find((r) => !r.ok);
+  assert.deepEqual(refused && !refused.ok && [refused.reason, refused.retryAfter], ['rate_limited', 60]);
+  assert.equal((await a.admit('10.0.0.2', t0)).ok, true, 'another IP');
+  assert.equal((await b.admit('10.0.0.1', t0 + 60_000)).ok, true, 'next window');
+  assert.deepEqual(errors, []);
+});
+
+test('auth failures recorded on one instance back off the IP on another; success resets', { skip }, async (t) => {
+  const { a, b } = await twoInstances(t, { perWindow: 0 });
+  for (let i = 0; i < 4; i++) await (i % 2 ? a : b).recordAuthFailure('10.0.0.9', t0);
+  assert.deepEqual(await b.admit('10.0.0.9', t0), { ok: false, reason: 'auth_backoff', retryAfter: 2, rate: undefined });
+  assert.deepEqual(await a.admit('10.0.0.9', t0 + 2000), { ok: true, rate: undefined, authFailures: 4 });
+  await a.recordAuthSuccess('10.0.0.9');
+  assert.deepEqual(await b.admit('10.0.0.9', t0 + 2000), { ok: true, rate: undefined, authFailures: 0 });
+});
+
+test('with Redis unreachable, requests go through (fail open) and the failure is reported', async (t) => {
+  const errors: unknown[] = [];
+  const limits = new RedisClientLimits('redis://127.0.0.1:1', settings, (e) => errors.push(e));
+  t.after(() => limits.close());
+  for (let i = 0; i < 5; i++) assert.equal((await limits.admit('10.0.0.1', t0)).ok, true);
+  await limits.recordAuthFailure('10.0.0.1', t0);
+  assert.ok(errors.length >= 6);
+});
+
+test('the app on Redis: a request over the limit is 429, and a Redis outage is logged and counted', { skip }, async (t) => {
+  const app = await buildTestApp(t, { config: { rateLimit: 2, redisUrl: REDIS } });
+  const ip = `10.${randomBytes(1)[0]}.${randomBytes(1)[0]}.7`;
+  const statuses = [];
+  for (let i = 0; i < 3; i++) statuses.push((await app.call('GET', '/api/v1/whoami', { key: app.adminKey, remoteAddress: ip })).statusCode);
+  assert.deepEqual(statuses, [200, 200, 429]);
+  const down = await buildTestApp(t, { config: { rateLimit: 1, redisUrl: 'redis://127.0.0.1:1' } });
+  for (let i = 0; i < 3; i++) assert.equal((await down.call('GET', '/api/v1/whoami', { key: down.adminKey })).statusCode, 200);
+  assert.match((await down.call('GET', '/metrics')).body, /kupe_limit_store_errors_total \d*[1-9]/);
+});
