@@ -18,6 +18,8 @@ export interface Config {
   authBackoffMaxSeconds: number;
   /** How often pending lastUsedAt values are written to the store. */
   lastUsedFlushSeconds: number;
+  /** On SIGTERM, how long readiness reports 503 while requests are still served, before closing. */
+  shutdownDelaySeconds: number;
   /** Redis for counters shared by every instance; undefined: in memory. */
   redisUrl: string | undefined;
   /** A console session ends after this long without a request... */
@@ -99,6 +101,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     authBackoffAfter: integer('KUPE_AUTH_BACKOFF_AFTER', 5, 1, 1000),
     authBackoffMaxSeconds: integer('KUPE_AUTH_BACKOFF_MAX_SECONDS', 300, 1, 86_400),
     lastUsedFlushSeconds: integer('KUPE_LAST_USED_FLUSH_SECONDS', 30, 1, 3600),
+    shutdownDelaySeconds: integer('KUPE_SHUTDOWN_DELAY_SECONDS', 5, 0, 300),
     sessionIdleMinutes: integer('KUPE_SESSION_IDLE_MINUTES', 480, 1, 43_200),
     sessionMaxHours: integer('KUPE_SESSION_MAX_HOURS', 168, 1, 8760),
   };

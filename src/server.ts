@@ -14,8 +14,11 @@ function consoleUrl(listening: string, host: string): string {
 
 export interface RunningServer {
   url: string;
-  /** Readiness false, stop accepting, finish requests in flight, flush lastUsedAt, close the store. */
-  stop(): Promise<void>;
+  /**
+   * Readiness false, then after delaySeconds (for load balancers to notice)
+   * stop accepting, finish requests in flight, flush lastUsedAt, close the store.
+   */
+  stop(delaySeconds?: number): Promise<void>;
 }
 
 /** The composition root: config -> logger -> store -> app -> listen. */
@@ -48,13 +51,15 @@ export async function startServer(
   }
 
   let stopping: Promise<void> | undefined;
-  const stop = () => {
+  const stop = (delaySeconds = 0) => {
     stopping ??= (async () => {
       drain();
+      if (delaySeconds > 0) await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
       await app.close();
       clearInterval(timer);
       await flushLastUsed();
       await store.close();
+      logger.info('stopped');
     })();
     return stopping;
   };

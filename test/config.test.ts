@@ -6,7 +6,7 @@ test('defaults run one machine on SQLite under ./data', () => {
   assert.deepEqual({ ...loadConfig({}) }, {
     host: '127.0.0.1', port: 8080, databaseUrl: 'sqlite:./data/kupe.db', logLevel: 'info', trustProxy: false, redisUrl: undefined,
     rateLimit: 600, authBackoffAfter: 5, authBackoffMaxSeconds: 300, lastUsedFlushSeconds: 30,
-    sessionIdleMinutes: 480, sessionMaxHours: 168,
+    sessionIdleMinutes: 480, sessionMaxHours: 168, shutdownDelaySeconds: 5,
   });
   assert.ok(Object.isFrozen(loadConfig({})));
 });

@@ -71,9 +71,12 @@ async function serve() {
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
   const server = await startServer(config, logger);
+  // SIGTERM (an orchestrator): readiness goes 503 first so the load balancer drains this instance.
+  // SIGINT (Ctrl-C at a terminal): no wait.
   const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    server.stop().then(() => process.exit(0), (err: unknown) => {
+    const delay = signal === 'SIGTERM' ? config.shutdownDelaySeconds : 0;
+    logger.info({ signal, delaySeconds: delay }, 'shutting down');
+    server.stop(delay).then(() => process.exit(0), (err: unknown) => {
       logger.error({ err }, 'shutdown failed');
       process.exit(1);
     });

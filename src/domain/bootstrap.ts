@@ -1,4 +1,5 @@
 import { createAccountWithOneTimePassword } from './accounts.ts';
+import { AppError } from './errors.ts';
 import type { Store } from './store.ts';
 import { createTenant } from './tenants.ts';
 
@@ -12,7 +13,13 @@ export const DEMO_ADMIN = 'admin@example.com';
  */
 export async function bootstrapEmptyStore(store: Store, now: Date): Promise<{ tenant: string; email: string; password: string } | undefined> {
   if ((await store.tenants.list()).length > 0) return undefined;
-  await createTenant(store, { name: DEMO_TENANT, adminEmail: DEMO_ADMIN, displayName: 'Demo' }, now);
+  try {
+    await createTenant(store, { name: DEMO_TENANT, adminEmail: DEMO_ADMIN, displayName: 'Demo' }, now);
+  } catch (error) {
+    // Several instances started together on an empty store: one of them made it.
+    if (error instanceof AppError && error.code === 'tenant_already_exists') return undefined;
+    throw error;
+  }
   const password = await createAccountWithOneTimePassword(store, DEMO_ADMIN, now);
   return password === undefined ? undefined : { tenant: DEMO_TENANT, email: DEMO_ADMIN, password };
 }

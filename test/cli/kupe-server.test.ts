@@ -9,7 +9,7 @@ const BIN = join(import.meta.dirname, '../../bin/kupe-server.js');
 const run = promisify(execFile);
 
 async function tempEnv(t: TestContext) {
-  return { ...process.env, KUPE_DATABASE_URL: await testDatabaseUrl(t), KUPE_PORT: '0', KUPE_LOG_LEVEL: 'info' };
+  return { ...process.env, KUPE_DATABASE_URL: await testDatabaseUrl(t), KUPE_PORT: '0', KUPE_LOG_LEVEL: 'info', KUPE_SHUTDOWN_DELAY_SECONDS: '0' };
 }
 
 async function cli(env: NodeJS.ProcessEnv, ...args: string[]) {
