@@ -9,13 +9,35 @@ import { createApiKey } from '../src/domain/api-keys.ts';
 import { createTenant } from '../src/domain/tenants.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createLogger } from '../src/logger.ts';
+import pg from 'pg';
 import { openStore } from '../src/store/index.ts';
+
+let dropSchema = async () => {};
 
 const config = loadConfig({
   ...process.env,
-  KUPE_DATABASE_URL: process.env.KUPE_DATABASE_URL ?? `sqlite:${join(mkdtempSync(join(tmpdir(), 'kupe-bench-')), 'kupe.db')}`,
+  KUPE_DATABASE_URL: await benchDatabaseUrl(process.env.KUPE_DATABASE_URL),
   KUPE_RATE_LIMIT: '0',
 });
+
+/** A fresh SQLite file, or on PostgreSQL a fresh schema (dropped when the server stops). */
+async function benchDatabaseUrl(given: string | undefined): Promise<string> {
+  if (!given?.startsWith('postgres')) return `sqlite:${join(mkdtempSync(join(tmpdir(), 'kupe-bench-')), 'kupe.db')}`;
+  const schema = `bench_${Date.now()}`;
+  const client = new pg.Client({ connectionString: given });
+  await client.connect();
+  await client.query(`create schema ${schema}`);
+  await client.end();
+  dropSchema = async () => {
+    const dropper = new pg.Client({ connectionString: given });
+    await dropper.connect();
+    await dropper.query(`drop schema ${schema} cascade`);
+    await dropper.end();
+  };
+  const url = new URL(given);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
 const { store, migrate } = openStore(config.databaseUrl);
 await migrate();
 const now = new Date();
@@ -31,5 +53,5 @@ setInterval(() => void lastUsed.flush(), config.lastUsedFlushSeconds * 1000).unr
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 console.log(JSON.stringify({ url, key }));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void app.close().then(() => process.exit(0)));
+  process.once(signal, () => void app.close().then(() => store.close()).then(dropSchema).then(() => process.exit(0)));
 }

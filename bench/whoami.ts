@@ -50,7 +50,7 @@ const [authBody, baseBody] = [await check.text(), await base.text()];
 if (check.status !== 200 || authBody.length !== baseBody.length) {
   throw new Error(`setup: whoami ${check.status} ${authBody.length} bytes vs public ${baseBody.length} bytes`);
 }
-console.log(`server ${url}; log level ${process.env.KUPE_LOG_LEVEL ?? 'warn'}; body ${authBody.length} bytes on both routes; ${connections} connections, ${rounds} x ${duration}s per route`);
+console.log(`server ${url}; ${process.env.KUPE_DATABASE_URL?.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}; log level ${process.env.KUPE_LOG_LEVEL ?? 'warn'}; body ${authBody.length} bytes on both routes; ${connections} connections, ${rounds} x ${duration}s per route`);
 
 await measure('/api/v1/whoami', auth, 2); // warm-up: JIT, SQLite page cache
 await measure('/bench/public', {}, 2);

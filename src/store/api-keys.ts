@@ -20,10 +20,11 @@ function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
 }
 
 /**
- * `readRow`, where the dialect offers one, serves `get`: the one query of
- * every authenticated request, read straight from a prepared statement
- * (see docs/performance.md for what that buys). It reads through the same
- * connection as `db` without waiting for Kysely's connection lock, so it may
+ * `readRow`, where the dialect offers one, serves `get` outside transactions:
+ * the one query of every authenticated request, read straight from a
+ * prepared statement (see docs/performance.md for what that buys). On SQLite
+ * it reads through the same connection as `db` without waiting for Kysely's
+ * connection lock, so it may
  * see a revocation a moment before its transaction commits (and, should that
  * transaction fail, refuse the key once for nothing); it can never see a key
  * that is not yet valid as valid, since nobody holds a key before its create
@@ -33,7 +34,7 @@ export function apiKeyRepository(db: Kysely<Database>, readRow?: ApiKeyRowReader
   return {
     async get(id) {
       const row = readRow
-        ? readRow(id)
+        ? await readRow(id)
         : await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toApiKey(row);
     },

@@ -8,11 +8,11 @@ import type { ApiKeysTable, Database, Dialect } from './schema.ts';
 export interface OpenedDatabase {
   db: Kysely<Database>;
   dialect: Dialect;
-  /** SQLite only: the key lookup of every authenticated request, bypassing the query builder. */
+  /** The key lookup of every authenticated request, bypassing the query builder (outside transactions). */
   readApiKeyRow?: ApiKeyRowReader;
 }
 
-export type ApiKeyRowReader = (id: string) => Selectable<ApiKeysTable> | undefined;
+export type ApiKeyRowReader = (id: string) => Selectable<ApiKeysTable> | undefined | Promise<Selectable<ApiKeysTable> | undefined>;
 
 /** Opens the database that KUPE_DATABASE_URL names (validated by loadConfig). */
 export function openDatabase(url: string): OpenedDatabase {
@@ -28,7 +28,14 @@ export function openDatabase(url: string): OpenedDatabase {
 function openPostgres(url: string): OpenedDatabase {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres' };
+  // A named statement: each pooled connection parses and plans it once, then only binds and executes.
+  const readApiKeyRow: ApiKeyRowReader = async (id) => {
+    const result = await pool.query<Selectable<ApiKeysTable>>({
+      name: 'kupe_api_key_by_id', text: 'select * from api_keys where id = $1', values: [id],
+    });
+    return result.rows[0];
+  };
+  return { db, dialect: 'postgres', readApiKeyRow };
 }
 
 function openSqlite(path: string): OpenedDatabase {

@@ -21,7 +21,7 @@ function storeOn(db: Kysely<Database>, parts: StoreParts, inTransaction: boolean
   const store: Store = {
     tenants: tenantRepository(db, parts.dialect),
     members: memberRepository(db),
-    apiKeys: apiKeyRepository(db, parts.readApiKeyRow),
+    apiKeys: apiKeyRepository(db, inTransaction ? undefined : parts.readApiKeyRow),
     users: userRepository(db),
     sessions: sessionRepository(db),
     invites: inviteRepository(db),
