@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { testDatabaseUrl } from '../helpers.ts';
+import { BIN, startInstance } from '../processes.ts';
 
-const BIN = join(import.meta.dirname, '../../bin/kupe-server.js');
 const run = promisify(execFile);
 
 async function tempEnv(t: TestContext) {
@@ -22,28 +21,9 @@ async function cli(env: NodeJS.ProcessEnv, ...args: string[]) {
   }
 }
 
-/** Starts `kupe-server serve`, waits for its listening line, returns its URL and every log line so far. */
-async function serve(t: TestContext, env: NodeJS.ProcessEnv) {
-  const child: ChildProcess = spawn(process.execPath, [BIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const stderr: string[] = [];
-  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  t.after(() => { child.kill('SIGKILL'); });
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const parts = buffered.split('\n');
-      buffered = parts.pop()!;
-      for (const line of parts) {
-        lines.push(line);
-        const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-        if (m) resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${lines.join('\n')}`)));
-  });
-  return { url, lines, stderr, child };
+/** `kupe-server serve` as its own process, with this test's database. */
+function serve(t: TestContext, env: NodeJS.ProcessEnv) {
+  return startInstance(t, 'serve', env as Record<string, string>);
 }
 
 test('tenants create / list, then apikeys create prints the same object as the API', async (t) => {
@@ -97,7 +77,7 @@ test('first serve creates tenant demo and prints the sign-in URL and a one-time 
   for (let i = 0; i < 50 && !banner.test(server.stderr.join('')); i++) await new Promise((r) => setTimeout(r, 100));
   const [, signInUrl, password] = banner.exec(server.stderr.join(''))!;
   assert.equal(signInUrl, `${server.url}/`);
-  assert.ok(!server.lines.join('\n').includes(password!), 'the password is not in the log');
+  assert.ok(!server.log.join('\n').includes(password!), 'the password is not in the log');
   const res = await fetch(`${server.url}/api/v1/session`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email: 'admin@example.com', password }),

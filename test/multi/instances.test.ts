@@ -7,7 +7,7 @@ import type { Store } from '../../src/domain/store.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
 import { openStore } from '../../src/store/index.ts';
 import { TEST_POSTGRES_URL, testDatabaseUrl } from '../helpers.ts';
-import { freshIp, type Instance, request, startInstance } from './cluster.ts';
+import { freshIp, type Instance, request, startInstance } from '../processes.ts';
 
 const REDIS = process.env.KUPE_TEST_REDIS_URL;
 const skip = TEST_POSTGRES_URL && REDIS ? false
@@ -47,7 +47,7 @@ test('three instances start together: migrations run once, the demo tenant is ma
   assert.deepEqual(migrations.rows.map((r: { name: string }) => r.name), ['0001-initial', '0002-accounts']);
   const demo = await client.query("select count(*)::int as n from tenants where name = 'demo'");
   assert.equal(demo.rows[0].n, 1);
-  const banners = instances.filter((i) => i.log.join('\n').includes('one-time password:'));
+  const banners = instances.filter((i) => i.stderr.join('').includes('one-time password:'));
   assert.equal(banners.length, 1, 'one instance printed the one-time password');
 });
 

@@ -2,13 +2,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
-const BIN = join(import.meta.dirname, '../../bin/kupe-server.js');
+export const BIN = join(import.meta.dirname, '../bin/kupe-server.js');
 
 export interface Instance {
   name: string;
   url: string;
   child: ChildProcess;
+  /** stdout (the JSON log), line by line. */
   log: string[];
+  /** stderr, as it came (the first-start banner goes there). */
+  stderr: string[];
   exited: Promise<number | null>;
 }
 
@@ -19,6 +22,7 @@ export function startInstance(t: TestContext, name: string, env: Record<string, 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log: string[] = [];
+  const stderr: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.after(() => { child.kill('SIGKILL'); });
   return new Promise((resolve, reject) => {
@@ -30,11 +34,11 @@ export function startInstance(t: TestContext, name: string, env: Record<string, 
       for (const line of lines) {
         log.push(line);
         const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-        if (m) resolve({ name, url: m[1]!, child, log, exited });
+        if (m) resolve({ name, url: m[1]!, child, log, stderr, exited });
       }
     });
-    child.stderr.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-    void exited.then((code) => reject(new Error(`${name} exited with ${code} before listening:\n${log.join('\n')}`)));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+    void exited.then((code) => reject(new Error(`${name} exited with ${code} before listening:\n${[...log, ...stderr].join('\n')}`)));
   });
 }
 
