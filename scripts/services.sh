@@ -3,6 +3,8 @@
 # the URLs to export. Idempotent: safe to run when they are already up. Needs root (as CI and sessions are).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
+# Only the export lines go to stdout (for eval); everything else the tools print goes to stderr.
+exec 3>&1 1>&2
 
 if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then
   apt-get update -qq
@@ -23,5 +25,5 @@ if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.2; done
 fi
 
-echo "export KUPE_TEST_POSTGRES_URL=postgres://kupe:kupe@127.0.0.1:5432/kupe"
-echo "export KUPE_TEST_REDIS_URL=redis://127.0.0.1:6379"
+echo "export KUPE_TEST_POSTGRES_URL=postgres://kupe:kupe@127.0.0.1:5432/kupe" >&3
+echo "export KUPE_TEST_REDIS_URL=redis://127.0.0.1:6379" >&3
