@@ -22,6 +22,8 @@ export interface Config {
   shutdownDelaySeconds: number;
   /** Redis for counters shared by every instance; undefined: in memory. */
   redisUrl: string | undefined;
+  /** Prefix of every Redis key, so several deployments can share one Redis. */
+  redisPrefix: string;
   /** A console session ends after this long without a request... */
   sessionIdleMinutes: number;
   /** ...and after this long in any case. */
@@ -96,7 +98,7 @@ export function loadConfig(env: Env): Readonly<Config> {
   }
 
   const config: Config = {
-    host, port, databaseUrl, logLevel, trustProxy, redisUrl,
+    host, port, databaseUrl, logLevel, trustProxy, redisUrl, redisPrefix: text('KUPE_REDIS_PREFIX', 'kupe:'),
     rateLimit: integer('KUPE_RATE_LIMIT', 600, 0, 1_000_000),
     authBackoffAfter: integer('KUPE_AUTH_BACKOFF_AFTER', 5, 1, 1000),
     authBackoffMaxSeconds: integer('KUPE_AUTH_BACKOFF_MAX_SECONDS', 300, 1, 86_400),

@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config.ts';
 
 test('defaults run one machine on SQLite under ./data', () => {
   assert.deepEqual({ ...loadConfig({}) }, {
-    host: '127.0.0.1', port: 8080, databaseUrl: 'sqlite:./data/kupe.db', logLevel: 'info', trustProxy: false, redisUrl: undefined,
+    host: '127.0.0.1', port: 8080, databaseUrl: 'sqlite:./data/kupe.db', logLevel: 'info', trustProxy: false, redisUrl: undefined, redisPrefix: 'kupe:',
     rateLimit: 600, authBackoffAfter: 5, authBackoffMaxSeconds: 300, lastUsedFlushSeconds: 30,
     sessionIdleMinutes: 480, sessionMaxHours: 168, shutdownDelaySeconds: 5,
   });

@@ -13,7 +13,7 @@ import { buildApp, type KupeApp } from '../src/http/app.ts';
 import { openStore } from '../src/store/index.ts';
 
 export type TestConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds' | 'sessionIdleMinutes' | 'sessionMaxHours'>
-  & Partial<Pick<Config, 'redisUrl'>>;
+  & Partial<Pick<Config, 'redisUrl' | 'redisPrefix'>>;
 
 export const TEST_CONFIG: TestConfig = {
   trustProxy: false, rateLimit: 0, authBackoffAfter: 1000, authBackoffMaxSeconds: 300,

@@ -29,7 +29,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface AppDeps {
   config: Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds' | 'sessionIdleMinutes' | 'sessionMaxHours'>
-    & Partial<Pick<Config, 'redisUrl'>>;
+    & Partial<Pick<Config, 'redisUrl' | 'redisPrefix'>>;
   store: Store;
   logger?: FastifyBaseLogger | undefined;
   clock?: (() => Date) | undefined;
@@ -80,7 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   if (deps.limits) {
     limits = deps.limits;
   } else if (deps.config.redisUrl) {
-    const redis = new RedisClientLimits(deps.config.redisUrl, limitSettings, reportLimitStoreError(app, metrics));
+    const redis = new RedisClientLimits(deps.config.redisUrl, limitSettings, reportLimitStoreError(app, metrics), deps.config.redisPrefix);
     if (!(await redis.waitUntilReady())) {
       app.log.error('Redis did not answer within 2 s: starting anyway; limits fail open until it does');
     }

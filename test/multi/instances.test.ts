@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { createApiKey } from '../../src/domain/api-keys.ts';
 import type { Store } from '../../src/domain/store.ts';
@@ -21,7 +21,8 @@ interface Cluster { instances: Instance[]; store: Store; adminKey: string; url: 
 async function startCluster(t: TestContext, env: Record<string, string> = {}): Promise<Cluster> {
   const url = await testDatabaseUrl(t);
   const shared = {
-    KUPE_DATABASE_URL: url, KUPE_REDIS_URL: REDIS!, KUPE_TRUST_PROXY: 'loopback', KUPE_RATE_LIMIT: String(RATE_LIMIT),
+    KUPE_DATABASE_URL: url, KUPE_REDIS_URL: REDIS!, KUPE_REDIS_PREFIX: `kupe-test:${randomBytes(6).toString('hex')}:`,
+    KUPE_TRUST_PROXY: 'loopback', KUPE_RATE_LIMIT: String(RATE_LIMIT),
     KUPE_LAST_USED_FLUSH_SECONDS: '1', ...env,
   };
   const instances = await Promise.all(['A', 'B', 'C'].map((name) => startInstance(t, name, shared)));
@@ -32,11 +33,6 @@ async function startCluster(t: TestContext, env: Record<string, string> = {}): P
   return { instances, store, adminKey: admin.key, url };
 }
 
-before(() => {
-  // Each cluster uses its own Redis key space only through client IPs: freshIp() never repeats in a run,
-  // and this run's addresses start from a random base so that runs sharing one Redis do not collide.
-  for (let i = 0; i < randomBytes(1)[0]! * 50; i++) freshIp();
-});
 
 test('three instances start together: migrations run once, the demo tenant is made once', { skip }, async (t) => {
   const { url, instances } = await startCluster(t);
@@ -47,8 +43,11 @@ test('three instances start together: migrations run once, the demo tenant is ma
   assert.deepEqual(migrations.rows.map((r: { name: string }) => r.name), ['0001-initial', '0002-accounts']);
   const demo = await client.query("select count(*)::int as n from tenants where name = 'demo'");
   assert.equal(demo.rows[0].n, 1);
-  const banners = instances.filter((i) => i.stderr.join('').includes('one-time password:'));
-  assert.equal(banners.length, 1, 'one instance printed the one-time password');
+  // The banner follows the listening line: wait for it, then for any second one.
+  const banners = () => instances.filter((i) => i.stderr.join('').includes('one-time password:')).length;
+  for (let i = 0; i < 50 && banners() === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(banners(), 1, 'one instance printed the one-time password');
 });
 
 test('a key created on A works on B and C; revoked on B, it fails everywhere at once', { skip }, async (t) => {
@@ -162,7 +161,7 @@ test('lastUsedAt converges to the latest use across instances', { skip }, async 
 test('SIGTERM: readiness turns 503 first, requests are still served, pending lastUsedAt is flushed, exit 0', { skip }, async (t) => {
   const { store, url, adminKey } = await startCluster(t);
   const d = await startInstance(t, 'D', {
-    KUPE_DATABASE_URL: url, KUPE_REDIS_URL: REDIS!, KUPE_TRUST_PROXY: 'loopback',
+    KUPE_DATABASE_URL: url, KUPE_REDIS_URL: REDIS!, KUPE_REDIS_PREFIX: `kupe-test:${randomBytes(6).toString('hex')}:`, KUPE_TRUST_PROXY: 'loopback',
     KUPE_LAST_USED_FLUSH_SECONDS: '3600', KUPE_SHUTDOWN_DELAY_SECONDS: '2',
   });
   const key = await createApiKey(store, 'acme', { displayName: 'late', role: 'readonly' }, { actor: 'operator', now: new Date() });
