@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { TestContext } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -8,6 +8,14 @@ import { CONSOLE_DIR } from '../../src/server.ts';
 import { openTestStore, TEST_CONFIG } from '../helpers.ts';
 
 export const CHROMIUM = process.env.KUPE_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * Without Chromium the browser tests are skipped, saying how to get it, so that
+ * `npm test` works on a machine that has none; in CI (CI=true) they never are.
+ */
+export const NO_BROWSER: string | false = existsSync(CHROMIUM) || process.env.CI === 'true'
+  ? false
+  : `no browser at ${CHROMIUM}: apt-get install chromium (or set KUPE_CHROMIUM) to run the console tests`;
 
 // As root in a sandbox, with no network but loopback: no sandbox, no background fetches.
 export function launchBrowser(): Promise<Browser> {

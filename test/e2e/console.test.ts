@@ -4,14 +4,15 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { createApiKey } from '../../src/domain/api-keys.ts';
 import {
-  callWithKey, firstSignIn, launchBrowser, NEW_PASSWORD, newContext, seriousA11yViolations, signIn, startConsoleServer,
+  callWithKey, firstSignIn, launchBrowser, NEW_PASSWORD, newContext, NO_BROWSER, seriousA11yViolations, signIn, startConsoleServer,
 } from './console-helpers.ts';
 
 let browser: Browser;
-before(async () => { browser = await launchBrowser(); });
-after(() => browser.close());
+before(async () => { if (!NO_BROWSER) browser = await launchBrowser(); });
+after(() => browser?.close());
+const skip = NO_BROWSER;
 
-test('first sign-in with the one-time password forces a new one', async (t) => {
+test('first sign-in with the one-time password forces a new one', { skip }, async (t) => {
   const { url, demo } = await startConsoleServer(t);
   const page = await (await newContext(browser, t)).newPage();
   await firstSignIn(page, url, demo.email, demo.password);
@@ -26,7 +27,7 @@ test('first sign-in with the one-time password forces a new one', async (t) => {
   await signIn(again, url, demo.email, NEW_PASSWORD);
 });
 
-test('create a key, read it once, use it, revoke it in the UI, and it is refused', async (t) => {
+test('create a key, read it once, use it, revoke it in the UI, and it is refused', { skip }, async (t) => {
   const { url, demo } = await startConsoleServer(t);
   const page = await (await newContext(browser, t)).newPage();
   await firstSignIn(page, url, demo.email, demo.password);
@@ -54,7 +55,7 @@ test('create a key, read it once, use it, revoke it in the UI, and it is refused
   assert.equal(await callWithKey(url, '/api/v1/tenants/demo', raw), 401);
 });
 
-test('rotate: the new key is shown once, the old key drains, then is revoked', async (t) => {
+test('rotate: the new key is shown once, the old key drains, then is revoked', { skip }, async (t) => {
   const { url, demo, store } = await startConsoleServer(t);
   const old = await createApiKey(store, 'demo', { displayName: 'terraform', role: 'readonly', expiresAt: '2099-01-01T00:00:00Z' },
     { actor: 'operator', now: new Date() });
@@ -79,7 +80,7 @@ test('rotate: the new key is shown once, the old key drains, then is revoked', a
   assert.equal(listed.find((k) => k.displayName === 'terraform-new')?.role, 'readonly', 'same role');
 });
 
-test('a readonly member sees no key controls, and the API refuses them anyway', async (t) => {
+test('a readonly member sees no key controls, and the API refuses them anyway', { skip }, async (t) => {
   const { url, demo } = await startConsoleServer(t);
   const admin = await (await newContext(browser, t)).newPage();
   await firstSignIn(admin, url, demo.email, demo.password);
@@ -111,7 +112,7 @@ test('a readonly member sees no key controls, and the API refuses them anyway', 
   assert.equal(status, 403);
 });
 
-test('a cross-site form post with the session cookie is refused', async (t) => {
+test('a cross-site form post with the session cookie is refused', { skip }, async (t) => {
   const { url, demo, store } = await startConsoleServer(t);
   const evil = createServer((_req, res) => {
     res.setHeader('content-type', 'text/html');
@@ -133,7 +134,7 @@ test('a cross-site form post with the session cookie is refused', async (t) => {
   assert.equal((await store.apiKeys.listActive('demo')).some((k) => k.displayName === 'evil'), false);
 });
 
-test('axe-core finds no serious or critical accessibility problem on any page', async (t) => {
+test('axe-core finds no serious or critical accessibility problem on any page', { skip }, async (t) => {
   const { url, demo, store } = await startConsoleServer(t);
   await createApiKey(store, 'demo', { displayName: 'ci', role: 'readonly', expiresAt: new Date(Date.now() + 3 * 86_400_000).toISOString() },
     { actor: 'operator', now: new Date() });
