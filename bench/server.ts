@@ -9,8 +9,8 @@ import { createApiKey } from '../src/domain/api-keys.ts';
 import { createTenant } from '../src/domain/tenants.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createLogger } from '../src/logger.ts';
-import pg from 'pg';
 import { openStore } from '../src/store/index.ts';
+import { createSchema } from '../test/postgres-schema.ts';
 
 let dropSchema = async () => {};
 
@@ -23,20 +23,9 @@ const config = loadConfig({
 /** A fresh SQLite file, or on PostgreSQL a fresh schema (dropped when the server stops). */
 async function benchDatabaseUrl(given: string | undefined): Promise<string> {
   if (!given?.startsWith('postgres')) return `sqlite:${join(mkdtempSync(join(tmpdir(), 'kupe-bench-')), 'kupe.db')}`;
-  const schema = `bench_${Date.now()}`;
-  const client = new pg.Client({ connectionString: given });
-  await client.connect();
-  await client.query(`create schema ${schema}`);
-  await client.end();
-  dropSchema = async () => {
-    const dropper = new pg.Client({ connectionString: given });
-    await dropper.connect();
-    await dropper.query(`drop schema ${schema} cascade`);
-    await dropper.end();
-  };
-  const url = new URL(given);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return url.toString();
+  const { url, drop } = await createSchema(given, 'bench');
+  dropSchema = drop;
+  return url;
 }
 const { store, migrate } = openStore(config.databaseUrl);
 await migrate();

@@ -1,16 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyBaseLogger, LightMyRequestResponse } from 'fastify';
-import pg from 'pg';
 import type { Config } from '../src/config.ts';
 import { createApiKey } from '../src/domain/api-keys.ts';
 import type { Store } from '../src/domain/store.ts';
 import { createTenant } from '../src/domain/tenants.ts';
 import { buildApp, type KupeApp } from '../src/http/app.ts';
 import { openStore } from '../src/store/index.ts';
+import { createSchema } from './postgres-schema.ts';
 
 export type TestConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds' | 'sessionIdleMinutes' | 'sessionMaxHours'>
   & Partial<Pick<Config, 'redisUrl' | 'redisPrefix'>>;
@@ -37,20 +36,9 @@ export async function testDatabaseUrl(t: TestContext): Promise<string> {
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     return `sqlite:${join(dir, 'kupe.db')}`;
   }
-  const schema = `test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  t.after(async () => {
-    const dropper = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await dropper.connect();
-    await dropper.query(`drop schema ${schema} cascade`);
-    await dropper.end();
-  });
-  const url = new URL(TEST_POSTGRES_URL);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return url.toString();
+  const { url, drop } = await createSchema(TEST_POSTGRES_URL, 'test');
+  t.after(drop);
+  return url;
 }
 
 /** A fresh, migrated store of the test's own, closed and removed after the test. */
