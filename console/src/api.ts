@@ -38,6 +38,11 @@ export class ApiError extends Error {
   }
 }
 
+/** What a failed call shows the person: the API's own message, or the error's text. */
+export function messageOf(err: unknown): string {
+  return err instanceof ApiError ? err.message : String(err);
+}
+
 let csrfToken = '';
 
 /** Remembers the session's CSRF token, sent on every unsafe request. */

@@ -39,12 +39,17 @@ export async function startConsoleServer(t: TestContext) {
 
 export const NEW_PASSWORD = 'a long and private passphrase';
 
-/** Signs in as the demo admin, through the forced password change on first sign-in. */
-export async function firstSignIn(page: Page, url: string, email: string, oneTimePassword: string) {
+/** Opens the console and submits the sign-in form. */
+export async function submitSignIn(page: Page, url: string, email: string, password: string) {
   await page.goto(url);
   await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(oneTimePassword);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Signs in as the demo admin, through the forced password change on first sign-in. */
+export async function firstSignIn(page: Page, url: string, email: string, oneTimePassword: string) {
+  await submitSignIn(page, url, email, oneTimePassword);
   await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
   await page.getByLabel('One-time password').fill(oneTimePassword);
   await page.getByLabel('New password (at least 12 characters)').fill(NEW_PASSWORD);
@@ -54,10 +59,7 @@ export async function firstSignIn(page: Page, url: string, email: string, oneTim
 }
 
 export async function signIn(page: Page, url: string, email: string, password: string) {
-  await page.goto(url);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submitSignIn(page, url, email, password);
   await page.getByRole('heading', { name: 'API keys' }).waitFor();
 }
 

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { createApiKey } from '../../src/domain/api-keys.ts';
 import {
-  callWithKey, firstSignIn, launchBrowser, NEW_PASSWORD, newContext, NO_BROWSER, seriousA11yViolations, signIn, startConsoleServer,
+  callWithKey, firstSignIn, launchBrowser, NEW_PASSWORD, newContext, NO_BROWSER, seriousA11yViolations, signIn, startConsoleServer, submitSignIn,
 } from './console-helpers.ts';
 
 let browser: Browser;
@@ -19,10 +19,7 @@ test('first sign-in with the one-time password forces a new one', { skip }, asyn
   assert.match(page.url(), /#\/t\/demo\/keys$/);
   // The one-time password no longer works; the new one does.
   const again = await (await newContext(browser, t)).newPage();
-  await again.goto(url);
-  await again.getByLabel('Email').fill(demo.email);
-  await again.getByLabel('Password').fill(demo.password);
-  await again.getByRole('button', { name: 'Sign in' }).click();
+  await submitSignIn(again, url, demo.email, demo.password);
   await again.getByRole('alert').filter({ hasText: 'wrong email or password' }).waitFor();
   await signIn(again, url, demo.email, NEW_PASSWORD);
 });

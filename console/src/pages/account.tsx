@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call, type Session } from '../api.ts';
+import { call, type Session, messageOf } from '../api.ts';
 import { ErrorText } from '../ui.tsx';
 
 export function SignInPage(props: { onSignedIn: (s: Session) => void }) {
@@ -11,7 +11,7 @@ export function SignInPage(props: { onSignedIn: (s: Session) => void }) {
       const { data } = await call<Session>('POST', '/session', { email: form.get('email'), password: form.get('password') });
       props.onSignedIn(data);
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(messageOf(err));
     }
   };
   return (
@@ -42,7 +42,7 @@ export function ChangePasswordPage(props: { session: Session; forced: boolean; o
       });
       props.onChanged(data);
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(messageOf(err));
     }
   };
   return (
@@ -72,7 +72,7 @@ export function InvitePage(props: { token: string; onSignedIn: (s: Session) => v
   const [error, setError] = useState('');
   useEffect(() => {
     call<{ email: string; tenant: string }>('GET', `/invites/${props.token}`)
-      .then(({ data }) => setInvite(data), (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)));
+      .then(({ data }) => setInvite(data), (err: unknown) => setError(messageOf(err)));
   }, [props.token]);
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -82,7 +82,7 @@ export function InvitePage(props: { token: string; onSignedIn: (s: Session) => v
       location.hash = '';
       props.onSignedIn(data);
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(messageOf(err));
     }
   };
   return (

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { type ApiKey, ApiError, call, type CreatedKey, t } from '../api.ts';
+import { type ApiKey, call, type CreatedKey, t, messageOf } from '../api.ts';
 import { daysFromNow, expiryState, formatTime, sameLifetime } from '../format.ts';
 import { Badge, Dialog, ErrorText } from '../ui.tsx';
 
@@ -20,7 +20,7 @@ export function ApiKeysPage(props: { tenant: string; isAdmin: boolean }) {
     try {
       setKeys((await call<{ items: ApiKey[] }>('GET', `${t(tenant)}/apikeys`)).data.items);
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(messageOf(err));
     }
   };
   useEffect(() => { if (props.isAdmin) void load(); }, [tenant, props.isAdmin]);
@@ -106,7 +106,7 @@ function CreateKeyDialog(props: { tenant: string; onCancel: () => void; onCreate
       });
       props.onCreated(data);
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(messageOf(err));
     }
   };
   return (
@@ -181,7 +181,7 @@ function RevokeDialog(props: { tenant: string; apiKey: ApiKey; onDone: () => voi
       await call('DELETE', `${t(props.tenant)}/apikeys/${props.apiKey.id}`);
       props.onDone();
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(messageOf(err));
     }
   };
   return (
@@ -212,7 +212,7 @@ function RotateDialog(props: { tenant: string; old: ApiKey; onDone: () => void }
       });
       setCreated(data);
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(messageOf(err));
     }
   };
   const refresh = async () => {
@@ -225,7 +225,7 @@ function RotateDialog(props: { tenant: string; old: ApiKey; onDone: () => void }
       await call('DELETE', `${t(tenant)}/apikeys/${old.id}`);
       props.onDone();
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(messageOf(err));
     }
   };
   return (

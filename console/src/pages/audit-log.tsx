@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, type AuditEntry, call, t } from '../api.ts';
+import { type AuditEntry, call, t, messageOf } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { ErrorText } from '../ui.tsx';
 
@@ -25,7 +25,7 @@ export function AuditLogPage(props: { tenant: string; isAdmin: boolean }) {
       setMore(data.items.length === PAGE);
       setError('');
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(messageOf(err));
     }
   };
   useEffect(() => { if (props.isAdmin) void load(); }, [tenant, action]);

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call, type Member, type NewMember, t } from '../api.ts';
+import { call, type Member, type NewMember, t, messageOf } from '../api.ts';
 import { Dialog, ErrorText } from '../ui.tsx';
 
 export function MembersPage(props: { tenant: string; isAdmin: boolean; me: string }) {
@@ -15,7 +15,7 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
     try {
       await action();
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(messageOf(err));
     }
     await load();
   };

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call, t, type Tenant } from '../api.ts';
+import { ApiError, call, t, type Tenant, messageOf } from '../api.ts';
 import { ErrorText } from '../ui.tsx';
 
 const PLANS = ['starter', 'pro', 'business', 'enterprise'];
@@ -28,7 +28,7 @@ export function SettingsPage(props: { tenant: string; isAdmin: boolean }) {
       if (err instanceof ApiError && err.status === 412) {
         setError('Someone else changed these settings since you opened the page. Nothing was saved: reload to see their changes, then edit again.');
       } else {
-        setError(err instanceof ApiError ? err.message : String(err));
+        setError(messageOf(err));
       }
     }
   };

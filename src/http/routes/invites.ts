@@ -3,7 +3,7 @@ import { acceptInvite, describeInvite } from '../../domain/invites.ts';
 import { setSessionCookie } from '../cookies.ts';
 import { errorResponses } from '../schemas.ts';
 import type { App, RouteDeps } from './context.ts';
-import { SessionSchema } from './session.ts';
+import { SessionSchema, sessionBody } from './session.ts';
 
 const Params = Type.Object({ token: Type.String({ description: 'The token from the invite link' }) });
 const tags = ['console session'];
@@ -30,6 +30,6 @@ export function inviteRoutes(app: App, deps: RouteDeps) {
   }, async (request, reply) => {
     const { email, session } = await acceptInvite(deps.store, request.params.token, request.body.password, deps.clock(), deps.sessions);
     setSessionCookie(request, reply, session.token, deps.sessions.absoluteSeconds);
-    return { email, mustChangePassword: false, csrfToken: session.csrfToken, memberships: await deps.store.members.tenantsOf(email) };
+    return sessionBody(deps.store, email, false, session.csrfToken);
   });
 }

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { changePassword, type OpenedSession, signIn, signOut } from '../../domain/accounts.ts';
 import { AppError } from '../../domain/errors.ts';
+import type { Store } from '../../domain/store.ts';
 import type { ClientLimits } from '../client-limits.ts';
 import { clearSessionCookie, ownOrigin, readCookie, SESSION_COOKIE, setSessionCookie } from '../cookies.ts';
 import { accountOf } from '../guard.ts';
@@ -16,11 +17,15 @@ export const SessionSchema = Type.Object({
 
 const tags = ['console session'];
 
+/** The body every session route answers with: who, whether a new password is due, the CSRF token, the tenants. */
+export async function sessionBody(store: Store, email: string, mustChangePassword: boolean, csrfToken: string) {
+  return { email, mustChangePassword, csrfToken, memberships: await store.members.tenantsOf(email) };
+}
+
 export function sessionRoutes(app: App, deps: RouteDeps, throttle: ClientLimits) {
   const maxAge = deps.sessions.absoluteSeconds;
-  const describe = async (email: string, mustChangePassword: boolean, csrfToken: string) => ({
-    email, mustChangePassword, csrfToken, memberships: await deps.store.members.tenantsOf(email),
-  });
+  const describe = (email: string, mustChangePassword: boolean, csrfToken: string) =>
+    sessionBody(deps.store, email, mustChangePassword, csrfToken);
 
   app.post('/api/v1/session', {
     config: { access: 'public' },
