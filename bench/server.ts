@@ -27,7 +27,7 @@ async function benchDatabaseUrl(given: string | undefined): Promise<string> {
   dropSchema = drop;
   return url;
 }
-const { store, migrate } = openStore(config.databaseUrl);
+const { store, migrate } = openStore(config.databaseUrl, config.database);
 await migrate();
 const now = new Date();
 await createTenant(store, { name: 'bench', adminEmail: 'bench@example.com' }, now);

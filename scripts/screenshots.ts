@@ -28,7 +28,8 @@ await addMember(store, 'demo', { email: 'bob@example.com', role: 'readonly' }, u
 await addMember(store, 'demo', { email: 'carol@example.com', role: 'admin' }, undefined, ctx);
 
 const { app } = await buildApp({
-  config: { trustProxy: false, rateLimit: 0, authBackoffAfter: 5, authBackoffMaxSeconds: 300, sessionIdleMinutes: 60, sessionMaxHours: 24 },
+  config: { trustProxy: false, rateLimit: 0, authBackoffAfter: 5, authBackoffMaxSeconds: 300, sessionIdleMinutes: 60, sessionMaxHours: 24,
+    requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 65, maxConnections: 1024 },
   store, consoleDir: CONSOLE_DIR,
 });
 const url = await app.listen({ host: '127.0.0.1', port: 0 });

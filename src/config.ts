@@ -3,10 +3,37 @@ import { isIP } from 'node:net';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** How Kupe uses its database: connections, and how long it waits before answering 503. */
+export interface DatabaseTuning {
+  /** PostgreSQL connections per instance. */
+  poolSize: number;
+  /** PostgreSQL: how long opening a connection (or waiting for a free one) may take. */
+  connectTimeoutMs: number;
+  /**
+   * How long one statement may take: PostgreSQL's statement_timeout (and, a second later, the client's own
+   * deadline for a server that does not answer at all); SQLite: how long a write waits for another
+   * process's lock, without blocking the event loop.
+   */
+  statementTimeoutMs: number;
+  /** PostgreSQL: a transaction left idle this long is ended by the server. */
+  idleInTransactionTimeoutMs: number;
+}
+
+export const DATABASE_TUNING_DEFAULTS: Readonly<DatabaseTuning> = Object.freeze({
+  poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 10_000,
+});
+
 export interface Config {
   host: string;
   port: number;
   databaseUrl: string;
+  database: DatabaseTuning;
+  /** A request's headers and body must arrive within this; a connection silent this long mid-request is closed. */
+  requestTimeoutSeconds: number;
+  /** An idle keep-alive connection is closed after this (longer than a load balancer's idle timeout). */
+  keepAliveTimeoutSeconds: number;
+  /** Open connections at most; more are refused at accept. */
+  maxConnections: number;
   logLevel: LogLevel;
   /** false: client IP is the socket's; a list: those proxies may set X-Forwarded-For; a number: hops. */
   trustProxy: false | string[] | number;
@@ -97,8 +124,20 @@ export function loadConfig(env: Env): Readonly<Config> {
     problems.push(`KUPE_REDIS_URL: must be redis://HOST:PORT (or rediss:// for TLS)`);
   }
 
+  const tuning = DATABASE_TUNING_DEFAULTS;
+  const database: DatabaseTuning = {
+    poolSize: integer('KUPE_DB_POOL_SIZE', tuning.poolSize, 1, 1000),
+    connectTimeoutMs: integer('KUPE_DB_CONNECT_TIMEOUT_MS', tuning.connectTimeoutMs, 100, 600_000),
+    statementTimeoutMs: integer('KUPE_DB_STATEMENT_TIMEOUT_MS', tuning.statementTimeoutMs, 100, 600_000),
+    idleInTransactionTimeoutMs: integer('KUPE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', tuning.idleInTransactionTimeoutMs, 100, 3_600_000),
+  };
+
   const config: Config = {
-    host, port, databaseUrl, logLevel, trustProxy, redisUrl, redisPrefix: text('KUPE_REDIS_PREFIX', 'kupe:'),
+    host, port, databaseUrl, database: Object.freeze(database), logLevel,
+    requestTimeoutSeconds: integer('KUPE_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
+    keepAliveTimeoutSeconds: integer('KUPE_KEEP_ALIVE_TIMEOUT_SECONDS', 65, 1, 3600),
+    maxConnections: integer('KUPE_MAX_CONNECTIONS', 1024, 1, 1_000_000),
+    trustProxy, redisUrl, redisPrefix: text('KUPE_REDIS_PREFIX', 'kupe:'),
     rateLimit: integer('KUPE_RATE_LIMIT', 600, 0, 1_000_000),
     authBackoffAfter: integer('KUPE_AUTH_BACKOFF_AFTER', 5, 1, 1000),
     authBackoffMaxSeconds: integer('KUPE_AUTH_BACKOFF_MAX_SECONDS', 300, 1, 86_400),

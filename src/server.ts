@@ -3,6 +3,9 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { bootstrapEmptyStore } from './domain/bootstrap.ts';
 import { buildApp } from './http/app.ts';
+import { Metrics } from './http/metrics.ts';
+import { StoreFaults } from './http/store-faults.ts';
+import { describeStoreFault } from './store/faults.ts';
 import { openStore } from './store/index.ts';
 
 export const CONSOLE_DIR = fileURLToPath(new URL('../console/dist', import.meta.url));
@@ -25,16 +28,25 @@ export interface RunningServer {
 export async function startServer(
   config: Config, logger: Logger, announce: (text: string) => void = (text) => process.stderr.write(text),
 ): Promise<RunningServer> {
-  const { store, migrate } = openStore(config.databaseUrl);
+  const metrics = new Metrics();
+  const faults = new StoreFaults(logger, metrics);
+  // A fault no request is waiting for (a pooled connection dropped by a restart) is logged and counted
+  // like any other: once per incident.
+  const reportBackground = (error: unknown) => {
+    faults.report(describeStoreFault(error) ?? { kind: 'unavailable', detail: String(error) }, error);
+  };
+  const { store, migrate } = openStore(config.databaseUrl, { ...config.database, onBackgroundError: reportBackground });
   const applied = await migrate();
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
-  const { app, lastUsed, drain } = await buildApp({ config, store, logger, consoleDir: CONSOLE_DIR });
+  const { app, lastUsed, drain } = await buildApp({ config, store, logger, metrics, faults, consoleDir: CONSOLE_DIR });
   const flushLastUsed = async () => {
     try {
       await lastUsed.flush();
     } catch (err) {
-      logger.error({ err }, 'could not write lastUsedAt; will retry at the next flush');
+      const fault = store.describeFault(err);
+      if (fault) faults.report(fault, err); // the values are kept for the next flush
+      else logger.error({ err }, 'could not write lastUsedAt; will retry at the next flush');
     }
   };
   const timer = setInterval(() => void flushLastUsed(), config.lastUsedFlushSeconds * 1000);

@@ -3,20 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyBaseLogger, LightMyRequestResponse } from 'fastify';
-import type { Config } from '../src/config.ts';
 import { createApiKey } from '../src/domain/api-keys.ts';
 import type { Store } from '../src/domain/store.ts';
 import { createTenant } from '../src/domain/tenants.ts';
-import { buildApp, type KupeApp } from '../src/http/app.ts';
+import { type AppConfig, buildApp, type KupeApp } from '../src/http/app.ts';
 import { openStore } from '../src/store/index.ts';
 import { createSchema } from './postgres-schema.ts';
 
-export type TestConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds' | 'sessionIdleMinutes' | 'sessionMaxHours'>
-  & Partial<Pick<Config, 'redisUrl' | 'redisPrefix'>>;
+export type TestConfig = AppConfig;
 
 export const TEST_CONFIG: TestConfig = {
   trustProxy: false, rateLimit: 0, authBackoffAfter: 1000, authBackoffMaxSeconds: 300,
-  sessionIdleMinutes: 60, sessionMaxHours: 24,
+  sessionIdleMinutes: 60, sessionMaxHours: 24, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 65, maxConnections: 1024,
 };
 
 /**

@@ -58,7 +58,7 @@ function parse(args: string[]) {
 
 async function withStore<T>(fn: (store: ReturnType<typeof openStore>['store']) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env);
-  const { store, migrate } = openStore(config.databaseUrl);
+  const { store, migrate } = openStore(config.databaseUrl, config.database);
   try {
     await migrate();
     return await fn(store);
@@ -97,7 +97,8 @@ async function run(argv: string[]): Promise<void> {
 
   if (command === 'serve' && sub === undefined) return serve();
   if (command === 'migrate' && sub === undefined) {
-    const { store, migrate } = openStore(loadConfig(process.env).databaseUrl);
+    const config = loadConfig(process.env);
+    const { store, migrate } = openStore(config.databaseUrl, config.database);
     const applied = await migrate().finally(() => store.close());
     console.log(applied.length === 0 ? 'database is up to date' : `applied: ${applied.join(', ')}`);
     return;

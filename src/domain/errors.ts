@@ -34,7 +34,12 @@ export type ErrorCode =
   | 'rate_limited'
   | 'sign_in_throttled'
   | 'auth_backoff'
+  | 'malformed_request'
+  | 'request_timeout'
+  | 'url_too_long'
+  | 'headers_too_large'
   | 'internal_error'
+  | 'store_unavailable'
   | 'not_ready';
 
 export class AppError extends Error {

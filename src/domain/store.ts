@@ -165,6 +165,18 @@ export interface InviteRepository {
   markUsed(id: string, at: string): Promise<boolean>;
 }
 
+/**
+ * Why the store could not do its work, when the cause is the database and
+ * not the request: the request may succeed later, so callers answer 503.
+ */
+export type StoreFaultKind = 'unavailable' | 'timeout' | 'locked' | 'disk_full' | 'read_only' | 'corrupt' | 'io_error';
+
+export interface StoreFault {
+  kind: StoreFaultKind;
+  /** The driver's own words (error code and message), for the log. */
+  detail: string;
+}
+
 export interface Store {
   readonly tenants: TenantRepository;
   readonly users: UserRepository;
@@ -175,6 +187,9 @@ export interface Store {
   readonly audit: AuditRepository;
   /** Runs fn atomically; every repository call inside goes through `tx`. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /** Throws when the store cannot serve right now (unreachable, locked against writes, damaged). */
   ping(): Promise<void>;
+  /** The fault behind an error a repository threw; undefined for anything else (a bug). */
+  describeFault(error: unknown): StoreFault | undefined;
   close(): Promise<void>;
 }

@@ -9,7 +9,7 @@ import type { Store } from '../domain/store.ts';
 import { type ClientLimits, MemoryClientLimits } from './client-limits.ts';
 import { registerConsole } from './console.ts';
 import { RedisClientLimits } from './redis-limits.ts';
-import { registerErrorHandling } from './errors.ts';
+import { BODY_LIMIT_BYTES, clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandling } from './errors.ts';
 import { registerGuard } from './guard.ts';
 import { Metrics, registerMetrics } from './metrics.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
@@ -21,20 +21,27 @@ import { memberRoutes } from './routes/members.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
+import { StoreFaults } from './store-faults.ts';
 import { compileValidator } from './validation.ts';
 
-export const BODY_LIMIT_BYTES = 64 * 1024;
 const RATE_WINDOW_SECONDS = 60;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The settings the HTTP app reads. */
+export type AppConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'
+  | 'sessionIdleMinutes' | 'sessionMaxHours' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'maxConnections'>
+  & Partial<Pick<Config, 'redisUrl' | 'redisPrefix'>>;
+
 export interface AppDeps {
-  config: Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds' | 'sessionIdleMinutes' | 'sessionMaxHours'>
-    & Partial<Pick<Config, 'redisUrl' | 'redisPrefix'>>;
+  config: AppConfig;
   store: Store;
   logger?: FastifyBaseLogger | undefined;
   clock?: (() => Date) | undefined;
   limits?: ClientLimits | undefined;
   lastUsed?: LastUsedTracker | undefined;
+  metrics?: Metrics | undefined;
+  /** Database faults seen outside requests (the pool, the lastUsedAt flush) are reported here too. */
+  faults?: StoreFaults | undefined;
   /** The built console to serve under `/` (console/dist); none when absent. */
   consoleDir?: string | undefined;
 }
@@ -43,6 +50,7 @@ export interface KupeApp {
   app: FastifyInstance;
   lastUsed: LastUsedTracker;
   metrics: Metrics;
+  faults: StoreFaults;
   /** Readiness turns false; used by graceful shutdown before closing. */
   drain: () => void;
 }
@@ -54,7 +62,7 @@ export interface KupeApp {
 export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   const clock = deps.clock ?? (() => new Date());
   const lastUsed = deps.lastUsed ?? new LastUsedTracker(deps.store.apiKeys);
-  const metrics = new Metrics();
+  const metrics = deps.metrics ?? new Metrics();
   const limitSettings = {
     perWindow: deps.config.rateLimit,
     windowMs: RATE_WINDOW_SECONDS * 1000,
@@ -63,11 +71,21 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   };
   let draining = false;
 
+  const requestTimeoutMs = deps.config.requestTimeoutSeconds * 1000;
   const app = Fastify({
     loggerInstance: deps.logger,
     trustProxy: trustProxyOption(deps.config.trustProxy),
     bodyLimit: BODY_LIMIT_BYTES,
-    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 300 },
+    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: MAX_PARAM_LENGTH },
+    // Headers and body must arrive within the request timeout (checked every second, not Node's 30 s), a
+    // connection silent that long mid-request is closed, and idle keep-alive connections outlive a load
+    // balancer's own idle timeout, so that the balancer, not Kupe, closes them.
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: requestTimeoutMs,
+    keepAliveTimeout: deps.config.keepAliveTimeoutSeconds * 1000,
+    http: { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, requestTimeoutMs) },
+    frameworkErrors,
+    clientErrorHandler: clientErrorHandler((code) => metrics.clientErrors.inc({ code })),
     // A well-formed X-Request-Id from a proxy is kept, so one id follows a request end to end.
     requestIdHeader: false,
     genReqId: (req) => {
@@ -75,6 +93,9 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.maxConnections = deps.config.maxConnections;
+  app.server.on('drop', () => metrics.connectionsDropped.inc());
+  const faults = deps.faults ?? new StoreFaults(app.log, metrics);
 
   let limits: ClientLimits;
   if (deps.limits) {
@@ -94,7 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
-  registerErrorHandling(app);
+  registerErrorHandling(app, { describeFault: (error) => deps.store.describeFault(error), faults });
   acceptEmptyDeleteBodies(app);
   registerMetrics(app, metrics);
   const sessions = { idleSeconds: deps.config.sessionIdleMinutes * 60, absoluteSeconds: deps.config.sessionMaxHours * 3600 };
@@ -123,7 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   }
 
   const routeDeps: RouteDeps = { store: deps.store, lastUsed, clock, sessions };
-  healthRoutes(app, deps.store, () => draining);
+  healthRoutes(app, deps.store, faults, () => draining);
   whoamiRoutes(app);
   tenantRoutes(app, routeDeps);
   memberRoutes(app, routeDeps);
@@ -134,7 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   }));
   inviteRoutes(app, routeDeps);
 
-  return { app, lastUsed, metrics, drain: () => { draining = true; } };
+  return { app, lastUsed, metrics, faults, drain: () => { draining = true; } };
 }
 
 /** Logs a Redis failure loudly, at most once every 10 s, and counts every one. */

@@ -1,5 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../domain/errors.ts';
+import type { StoreFault } from '../domain/store.ts';
+import { FAULT_ANSWERS, type StoreFaults } from './store-faults.ts';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+export const MAX_PARAM_LENGTH = 300;
 
 /** Every error code's HTTP status. Exhaustive: a new code without a status does not compile. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -33,7 +41,12 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   rate_limited: 429,
   auth_backoff: 429,
+  malformed_request: 400,
+  request_timeout: 408,
+  url_too_long: 414,
+  headers_too_large: 431,
   internal_error: 500,
+  store_unavailable: 503,
   not_ready: 503,
 };
 
@@ -80,53 +93,119 @@ export function describeValidationError(part: string | undefined, error: AjvErro
   }
 }
 
-function fromFastifyError(error: FastifyError): { status: number; code: ErrorCode; message: string } | undefined {
+/** A framework error's status, when it is a client's fault and none of the cases below names it. */
+const CODE_BY_CLIENT_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'malformed_request', 408: 'request_timeout', 413: 'body_too_large', 414: 'url_too_long',
+  415: 'unsupported_media_type', 431: 'headers_too_large',
+};
+
+interface Described { code: ErrorCode; message: string }
+
+function fromFastifyError(error: FastifyError): Described | undefined {
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, code: 'unsupported_media_type', message: 'unsupported media type: send Content-Type: application/json' };
+      return { code: 'unsupported_media_type', message: 'unsupported media type: send Content-Type: application/json' };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, code: 'body_too_large', message: 'request body too large' };
+      return { code: 'body_too_large', message: `request body too large (at most ${BODY_LIMIT_BYTES / 1024} KiB)` };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { status: 400, code: 'invalid_json', message: 'request body is empty; send a JSON object' };
+      return { code: 'invalid_json', message: 'request body is empty; send a JSON object' };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return { status: 400, code: 'invalid_json', message: `request body is not valid JSON: ${error.message}` };
+      return { code: 'invalid_json', message: `request body is not valid JSON: ${error.message}` };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { status: 400, code: 'invalid_json', message: 'request body does not match its Content-Length' };
+      return { code: 'invalid_json', message: 'request body does not match its Content-Length' };
+    case 'FST_ERR_BAD_URL':
+      return { code: 'malformed_request', message: 'the URL is not valid: a percent sign must start a %XX escape of UTF-8 bytes' };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { code: 'url_too_long', message: `a path segment of the URL is longer than ${MAX_PARAM_LENGTH} characters` };
   }
   if (error instanceof SyntaxError) {
-    return { status: 400, code: 'invalid_json', message: `request body is not valid JSON: ${error.message}` };
+    return { code: 'invalid_json', message: `request body is not valid JSON: ${error.message}` };
   }
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    return { status: error.statusCode, code: 'validation_failed', message: error.message };
-  }
-  return undefined;
+  const code = error.statusCode === undefined ? undefined : CODE_BY_CLIENT_STATUS[error.statusCode];
+  return code && { code, message: error.message };
 }
 
-export function sendError(reply: FastifyReply, status: number, code: ErrorCode, message: string) {
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string) {
+  const status = STATUS_BY_CODE[code];
   if (status === 401) void reply.header('www-authenticate', 'Bearer');
   return reply
     .code(status)
+    .header('x-request-id', reply.request.id)
     .type('application/json; charset=utf-8')
     .send({ error: message, code, requestId: reply.request.id });
 }
 
-function handleError(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof AppError) {
-    return sendError(reply, STATUS_BY_CODE[error.code], error.code, error.message);
-  }
-  if (error.validation && error.validation.length > 0) {
-    const described = describeValidationError(error.validationContext, error.validation[0] as AjvError);
-    return sendError(reply, 400, described.code, described.message);
-  }
-  const known = fromFastifyError(error);
-  if (known) return sendError(reply, known.status, known.code, known.message);
-  request.log.error({ err: error }, 'unhandled error');
-  return sendError(reply, 500, 'internal_error', 'internal server error');
+export interface ErrorDeps {
+  /** Tells a database fault (answered 503) from a bug (answered 500). */
+  describeFault: (error: unknown) => StoreFault | undefined;
+  faults: StoreFaults;
+}
+
+/** Answers a database fault with 503 store_unavailable and Retry-After. */
+export function answerFault(reply: FastifyReply, fault: StoreFault) {
+  const answer = FAULT_ANSWERS[fault.kind];
+  return sendError(reply.header('retry-after', answer.retryAfter), 'store_unavailable', answer.message);
+}
+
+/** Reports a database fault (log, metrics, readiness), then answers it. */
+export function sendFault(reply: FastifyReply, faults: StoreFaults, fault: StoreFault, error: unknown) {
+  faults.report(fault, error);
+  return answerFault(reply, fault);
+}
+
+function errorHandler(deps: ErrorDeps) {
+  return function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+    if (error instanceof AppError) return sendError(reply, error.code, error.message);
+    if (error.validation && error.validation.length > 0) {
+      const described = describeValidationError(error.validationContext, error.validation[0] as AjvError);
+      return sendError(reply, described.code, described.message);
+    }
+    const known = fromFastifyError(error);
+    if (known) return sendError(reply, known.code, known.message);
+    const fault = deps.describeFault(error);
+    if (fault) return sendFault(reply, deps.faults, fault, error);
+    request.log.error({ err: error }, 'unhandled error');
+    return sendError(reply, 'internal_error', 'internal server error');
+  };
 }
 
 /** The one error envelope: { error, code, requestId } for every failure, 404s included. */
-export function registerErrorHandling(app: FastifyInstance) {
-  app.setErrorHandler(handleError);
+export function registerErrorHandling(app: FastifyInstance, deps: ErrorDeps) {
+  app.setErrorHandler(errorHandler(deps));
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, 404, 'route_not_found', `no route for ${request.method} ${request.url.split('?')[0]}`));
+    sendError(reply, 'route_not_found', `no route for ${request.method} ${request.url.split('?')[0]}`));
+}
+
+/** Fastify's own errors before routing (a bad percent-escape, an over-long segment), in our envelope. */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const known = fromFastifyError(error);
+  if (!known) reply.log.error({ err: error }, 'unhandled framework error');
+  void sendError(reply, known?.code ?? 'internal_error', known?.message ?? 'internal server error');
+}
+
+/** Errors Node's HTTP parser raises before there is a request: the socket gets our envelope, then closes. */
+const PARSER_ERRORS: Record<string, Described> = {
+  HPE_HEADER_OVERFLOW: { code: 'headers_too_large', message: 'request headers are too large (at most 16 KiB in all)' },
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 'request_timeout', message: 'the request did not arrive in time; send headers and body without pausing' },
+  HPE_UNEXPECTED_CONTENT_LENGTH: { code: 'malformed_request', message: 'malformed HTTP request: Content-Length and Transfer-Encoding together' },
+  HPE_INVALID_METHOD: { code: 'malformed_request', message: 'malformed HTTP request: unknown method' },
+};
+
+export function clientErrorHandler(onError: (code: ErrorCode) => void) {
+  return function handleClientError(error: Error & { code?: string; reason?: string }, socket: Socket) {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const described = PARSER_ERRORS[error.code ?? ''] ??
+      { code: 'malformed_request', message: `malformed HTTP request: ${error.reason ?? error.code ?? 'unreadable'}` };
+    onError(described.code);
+    // A response already under way cannot be replaced; the socket just closes.
+    const response = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !response?.headersSent) {
+      const status = STATUS_BY_CODE[described.code];
+      const requestId = randomUUID();
+      const body = JSON.stringify({ error: described.message, code: described.code, requestId });
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  };
 }

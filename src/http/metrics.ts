@@ -30,6 +30,23 @@ export class Metrics {
     help: 'Redis failures of the rate limiter; each let a request through unlimited (fail open)',
     registers: [this.registry],
   });
+  readonly storeErrors = new Counter({
+    name: 'kupe_store_errors_total',
+    help: 'Database faults by kind (unavailable, timeout, locked, disk_full, read_only, corrupt, io_error); each answered 503',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly clientErrors = new Counter({
+    name: 'kupe_http_client_errors_total',
+    help: 'Connections closed by the HTTP parser (malformed request, headers too large, request timeout), by code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly connectionsDropped = new Counter({
+    name: 'kupe_http_connections_dropped_total',
+    help: 'Connections refused at accept because KUPE_MAX_CONNECTIONS were open',
+    registers: [this.registry],
+  });
   readonly limited = new Counter({
     name: 'kupe_rate_limited_total',
     help: 'Requests refused with 429, by reason (rate_limited or auth_backoff)',

@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
 
 /**
@@ -9,5 +9,30 @@ import type { FastifySchemaCompiler } from 'fastify';
 const strict = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, strict: false });
 const lenient = new Ajv({ coerceTypes: true, removeAdditional: false, useDefaults: true, allErrors: false, strict: false });
 
-export const compileValidator: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
-  (httpPart === 'body' ? strict : lenient).compile(schema);
+/** Where in `data` a string holds a NUL character (PostgreSQL cannot store one), as an Ajv instance path. */
+function nulAt(data: unknown, path: string): string | undefined {
+  if (typeof data === 'string') return data.includes('\u0000') ? path : undefined;
+  if (typeof data !== 'object' || data === null) return undefined;
+  for (const [key, value] of Object.entries(data)) {
+    const found = nulAt(value, `${path}/${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** Every validated request part also refuses NUL characters, on every database alike. */
+export const compileValidator: FastifySchemaCompiler<object> = ({ schema, httpPart }) => {
+  const validate = (httpPart === 'body' ? strict : lenient).compile(schema);
+  const checked = ((data: unknown, context?: Parameters<ValidateFunction>[1]) => {
+    const at = nulAt(data, '');
+    if (at !== undefined) {
+      checked.errors = [{ keyword: 'nul', instancePath: at, schemaPath: '', params: {}, message: 'must not contain NUL characters' }] as ErrorObject[];
+      return false;
+    }
+    const valid = validate(data, context);
+    checked.errors = validate.errors;
+    return valid;
+  }) as ValidateFunction;
+  checked.schemaEnv = validate.schemaEnv;
+  return checked;
+};

@@ -1,8 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, type Selectable, type SqliteDatabase, SqliteDialect } from 'kysely';
+import {
+  Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, type Selectable, type SqliteDatabase,
+} from 'kysely';
 import pg from 'pg';
+import type { DatabaseTuning } from '../config.ts';
+import { describeStoreFault } from './faults.ts';
+import { nonBlockingSqliteDialect } from './sqlite-driver.ts';
 import type { ApiKeysTable, Database, Dialect } from './schema.ts';
 
 export interface OpenedDatabase {
@@ -10,25 +15,53 @@ export interface OpenedDatabase {
   dialect: Dialect;
   /** The key lookup of every authenticated request, bypassing the query builder (outside transactions). */
   readApiKeyRow?: ApiKeyRowReader;
+  /** The SQLite connection itself (for the readiness probe). */
+  sqlite?: SQLite.Database;
 }
 
 export type ApiKeyRowReader = (id: string) => Selectable<ApiKeysTable> | undefined | Promise<Selectable<ApiKeysTable> | undefined>;
 
+export interface DatabaseOptions extends DatabaseTuning {
+  /** Errors no request is waiting for (a pooled connection dropped by a restart): to log and count. */
+  onBackgroundError?: ((error: unknown) => void) | undefined;
+}
+
 /** Opens the database that KUPE_DATABASE_URL names (validated by loadConfig). */
-export function openDatabase(url: string): OpenedDatabase {
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
-  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url);
+export function openDatabase(url: string, options: DatabaseOptions): OpenedDatabase {
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), options);
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
   throw new Error(`unsupported database URL scheme: ${url.split(':')[0]}`);
 }
 
 /**
  * PostgreSQL through node-postgres' pool. Every instance reads keys from the
  * primary: a replica could still show a revoked key as valid.
+ *
+ * A connection can break at any moment (a restart, a failover,
+ * pg_terminate_backend): node-postgres then emits 'error' on the client, which
+ * ends the process unless someone listens, so every client gets a listener
+ * the moment it is made. A server that stops answering without closing the
+ * socket (frozen, partitioned) is caught by the client's own deadline, one
+ * second after the server's statement_timeout; a connection that failed that
+ * way is discarded rather than handed to the next request.
  */
-function openPostgres(url: string): OpenedDatabase {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+function openPostgres(url: string, options: DatabaseOptions): OpenedDatabase {
+  const report = options.onBackgroundError ?? (() => {});
+  const pool = new pg.Pool({
+    connectionString: url,
+    application_name: 'kupe',
+    max: options.poolSize,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    statement_timeout: options.statementTimeoutMs,
+    query_timeout: options.statementTimeoutMs + 1000,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs,
+    keepAlive: true,
+  });
+  pool.on('connect', (client) => client.on('error', report));
+  pool.on('error', () => {}); // an idle client's error: already reported by the listener above
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingBrokenClients(pool) }) });
   // A named statement: each pooled connection parses and plans it once, then only binds and executes.
+  // (pool.query discards a client whose query failed.)
   const readApiKeyRow: ApiKeyRowReader = async (id) => {
     const result = await pool.query<Selectable<ApiKeysTable>>({
       name: 'kupe_api_key_by_id', text: 'select * from api_keys where id = $1', values: [id],
@@ -38,21 +71,47 @@ function openPostgres(url: string): OpenedDatabase {
   return { db, dialect: 'postgres', readApiKeyRow };
 }
 
-function openSqlite(path: string): OpenedDatabase {
+/** The pool as Kysely sees it, except that a client whose query met a connection fault is not reused. */
+function discardingBrokenClients(pool: pg.Pool): PostgresPool {
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let broken = false;
+      return {
+        query: (async (text: string, values: readonly unknown[]) => {
+          try {
+            return await client.query(text, [...values]);
+          } catch (error) {
+            const kind = describeStoreFault(error)?.kind;
+            broken ||= kind === 'unavailable' || kind === 'timeout';
+            throw error;
+          }
+        }) as unknown as PostgresPoolClient['query'],
+        release: () => client.release(broken),
+      };
+    },
+    end: () => pool.end(),
+  };
+}
+
+function openSqlite(path: string, options: DatabaseOptions): OpenedDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
+  sqlite.pragma('busy_timeout = 5000'); // opening may wait: nothing else runs yet
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL'); // an acknowledged write survives a power loss, not only a crash
-  sqlite.pragma('busy_timeout = 5000'); // a second process (the operator CLI) waits instead of failing
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  // From now on a lock never blocks the event loop: the driver waits for it asynchronously.
+  sqlite.pragma('busy_timeout = 0');
+  const dialect = nonBlockingSqliteDialect(sqlite, withStatementCache(sqlite), options.statementTimeoutMs);
+  const db = new Kysely<Database>({ dialect });
   // Prepared on first use: the table exists only once migrations have run.
   let lookup: SQLite.Statement<[string], Selectable<ApiKeysTable>> | undefined;
   const readApiKeyRow: ApiKeyRowReader = (id) => {
     lookup ??= sqlite.prepare<[string], Selectable<ApiKeysTable>>('select * from api_keys where id = ?');
     return lookup.get(id);
   };
-  return { db, dialect: 'sqlite', readApiKeyRow };
+  return { db, dialect: 'sqlite', readApiKeyRow, sqlite };
 }
 
 const STATEMENT_CACHE_SIZE = 256;

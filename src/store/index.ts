@@ -4,10 +4,13 @@ import type { Store } from '../domain/store.ts';
 import { inviteRepository, sessionRepository, userRepository } from './accounts.ts';
 import { apiKeyRepository } from './api-keys.ts';
 import { auditRepository } from './audit.ts';
-import { type ApiKeyRowReader, openDatabase } from './db.ts';
+import { DATABASE_TUNING_DEFAULTS } from '../config.ts';
+import { type ApiKeyRowReader, type DatabaseOptions, openDatabase } from './db.ts';
+import { describeStoreFault } from './faults.ts';
 import { memberRepository } from './members.ts';
 import { migrateToLatest } from './migrate.ts';
 import type { Database, Dialect } from './schema.ts';
+import { probeSqlite } from './sqlite-driver.ts';
 import { tenantRepository } from './tenants.ts';
 
 interface StoreParts {
@@ -15,6 +18,7 @@ interface StoreParts {
   close: () => Promise<void>;
   dialect: Dialect;
   readApiKeyRow?: ApiKeyRowReader | undefined;
+  ping: () => Promise<void>;
 }
 
 function storeOn(db: Kysely<Database>, parts: StoreParts, inTransaction: boolean): Store {
@@ -28,9 +32,8 @@ function storeOn(db: Kysely<Database>, parts: StoreParts, inTransaction: boolean
     audit: auditRepository(db),
     transaction: (fn) =>
       inTransaction ? fn(store) : db.transaction().execute((trx) => fn(storeOn(trx, parts, true))),
-    ping: async () => {
-      await sql`select 1`.execute(db);
-    },
+    ping: parts.ping,
+    describeFault: describeStoreFault,
     close: parts.close,
   };
   return store;
@@ -48,10 +51,11 @@ export interface OpenedStore {
 }
 
 /** Opens the store that the database URL names. Migrations are a separate, explicit step. */
-export function openStore(databaseUrl: string): OpenedStore {
-  const { db, dialect, readApiKeyRow } = openDatabase(databaseUrl);
+export function openStore(databaseUrl: string, options: Partial<DatabaseOptions> = {}): OpenedStore {
+  const { db, dialect, readApiKeyRow, sqlite } = openDatabase(databaseUrl, { ...DATABASE_TUNING_DEFAULTS, ...options });
+  const ping = sqlite ? () => probeSqlite(sqlite) : async () => { await sql`select 1`.execute(db); };
   return {
-    store: storeOn(db, { close: once(() => db.destroy()), dialect, readApiKeyRow }, false),
+    store: storeOn(db, { close: once(() => db.destroy()), dialect, readApiKeyRow, ping }, false),
     migrate: () => migrateToLatest(db, dialect),
   };
 }

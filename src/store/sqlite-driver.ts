@@ -1,0 +1,164 @@
+import type SQLite from 'better-sqlite3';
+import {
+  CompiledQuery, type DatabaseConnection, type Driver, type Kysely, type QueryResult, SqliteAdapter,
+  type SqliteDatabase, SqliteIntrospector, SqliteQueryCompiler,
+} from 'kysely';
+
+/**
+ * better-sqlite3 is synchronous: with a busy_timeout, a write that meets
+ * another process's lock (the operator CLI, a backup) blocks the whole event
+ * loop until the lock goes or the timeout ends. So the connection runs with
+ * busy_timeout 0, and a statement refused with SQLITE_BUSY is tried again
+ * after an asynchronous pause, until `lockWaitMs` have passed; then the
+ * error goes up (and the request answers 503). Meanwhile every other request,
+ * health checks included, is served.
+ *
+ * Transactions take the write lock at BEGIN (BEGIN IMMEDIATE), so a
+ * statement inside one never meets a lock and a refused BEGIN can simply be
+ * tried again. Only a transaction needs the connection to itself: other
+ * statements run whenever no transaction is open, each one synchronous, so
+ * none can interleave with another.
+ */
+export class NonBlockingSqliteDriver implements Driver {
+  readonly #sqlite: SQLite.Database;
+  readonly #database: SqliteDatabase;
+  readonly #lockWaitMs: number;
+  /** Held from BEGIN to COMMIT/ROLLBACK: one transaction at a time on the one connection. */
+  #transaction: Promise<void> | undefined;
+  #endTransaction: (() => void) | undefined;
+  #owner: Connection | undefined;
+
+  constructor(sqlite: SQLite.Database, database: SqliteDatabase, lockWaitMs: number) {
+    this.#sqlite = sqlite;
+    this.#database = database;
+    this.#lockWaitMs = lockWaitMs;
+  }
+
+  async init() {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new Connection(this);
+  }
+
+  async beginTransaction(connection: DatabaseConnection) {
+    while (this.#transaction) await this.#transaction;
+    this.#transaction = new Promise((resolve) => { this.#endTransaction = resolve; });
+    try {
+      await this.#retryWhileBusy(() => this.#sqlite.exec('begin immediate'));
+      this.#owner = connection as Connection;
+    } catch (error) {
+      this.#release();
+      throw error;
+    }
+  }
+
+  async commitTransaction() {
+    this.#sqlite.exec('commit');
+    this.#release();
+  }
+
+  /** After a failed COMMIT (a full disk) SQLite may have rolled back already: a second ROLLBACK would hide why. */
+  async rollbackTransaction() {
+    try {
+      if (this.#sqlite.inTransaction) this.#sqlite.exec('rollback');
+    } finally {
+      this.#release();
+    }
+  }
+
+  async releaseConnection() {}
+
+  async destroy() {
+    this.#database.close();
+  }
+
+  #release() {
+    this.#owner = undefined;
+    this.#transaction = undefined;
+    this.#endTransaction?.();
+  }
+
+  /** Runs one statement: at once inside the caller's own transaction, otherwise once no transaction is open. */
+  async execute(connection: Connection, query: CompiledQuery): Promise<QueryResult<unknown>> {
+    if (this.#owner === connection) return this.#run(query);
+    return this.#retryWhileBusy(async () => {
+      while (this.#owner !== undefined) await this.#transaction;
+      return this.#run(query);
+    });
+  }
+
+  /**
+   * Tries `attempt` until it does not fail with SQLITE_BUSY, pausing
+   * asynchronously between tries (1 ms doubling to 50 ms); once lockWaitMs
+   * have passed, the last SQLITE_BUSY is thrown.
+   */
+  async #retryWhileBusy<T>(attempt: () => T | Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.#lockWaitMs;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!isBusy(error) || Date.now() + pause > deadline) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
+  #run(query: CompiledQuery): QueryResult<unknown> {
+    const statement = this.#database.prepare(query.sql);
+    const parameters = query.parameters as unknown[];
+    if (statement.reader) return { rows: statement.all(parameters) };
+    const { changes, lastInsertRowid } = statement.run(parameters);
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+}
+
+class Connection implements DatabaseConnection {
+  readonly #driver: NonBlockingSqliteDriver;
+  constructor(driver: NonBlockingSqliteDriver) {
+    this.#driver = driver;
+  }
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return this.#driver.execute(this, query) as Promise<QueryResult<R>>;
+  }
+
+  // eslint-disable-next-line require-yield
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming is not used by Kupe');
+  }
+}
+
+export function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/** Kysely's SQLite dialect with the driver above. */
+export function nonBlockingSqliteDialect(sqlite: SQLite.Database, database: SqliteDatabase, lockWaitMs: number) {
+  return {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => new NonBlockingSqliteDriver(sqlite, database, lockWaitMs),
+    createIntrospector: (db: Kysely<unknown>) => new SqliteIntrospector(db),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+  };
+}
+
+/**
+ * Readiness on SQLite: a real table can be read, and the write lock can be
+ * had within ~100 ms (another process holding it longer means every write
+ * would wait and then fail). Our own open transaction holds the lock already.
+ */
+export async function probeSqlite(sqlite: SQLite.Database): Promise<void> {
+  sqlite.prepare('select id from api_keys limit 1').get();
+  for (let attempt = 1; !sqlite.inTransaction; attempt++) {
+    try {
+      sqlite.exec('begin immediate');
+      sqlite.exec('rollback');
+      return;
+    } catch (error) {
+      if (!isBusy(error) || attempt === 10) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
