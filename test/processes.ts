@@ -49,7 +49,7 @@ export function freshIp(): string {
   return `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`;
 }
 
-export interface Answer { status: number; body: Record<string, any>; startedAt: number }
+export interface Answer { status: number; body: Record<string, any>; startedAt: number; finishedAt: number }
 
 export async function request(
   base: string, method: string, path: string, options: { key?: string; body?: unknown; ip?: string } = {},
@@ -65,5 +65,5 @@ export async function request(
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) as Record<string, any> : {}, startedAt };
+  return { status: res.status, body: text ? JSON.parse(text) as Record<string, any> : {}, startedAt, finishedAt: performance.now() };
 }

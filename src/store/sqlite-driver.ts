@@ -40,11 +40,19 @@ export class NonBlockingSqliteDriver implements Driver {
     return new Connection(this);
   }
 
+  /** Waits (for this process's transaction, then for other processes' locks) at most lockWaitMs in all. */
   async beginTransaction(connection: DatabaseConnection) {
-    while (this.#transaction) await this.#transaction;
+    const deadline = Date.now() + this.#lockWaitMs;
+    while (this.#transaction) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw lockTimeout(this.#lockWaitMs);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.#transaction, new Promise((resolve) => { timer = setTimeout(resolve, left); })]);
+      clearTimeout(timer);
+    }
     this.#transaction = new Promise((resolve) => { this.#endTransaction = resolve; });
     try {
-      await this.#retryWhileBusy(() => this.#sqlite.exec('begin immediate'));
+      await this.#retryWhileBusy(() => this.#sqlite.exec('begin immediate'), deadline);
       this.#owner = connection as Connection;
     } catch (error) {
       this.#release();
@@ -84,16 +92,15 @@ export class NonBlockingSqliteDriver implements Driver {
     return this.#retryWhileBusy(async () => {
       while (this.#owner !== undefined) await this.#transaction;
       return this.#run(query);
-    });
+    }, Date.now() + this.#lockWaitMs);
   }
 
   /**
    * Tries `attempt` until it does not fail with SQLITE_BUSY, pausing
-   * asynchronously between tries (1 ms doubling to 50 ms); once lockWaitMs
-   * have passed, the last SQLITE_BUSY is thrown.
+   * asynchronously between tries (1 ms doubling to 50 ms); past the
+   * deadline, the last SQLITE_BUSY is thrown.
    */
-  async #retryWhileBusy<T>(attempt: () => T | Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.#lockWaitMs;
+  async #retryWhileBusy<T>(attempt: () => T | Promise<T>, deadline: number): Promise<T> {
     for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
       try {
         return await attempt();
@@ -127,6 +134,11 @@ class Connection implements DatabaseConnection {
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('streaming is not used by Kupe');
   }
+}
+
+/** Classified like SQLite's own SQLITE_BUSY (a lock fault). */
+function lockTimeout(ms: number): Error {
+  return Object.assign(new Error(`database is locked: no write lock within ${ms} ms`), { code: 'SQLITE_BUSY' });
 }
 
 export function isBusy(error: unknown): boolean {

@@ -76,9 +76,10 @@ test('a key created on A works on B and C; revoked on B, it fails everywhere at 
   hammering = false;
   await Promise.all(loops);
 
-  const before = answers.filter((x) => x.startedAt < revoked.startedAt);
+  // Answered before the DELETE was sent (one sent earlier may still be answered after the revoke).
+  const before = answers.filter((x) => x.finishedAt < revoked.startedAt);
   const after = answers.filter((x) => x.startedAt > revokedAt);
-  assert.ok(before.length > 10 && before.every((x) => x.status === 200), 'the key worked until the revoke');
+  assert.ok(before.length > 10 && before.every((x) => x.status === 200), `the key worked until the revoke: ${JSON.stringify(before.filter((x) => x.status !== 200).slice(0, 3))}`);
   assert.ok(after.length > 10, `hammered after the revoke (${after.length} requests)`);
   assert.deepEqual([...new Set(after.map((x) => `${x.status} ${x.body.error}`))], ['401 api key revoked'],
     'zero successful responses after the DELETE answered');
