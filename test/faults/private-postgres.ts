@@ -61,11 +61,11 @@ export function startPrivatePostgres(t: TestContext): Promise<PrivatePostgres> {
     const processes = () => {
       const postmaster = readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]!;
       const children = execFileSync('pgrep', ['-P', postmaster]).toString().split('\n').filter(Boolean);
-      return [postmaster, ...children];
+      return [postmaster, ...children].map(Number);
     };
-    let frozen: string[] = [];
+    let frozen: number[] = [];
     const thaw = () => {
-      if (frozen.length > 0) execFileSync('kill', ['-CONT', ...frozen]);
+      for (const pid of frozen) process.kill(pid, 'SIGCONT');
       frozen = [];
     };
     t.after(() => {
@@ -78,7 +78,7 @@ export function startPrivatePostgres(t: TestContext): Promise<PrivatePostgres> {
       stop, start, thaw,
       freeze: () => {
         frozen = processes();
-        execFileSync('kill', ['-STOP', ...frozen]);
+        for (const pid of frozen) process.kill(pid, 'SIGSTOP');
       },
       terminateAll: () => Number(psql("select count(pg_terminate_backend(pid)) from pg_stat_activity where usename = 'kupe'")),
     };
