@@ -60,13 +60,15 @@ export class NonBlockingSqliteDriver implements Driver {
     }
   }
 
-  async commitTransaction() {
+  async commitTransaction(connection: DatabaseConnection) {
+    if (this.#owner !== connection) throw new Error('commit without a transaction of this connection');
     this.#sqlite.exec('commit');
     this.#release();
   }
 
   /** After a failed COMMIT (a full disk) SQLite may have rolled back already: a second ROLLBACK would hide why. */
-  async rollbackTransaction() {
+  async rollbackTransaction(connection: DatabaseConnection) {
+    if (this.#owner !== connection) return; // never another connection's transaction
     try {
       if (this.#sqlite.inTransaction) this.#sqlite.exec('rollback');
     } finally {
