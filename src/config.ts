@@ -35,8 +35,8 @@ export interface Config {
   /** Open connections at most; more are refused at accept. */
   maxConnections: number;
   logLevel: LogLevel;
-  /** false: client IP is the socket's; a list: those proxies may set X-Forwarded-For; a number: hops. */
-  trustProxy: false | string[] | number;
+  /** false: client IP is the socket's; a list: those proxies (addresses, CIDR ranges) may set X-Forwarded-For. */
+  trustProxy: false | string[];
   /** Requests per minute per client IP; 0 turns the per-IP limit off. */
   rateLimit: number;
   /** Failed authentications from one IP before exponential backoff starts. */
@@ -108,13 +108,16 @@ export function loadConfig(env: Env): Readonly<Config> {
   let trustProxy: Config['trustProxy'] = false;
   const proxies = text('KUPE_TRUST_PROXY', '');
   if (/^\d+$/.test(proxies)) {
-    trustProxy = Number(proxies) === 0 ? false : Number(proxies);
+    // A hop count trusts whatever the nearest N hops say, so any client that reaches Kupe directly could
+    // choose its own address (and so escape the per-IP limit and the backoff, and forge the audit log).
+    problems.push(`KUPE_TRUST_PROXY=${JSON.stringify(proxies)}: a hop count lets any direct client choose its IP; ` +
+      'name the proxies instead (IP addresses, CIDR ranges, loopback, linklocal or uniquelocal)');
   } else if (proxies !== '' && proxies !== 'false') {
     const entries = proxies.split(',').map((s) => s.trim()).filter(Boolean);
     const bad = entries.filter((e) => !isProxyAddress(e));
     if (bad.length > 0) {
       problems.push(`KUPE_TRUST_PROXY: ${bad.map((b) => JSON.stringify(b)).join(', ')} ` +
-        'not an IP address, CIDR range, loopback, linklocal or uniquelocal (or a hop count)');
+        'not an IP address, CIDR range, loopback, linklocal or uniquelocal');
     }
     trustProxy = entries;
   }

@@ -27,7 +27,8 @@ test('every setting is read', () => {
   assert.equal(config.port, 9000);
   assert.deepEqual(config.trustProxy, ['10.0.0.0/8', 'loopback']);
   assert.equal(config.rateLimit, 0);
-  assert.equal(loadConfig({ KUPE_TRUST_PROXY: '2' }).trustProxy, 2);
+  assert.throws(() => loadConfig({ KUPE_TRUST_PROXY: '2' }), /hop count lets any direct client choose its IP/);
+  assert.throws(() => loadConfig({ KUPE_TRUST_PROXY: '0' }), /KUPE_TRUST_PROXY/);
 });
 
 test('one error names every bad value', () => {

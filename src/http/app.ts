@@ -74,7 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   const requestTimeoutMs = deps.config.requestTimeoutSeconds * 1000;
   const app = Fastify({
     loggerInstance: deps.logger,
-    trustProxy: trustProxyOption(deps.config.trustProxy),
+    trustProxy: deps.config.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: MAX_PARAM_LENGTH },
     // Headers and body must arrive within the request timeout (checked every second, not Node's 30 s), a
@@ -167,12 +167,6 @@ function reportLimitStoreError(app: FastifyInstance, metrics: Metrics) {
     lastLogged = Date.now();
     app.log.error({ err: error }, 'Redis unreachable: rate limits and authentication backoff are NOT enforced (failing open)');
   };
-}
-
-/** A hop count trusts that many proxies nearest the server; a list trusts those addresses. */
-function trustProxyOption(setting: Config['trustProxy']) {
-  if (typeof setting === 'number') return (_address: string, hop: number) => hop < setting;
-  return setting;
 }
 
 /** DELETE may carry a JSON body (or an empty one with a JSON content type); it is accepted and ignored. */
