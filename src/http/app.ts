@@ -90,7 +90,8 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      // ...unless it looks like a raw key: then it would be logged on every line of the request.
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) && !/^kupe_/i.test(incoming) ? incoming : randomUUID();
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.server.maxConnections = deps.config.maxConnections;

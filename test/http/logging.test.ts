@@ -29,3 +29,32 @@ test('no raw key or digest reaches the log through a create-use-revoke cycle', a
     assert.ok(!log.includes(secret), `log contains ${secret.slice(0, 12)}...`);
   }
 });
+
+test('no invite token, password, cookie or key reaches the log through the invite, session and key routes', async (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+  const app = await buildTestApp(t, { logger: createLogger('trace', sink) });
+  const password = 'correct horse battery staple';
+
+  const added = await app.call('POST', '/api/v1/tenants/acme/members', { key: app.adminKey, body: { email: 'bob@acme.com', role: 'readonly' } });
+  const token = String(added.json().invite.url).split('/').at(-1)!;
+  assert.equal((await app.call('GET', `/api/v1/invites/${token}`)).statusCode, 200);
+  const accepted = await app.call('POST', `/api/v1/invites/${token}/accept`, { body: { password } });
+  assert.equal(accepted.statusCode, 200);
+  const cookie = String(accepted.headers['set-cookie']).split(';')[0]!;
+  await app.call('GET', `/api/v1/invites/${token}`); // a second look, after use
+  const signedIn = await app.call('POST', '/api/v1/session', { body: { email: 'bob@acme.com', password } });
+  assert.equal(signedIn.statusCode, 200);
+  assert.equal((await app.call('GET', '/api/v1/session', { headers: { cookie } })).statusCode, 200);
+  // Secrets where they do not belong: a key as the request id, in the query string, in the path.
+  const echoed = await app.call('GET', `/api/v1/whoami?key=${app.adminKey}`, { key: app.adminKey, headers: { 'x-request-id': app.adminKey } });
+  assert.notEqual(echoed.headers['x-request-id'], app.adminKey, 'a key is never taken as the request id');
+  await app.call('GET', `/api/v1/tenants/acme/apikeys/${app.adminKey}`, { key: app.adminKey });
+
+  const log = lines.join('');
+  assert.match(log, /"url":"\/api\/v1\/invites\/\[redacted\]\/accept"/, 'the invite routes are logged, without the token');
+  const sessionToken = cookie.split('=')[1]!;
+  for (const secret of [token, password, sessionToken, app.adminKey, app.adminKey.slice(14), signedIn.json().csrfToken as string]) {
+    assert.ok(!log.includes(secret), `log contains ${secret.slice(0, 8)}...`);
+  }
+});
