@@ -10,13 +10,20 @@ export interface RateInfo {
   resetSeconds: number;
 }
 
+/**
+ * The backoff never refuses a request by itself: a request whose credential
+ * verifies is served whatever the address's failures (SPEC section 5: many CI
+ * jobs share one NAT address). `backoffSeconds` > 0 says the address is in
+ * backoff, so a request from it that fails like a guess answers 429.
+ */
 export type Admission =
-  | { ok: true; rate?: RateInfo | undefined; authFailures: number }
-  | { ok: false; reason: 'rate_limited' | 'auth_backoff'; retryAfter: number; rate?: RateInfo | undefined };
+  | { ok: true; rate?: RateInfo | undefined; authFailures: number; backoffSeconds: number }
+  | { ok: false; reason: 'rate_limited'; retryAfter: number; rate?: RateInfo | undefined };
 
 export interface ClientLimits {
-  /** Counts one request from ip and says whether it may go on. */
+  /** Counts one request from ip and says whether the per-IP limit lets it go on. */
   admit(ip: string, nowMs: number): Promise<Admission>;
+  /** Counts a failure that looks like guessing. */
   recordAuthFailure(ip: string, nowMs: number): Promise<void>;
   /** Called only when admit reported failures, so clean IPs cost nothing. */
   recordAuthSuccess(ip: string): Promise<void>;
@@ -30,6 +37,21 @@ export interface LimitSettings {
   /** Failures tolerated before backoff starts. */
   backoffAfter: number;
   backoffMaxSeconds: number;
+}
+
+/** Addresses each in-memory table remembers at most; the least recently seen go first. */
+export const MAX_TRACKED_ADDRESSES = 100_000;
+
+/** Sets key (as the most recent) and forgets the oldest entries beyond max. */
+export function setBounded<K, V>(map: Map<K, V>, key: K, value: V, max = MAX_TRACKED_ADDRESSES): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > max) map.delete(map.keys().next().value!);
+}
+
+/** Seconds until blockedUntil, at least 1; 0 when it has passed. */
+export function secondsUntil(blockedUntil: number, nowMs: number): number {
+  return blockedUntil > nowMs ? Math.max(1, Math.ceil((blockedUntil - nowMs) / 1000)) : 0;
 }
 
 interface FailureState {
@@ -48,7 +70,8 @@ export function backoffSeconds(failures: number, settings: LimitSettings): numbe
 /**
  * One process's counters: a fixed window per IP (cleared wholesale when the
  * window turns, so memory holds only the current window's IPs), and failure
- * counts forgotten after a quiet period twice the longest backoff.
+ * counts forgotten after a quiet period twice the longest backoff. Each table
+ * holds at most MAX_TRACKED_ADDRESSES addresses.
  */
 export class MemoryClientLimits implements ClientLimits {
   private readonly settings: LimitSettings;
@@ -71,17 +94,13 @@ export class MemoryClientLimits implements ClientLimits {
     let rate: RateInfo | undefined;
     if (perWindow > 0) {
       const count = (this.counts.get(ip) ?? 0) + 1;
-      this.counts.set(ip, count);
+      setBounded(this.counts, ip, count);
       const resetSeconds = Math.max(1, Math.ceil(((window + 1) * windowMs - nowMs) / 1000));
       rate = { limit: perWindow, remaining: Math.max(0, perWindow - count), resetSeconds };
       if (count > perWindow) return { ok: false, reason: 'rate_limited', retryAfter: resetSeconds, rate };
     }
     const failure = this.failures.get(ip);
-    if (failure && failure.blockedUntil > nowMs) {
-      const retryAfter = Math.max(1, Math.ceil((failure.blockedUntil - nowMs) / 1000));
-      return { ok: false, reason: 'auth_backoff', retryAfter, rate };
-    }
-    return { ok: true, rate, authFailures: failure?.count ?? 0 };
+    return { ok: true, rate, authFailures: failure?.count ?? 0, backoffSeconds: secondsUntil(failure?.blockedUntil ?? 0, nowMs) };
   }
 
   async recordAuthFailure(ip: string, nowMs: number): Promise<void> {
@@ -89,7 +108,7 @@ export class MemoryClientLimits implements ClientLimits {
     state.count += 1;
     state.lastFailure = nowMs;
     state.blockedUntil = nowMs + backoffSeconds(state.count, this.settings) * 1000;
-    this.failures.set(ip, state);
+    setBounded(this.failures, ip, state);
   }
 
   async recordAuthSuccess(ip: string): Promise<void> {

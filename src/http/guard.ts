@@ -55,6 +55,13 @@ const FAILURE_MESSAGE: Record<AuthFailure, { code: 'invalid_api_key' | 'api_key_
   revoked: { code: 'api_key_revoked', message: 'api key revoked' },
 };
 
+/**
+ * Only these failures count towards the backoff (SPEC section 5): a genuine
+ * key that is revoked or expired is a forgotten pipeline, not a guess, and a
+ * missing header guesses nothing. A key that verifies is never refused.
+ */
+const LOOKS_LIKE_GUESSING = new Set<AuthFailure>(['malformed', 'unknown', 'wrong_secret']);
+
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export const CSRF_HEADER = 'x-kupe-csrf';
 
@@ -122,9 +129,7 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
     if (!admission.ok) {
       deps.metrics.limited.inc({ reason: admission.reason });
       void reply.header('retry-after', admission.retryAfter);
-      throw admission.reason === 'rate_limited'
-        ? new AppError('rate_limited', 'rate limit exceeded')
-        : new AppError('auth_backoff', 'too many failed authentication attempts from this address; retry later');
+      throw new AppError('rate_limited', 'rate limit exceeded');
     }
     if (access === 'public') return;
 
@@ -133,7 +138,6 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
       const account = await sessionAccount(request, deps, now);
       if (account) return authorizeAccount(request, access, account, deps);
       deps.metrics.authentications.inc({ outcome: 'failure', reason: 'missing' });
-      if (access !== 'session') await deps.limits.recordAuthFailure(request.ip, now.getTime());
       throw new AppError('authentication_required', access === 'session'
         ? 'sign in first'
         : 'authentication required: send Authorization: Bearer <api key>');
@@ -141,7 +145,15 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
     const result = await authenticateApiKey(deps.store, token, now);
     if (!result.ok) {
       deps.metrics.authentications.inc({ outcome: 'failure', reason: result.reason });
-      await deps.limits.recordAuthFailure(request.ip, now.getTime());
+      if (LOOKS_LIKE_GUESSING.has(result.reason)) {
+        // In backoff, a guess is answered 429 (and not counted again); otherwise counted and answered 401.
+        if (admission.backoffSeconds > 0) {
+          deps.metrics.limited.inc({ reason: 'auth_backoff' });
+          void reply.header('retry-after', admission.backoffSeconds);
+          throw new AppError('auth_backoff', 'too many failed authentication attempts from this address; retry later');
+        }
+        await deps.limits.recordAuthFailure(request.ip, now.getTime());
+      }
       const failure = FAILURE_MESSAGE[result.reason];
       throw new AppError(failure.code, failure.message);
     }

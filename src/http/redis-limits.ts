@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { Admission, ClientLimits, LimitSettings } from './client-limits.ts';
+import { type Admission, type ClientLimits, type LimitSettings, secondsUntil } from './client-limits.ts';
 
 // One round trip per request: count the request in its window and read the
 // IP's failure state, atomically.
@@ -77,7 +77,7 @@ export class RedisClientLimits implements ClientLimits {
         `${this.prefix}rl:${window}:${ip}`, `${this.prefix}af:${ip}`, perWindow, windowMs);
     } catch (error) {
       this.onError(error);
-      return { ok: true, authFailures: 0 };
+      return { ok: true, authFailures: 0, backoffSeconds: 0 };
     }
     let rate;
     if (perWindow > 0) {
@@ -85,10 +85,7 @@ export class RedisClientLimits implements ClientLimits {
       rate = { limit: perWindow, remaining: Math.max(0, perWindow - count), resetSeconds };
       if (count > perWindow) return { ok: false, reason: 'rate_limited', retryAfter: resetSeconds, rate };
     }
-    if (blockedUntil > nowMs) {
-      return { ok: false, reason: 'auth_backoff', retryAfter: Math.max(1, Math.ceil((blockedUntil - nowMs) / 1000)), rate };
-    }
-    return { ok: true, rate, authFailures: failures };
+    return { ok: true, rate, authFailures: failures, backoffSeconds: secondsUntil(blockedUntil, nowMs) };
   }
 
   async recordAuthFailure(ip: string, nowMs: number): Promise<void> {

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffSeconds, MemoryClientLimits } from '../../src/http/client-limits.ts';
+import { type Admission, backoffSeconds, MAX_TRACKED_ADDRESSES, MemoryClientLimits } from '../../src/http/client-limits.ts';
+
+/** An admission that the per-IP limit let through. */
+function admitted(admission: Admission) {
+  assert.ok(admission.ok, 'admitted');
+  return admission;
+}
 
 const settings = { perWindow: 3, windowMs: 60_000, backoffAfter: 3, backoffMaxSeconds: 8 };
 const t0 = 1_800_000_000_000; // a window boundary
@@ -25,14 +31,23 @@ test('backoff doubles from 1 s after the threshold and is capped', () => {
   assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 40].map((n) => backoffSeconds(n, settings)), [0, 0, 1, 2, 4, 8, 8, 8]);
 });
 
-test('auth failures block only the failing IP, and a success resets them', async () => {
+test('auth failures put only the failing IP in backoff, and a success resets them', async () => {
   const limits = new MemoryClientLimits({ ...settings, perWindow: 0 });
   for (let i = 0; i < 4; i++) await limits.recordAuthFailure('10.0.0.9', t0);
-  assert.deepEqual(await limits.admit('10.0.0.9', t0), { ok: false, reason: 'auth_backoff', retryAfter: 2, rate: undefined });
-  assert.equal((await limits.admit('10.0.0.8', t0)).ok, true);
+  assert.deepEqual(await limits.admit('10.0.0.9', t0), { ok: true, rate: undefined, authFailures: 4, backoffSeconds: 2 });
+  assert.equal(admitted(await limits.admit('10.0.0.8', t0)).backoffSeconds, 0);
   const later = await limits.admit('10.0.0.9', t0 + 2_000);
-  assert.deepEqual(later, { ok: true, rate: undefined, authFailures: 4 });
+  assert.deepEqual(later, { ok: true, rate: undefined, authFailures: 4, backoffSeconds: 0 });
   await limits.recordAuthSuccess('10.0.0.9');
   await limits.recordAuthFailure('10.0.0.9', t0 + 2_000);
-  assert.equal((await limits.admit('10.0.0.9', t0 + 2_000)).ok, true, 'the count started over');
+  assert.equal(admitted(await limits.admit('10.0.0.9', t0 + 2_000)).backoffSeconds, 0, 'the count started over');
+});
+
+test('failure counts are bounded in memory: the least recently seen addresses are forgotten', async () => {
+  const limits = new MemoryClientLimits({ ...settings, perWindow: 10 });
+  for (let i = 0; i < MAX_TRACKED_ADDRESSES + 500; i++) await limits.recordAuthFailure(`f:${i}`, t0);
+  assert.equal(admitted(await limits.admit('f:0', t0)).authFailures, 0, 'the oldest was forgotten');
+  assert.equal(admitted(await limits.admit(`f:${MAX_TRACKED_ADDRESSES + 499}`, t0)).authFailures, 1);
+  const failures = (limits as unknown as { failures: Map<string, unknown> }).failures;
+  assert.equal(failures.size, MAX_TRACKED_ADDRESSES);
 });

@@ -68,3 +68,33 @@ test('the client IP comes from the socket unless the proxy is trusted', async (t
   assert.equal((await spoof(trusted, '1.1.1.1')).statusCode, 200);
   assert.equal((await spoof(trusted, '2.2.2.2')).statusCode, 200, 'each forwarded client has its own limit');
 });
+
+test('one address shared by many CI jobs (a NAT): revoked, expired and guessed keys never lock out a valid key', async (t) => {
+  const clock = testClock();
+  const app = await buildTestApp(t, { config: { authBackoffAfter: 3, authBackoffMaxSeconds: 64 }, clock });
+  const nat = { remoteAddress: '192.0.2.10' };
+  const create = async (body: object) => (await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: app.adminKey, body })).json();
+  const revoked = await create({ displayName: 'old', role: 'readonly' });
+  await app.call('DELETE', `/api/v1/tenants/acme/apikeys/${revoked.id}`, { key: app.adminKey });
+  const expiring = await create({ displayName: 'temp', role: 'readonly', expiresAt: new Date(clock().getTime() + 1000).toISOString() });
+  clock.advance(2000);
+
+  // A forgotten pipeline with the rotated-out key, and one with an expired key, every half second.
+  for (let i = 0; i < 12; i++) {
+    assert.equal((await app.call('GET', '/api/v1/whoami', { ...nat, key: revoked.key })).json().code, 'api_key_revoked');
+    assert.equal((await app.call('GET', '/api/v1/whoami', { ...nat, key: expiring.key })).json().code, 'api_key_expired');
+    clock.advance(500);
+  }
+  assert.equal((await app.call('GET', '/api/v1/whoami', { ...nat, key: app.readonlyKey })).statusCode, 200, 'genuine keys do not count');
+
+  // Guesses do count: the address goes into backoff...
+  const guess = { ...nat, key: 'kupe_00000000_guess' };
+  for (let i = 0; i < 3; i++) assert.equal((await app.call('GET', '/api/v1/whoami', guess)).statusCode, 401);
+  const refused = await app.call('GET', '/api/v1/whoami', guess);
+  assert.deepEqual([refused.statusCode, refused.json().code], [429, 'auth_backoff']);
+  // ...but a key that verifies is never refused by it.
+  assert.equal((await app.call('GET', '/api/v1/whoami', { ...nat, key: app.readonlyKey })).statusCode, 200);
+  assert.equal((await app.call('GET', '/api/v1/tenants/acme', { ...nat, key: app.adminKey })).statusCode, 200);
+  // The success reset the address's count.
+  assert.equal((await app.call('GET', '/api/v1/whoami', guess)).statusCode, 401);
+});

@@ -34,10 +34,10 @@ test('the per-IP limit is shared: requests summed over instances never exceed it
 test('auth failures recorded on one instance back off the IP on another; success resets', { skip }, async (t) => {
   const { a, b } = await twoInstances(t, { perWindow: 0 });
   for (let i = 0; i < 4; i++) await (i % 2 ? a : b).recordAuthFailure('10.0.0.9', t0);
-  assert.deepEqual(await b.admit('10.0.0.9', t0), { ok: false, reason: 'auth_backoff', retryAfter: 2, rate: undefined });
-  assert.deepEqual(await a.admit('10.0.0.9', t0 + 2000), { ok: true, rate: undefined, authFailures: 4 });
+  assert.deepEqual(await b.admit('10.0.0.9', t0), { ok: true, rate: undefined, authFailures: 4, backoffSeconds: 2 });
+  assert.deepEqual(await a.admit('10.0.0.9', t0 + 2000), { ok: true, rate: undefined, authFailures: 4, backoffSeconds: 0 });
   await a.recordAuthSuccess('10.0.0.9');
-  assert.deepEqual(await b.admit('10.0.0.9', t0 + 2000), { ok: true, rate: undefined, authFailures: 0 });
+  assert.deepEqual(await b.admit('10.0.0.9', t0 + 2000), { ok: true, rate: undefined, authFailures: 0, backoffSeconds: 0 });
 });
 
 test('with Redis unreachable, requests go through (fail open) and the failure is reported', async (t) => {

@@ -45,8 +45,9 @@ export function sessionRoutes(app: App, deps: RouteDeps, throttle: ClientLimits)
     const keys = [`ip:${request.ip}`, `account:${request.body.email.trim().toLowerCase()}`];
     for (const key of keys) {
       const admission = await throttle.admit(key, nowMs);
-      if (!admission.ok) {
-        void reply.header('retry-after', admission.retryAfter);
+      const wait = admission.ok ? admission.backoffSeconds : admission.retryAfter;
+      if (wait > 0) {
+        void reply.header('retry-after', wait);
         throw new AppError('sign_in_throttled', 'too many failed sign-ins; wait before trying again');
       }
     }
