@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { DEFAULT_TENANT_CAPS, type TenantCaps } from './domain/tenants.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -34,6 +35,7 @@ export interface Config {
   keepAliveTimeoutSeconds: number;
   /** Open connections at most; more are refused at accept. */
   maxConnections: number;
+  tenantCaps: TenantCaps;
   logLevel: LogLevel;
   /** false: client IP is the socket's; a list: those proxies (addresses, CIDR ranges) may set X-Forwarded-For. */
   trustProxy: false | string[];
@@ -140,6 +142,10 @@ export function loadConfig(env: Env): Readonly<Config> {
     requestTimeoutSeconds: integer('KUPE_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
     keepAliveTimeoutSeconds: integer('KUPE_KEEP_ALIVE_TIMEOUT_SECONDS', 65, 1, 3600),
     maxConnections: integer('KUPE_MAX_CONNECTIONS', 1024, 1, 1_000_000),
+    tenantCaps: Object.freeze({
+      maxApiKeys: integer('KUPE_MAX_API_KEYS_PER_TENANT', DEFAULT_TENANT_CAPS.maxApiKeys, 1, 1_000_000),
+      maxMembers: integer('KUPE_MAX_MEMBERS_PER_TENANT', DEFAULT_TENANT_CAPS.maxMembers, 1, 1_000_000),
+    }),
     trustProxy, redisUrl, redisPrefix: text('KUPE_REDIS_PREFIX', 'kupe:'),
     rateLimit: integer('KUPE_RATE_LIMIT', 600, 0, 1_000_000),
     authBackoffAfter: integer('KUPE_AUTH_BACKOFF_AFTER', 5, 1, 1000),

@@ -143,7 +143,7 @@ async function run(argv: string[]): Promise<void> {
       if (!(await store.tenants.get(tenantName))) throw new AppError('tenant_not_found', `tenant ${tenantName} not found`);
       return createApiKey(store, tenantName, {
         displayName: required(values['display-name'], '--display-name TEXT'), role, expiresAt: values['expires-at'],
-      }, { actor: OPERATOR_ACTOR, now: new Date() });
+      }, { actor: OPERATOR_ACTOR, now: new Date() }, loadConfig(process.env).tenantCaps);
     });
     if (output === 'json') console.log(JSON.stringify({ ...toApiKeyJson(created.record), key: created.key }));
     else {

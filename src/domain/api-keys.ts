@@ -6,6 +6,7 @@ import {
 } from './key-format.ts';
 import type { Principal, Role } from './roles.ts';
 import type { ApiKeyRecord, Store } from './store.ts';
+import { DEFAULT_TENANT_CAPS, type TenantCaps } from './tenants.ts';
 import { formatTimestamp, normalizeDisplayName, parseRfc3339 } from './validation.ts';
 
 export interface CreateApiKeyInput {
@@ -36,7 +37,7 @@ function checkExpiresAt(expiresAt: string | undefined, now: Date): void {
  * it byte for byte). The id is random; a collision is retried.
  */
 export async function createApiKey(
-  store: Store, tenant: string, input: CreateApiKeyInput, ctx: ActionContext,
+  store: Store, tenant: string, input: CreateApiKeyInput, ctx: ActionContext, caps: TenantCaps = DEFAULT_TENANT_CAPS,
 ): Promise<CreatedApiKey> {
   const displayName = normalizeDisplayName('displayName', input.displayName);
   checkExpiresAt(input.expiresAt, ctx.now);
@@ -49,6 +50,12 @@ export async function createApiKey(
       createdBy: ctx.actor, createdAt, expiresAt: input.expiresAt,
     };
     const inserted = await store.transaction(async (tx) => {
+      // The tenant's row is held, so concurrent creates cannot pass the cap together.
+      if (!(await tx.tenants.lock(tenant))) throw new AppError('tenant_not_found', `tenant ${tenant} not found`);
+      if ((await tx.apiKeys.countActive(tenant)) >= caps.maxApiKeys) {
+        throw new AppError('api_key_limit_reached',
+          `tenant ${tenant} has ${caps.maxApiKeys} active API keys, the most allowed (KUPE_MAX_API_KEYS_PER_TENANT); revoke one first`);
+      }
       if (!(await tx.apiKeys.insert(record))) return false;
       await tx.audit.append({
         tenant, time: createdAt, actor: ctx.actor, action: 'apikey.create',

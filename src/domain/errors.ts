@@ -28,6 +28,8 @@ export type ErrorCode =
   | 'tenant_already_exists'
   | 'member_already_exists'
   | 'last_admin'
+  | 'api_key_limit_reached'
+  | 'member_limit_reached'
   | 'etag_mismatch'
   | 'body_too_large'
   | 'unsupported_media_type'

@@ -3,7 +3,7 @@ import { AppError } from './errors.ts';
 import type { Principal, Role } from './roles.ts';
 import type { AuditAction, MemberRecord, Store } from './store.ts';
 import { createInvite, type IssuedInvite } from './invites.ts';
-import { lockTenantForWrite } from './tenants.ts';
+import { DEFAULT_TENANT_CAPS, lockTenantForWrite, type TenantCaps } from './tenants.ts';
 import { formatTimestamp, normalizeEmail } from './validation.ts';
 
 export function listMembers(store: Store, tenant: string): Promise<MemberRecord[]> {
@@ -55,12 +55,16 @@ async function refuseLastAdmin(tx: Store, tenant: string, member: MemberRecord, 
  */
 export async function addMember(
   store: Store, tenant: string, input: { email: string; role: Role },
-  ifMatch: string | undefined, ctx: ActionContext,
+  ifMatch: string | undefined, ctx: ActionContext, caps: TenantCaps = DEFAULT_TENANT_CAPS,
 ): Promise<{ member: MemberRecord; invite?: IssuedInvite | undefined }> {
   const member: MemberRecord = { email: normalizeEmail('email', input.email), role: input.role };
   return changeMembership(store, tenant, ifMatch, ctx,
     { action: 'member.add', target: `${member.email} (${member.role})` },
     async (tx) => {
+      if ((await tx.members.count(tenant)) >= caps.maxMembers) {
+        throw new AppError('member_limit_reached',
+          `tenant ${tenant} has ${caps.maxMembers} members, the most allowed (KUPE_MAX_MEMBERS_PER_TENANT); remove one first`);
+      }
       if (!(await tx.members.insert(tenant, member, formatTimestamp(ctx.now)))) {
         throw new AppError('member_already_exists', 'member already exists');
       }

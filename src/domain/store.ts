@@ -85,6 +85,7 @@ export interface MemberRepository {
   setRole(tenant: string, email: string, role: Role): Promise<void>;
   remove(tenant: string, email: string): Promise<void>;
   countAdmins(tenant: string): Promise<number>;
+  count(tenant: string): Promise<number>;
   /** Every tenant the email belongs to, with its role there. */
   tenantsOf(email: string): Promise<{ tenant: string; role: Role }[]>;
 }
@@ -94,6 +95,7 @@ export interface ApiKeyRepository {
   get(id: string): Promise<ApiKeyRecord | undefined>;
   /** Keys of the tenant that are not revoked, oldest first. */
   listActive(tenant: string): Promise<ApiKeyRecord[]>;
+  countActive(tenant: string): Promise<number>;
   /** Inserts; false when the id is taken. */
   insert(key: ApiKeyRecord): Promise<boolean>;
   /** Soft delete; false when the key is unknown, in another tenant or already revoked. */

@@ -20,6 +20,15 @@ export function etagMatches(ifMatch: string, resourceVersion: number): boolean {
 }
 
 /** Locks the tenant and checks If-Match; shared by every tenant and member write. */
+/** How much one tenant may hold: bounds the cost of its lists, and what one tenant can take from the others. */
+export interface TenantCaps {
+  /** Active (not revoked) API keys. */
+  maxApiKeys: number;
+  maxMembers: number;
+}
+
+export const DEFAULT_TENANT_CAPS: Readonly<TenantCaps> = Object.freeze({ maxApiKeys: 1000, maxMembers: 1000 });
+
 export async function lockTenantForWrite(
   tx: Store,
   name: string,

@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import { LastUsedTracker } from '../domain/last-used.ts';
 import type { Store } from '../domain/store.ts';
+import { DEFAULT_TENANT_CAPS } from '../domain/tenants.ts';
 import { type ClientLimits, MemoryClientLimits } from './client-limits.ts';
 import { registerConsole } from './console.ts';
 import { RedisClientLimits } from './redis-limits.ts';
@@ -30,7 +31,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The settings the HTTP app reads. */
 export type AppConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'
   | 'sessionIdleMinutes' | 'sessionMaxHours' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'maxConnections'>
-  & Partial<Pick<Config, 'redisUrl' | 'redisPrefix'>>;
+  & Partial<Pick<Config, 'redisUrl' | 'redisPrefix' | 'tenantCaps'>>;
 
 export interface AppDeps {
   config: AppConfig;
@@ -144,7 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
     app.log.warn({ dir: deps.consoleDir }, 'the console is not built (npm run build:console); serving the API only');
   }
 
-  const routeDeps: RouteDeps = { store: deps.store, lastUsed, clock, sessions };
+  const routeDeps: RouteDeps = { store: deps.store, lastUsed, clock, sessions, caps: deps.config.tenantCaps ?? DEFAULT_TENANT_CAPS };
   healthRoutes(app, deps.store, faults, () => draining);
   whoamiRoutes(app);
   tenantRoutes(app, routeDeps);

@@ -36,6 +36,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   tenant_already_exists: 409,
   member_already_exists: 409,
   last_admin: 409,
+  api_key_limit_reached: 409,
+  member_limit_reached: 409,
   etag_mismatch: 412,
   body_too_large: 413,
   unsupported_media_type: 415,

@@ -46,6 +46,12 @@ export function apiKeyRepository(db: Kysely<Database>, readRow?: ApiKeyRowReader
         .execute();
       return rows.map(toApiKey);
     },
+    async countActive(tenant) {
+      const row = await db
+        .selectFrom('api_keys').select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('tenant', '=', tenant).where('revoked_at', 'is', null).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
     async insert(key) {
       const result = await db
         .insertInto('api_keys')

@@ -35,6 +35,12 @@ export function memberRepository(db: Kysely<Database>): MemberRepository {
         .selectFrom('members').select(['tenant', 'role']).where('email', '=', email).orderBy('tenant').execute();
       return rows.map((r) => ({ tenant: r.tenant, role: r.role as Role }));
     },
+    async count(tenant) {
+      const row = await db
+        .selectFrom('members').select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('tenant', '=', tenant).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
     async countAdmins(tenant) {
       const row = await db
         .selectFrom('members')

@@ -49,10 +49,10 @@ export function apiKeyRoutes(app: App, deps: RouteDeps) {
       summary: 'Create an API key',
       description: 'Admin. The response carries the raw key in `key`, once; only its SHA-256 digest is stored.',
       tags, security, params: TenantParamsSchema, body: CreateApiKeyBodySchema,
-      response: { 201: CreatedApiKeySchema, ...errorResponses(400, ...AUTH_ERRORS) },
+      response: { 201: CreatedApiKeySchema, ...errorResponses(400, ...AUTH_ERRORS, 409) },
     },
   }, async (request, reply) => {
-    const created = await createApiKey(deps.store, request.params.tenant, request.body, actionContext(request, deps));
+    const created = await createApiKey(deps.store, request.params.tenant, request.body, actionContext(request, deps), deps.caps);
     return reply.code(201).send({ ...toApiKeyJson(created.record), key: created.key });
   });
 

@@ -6,6 +6,7 @@ import type { ActionContext } from '../../domain/context.ts';
 import type { LastUsedTracker } from '../../domain/last-used.ts';
 import { actorName } from '../../domain/roles.ts';
 import type { Store } from '../../domain/store.ts';
+import type { TenantCaps } from '../../domain/tenants.ts';
 import { principalOf } from '../guard.ts';
 
 export type App = FastifyInstance<
@@ -17,6 +18,7 @@ export interface RouteDeps {
   lastUsed: LastUsedTracker;
   clock: () => Date;
   sessions: SessionSettings;
+  caps: TenantCaps;
 }
 
 export function actionContext(request: FastifyRequest, deps: RouteDeps): ActionContext {

@@ -43,7 +43,7 @@ export function memberRoutes(app: App, deps: RouteDeps) {
     },
   }, async (request, reply) => {
     const { member, invite } = await addMember(
-      deps.store, request.params.tenant, request.body, ifMatchOf(request), actionContext(request, deps),
+      deps.store, request.params.tenant, request.body, ifMatchOf(request), actionContext(request, deps), deps.caps,
     );
     return reply.code(201).send(invite
       ? { ...member, invite: { url: `${ownOrigin(request)}/#/invite/${invite.token}`, expiresAt: invite.expiresAt } }
