@@ -128,3 +128,18 @@ export async function snapshot(store: Store) {
   const audit = await Promise.all(tenants.map((t) => store.audit.list(t.name, 200)));
   return JSON.stringify({ tenants, members, keys, audit });
 }
+
+/** The token of an invite link from an add-member answer. */
+export const inviteToken = (url: string) => url.split('/').at(-1)!;
+
+/**
+ * Adds a member through the API and accepts the invite as a newcomer would
+ * (choosing a password), so that the membership is in effect.
+ */
+export async function addAcceptedMember(app: TestApp, email: string, role: 'admin' | 'readonly', password = 'correct horse battery staple') {
+  const added = await app.call('POST', '/api/v1/tenants/acme/members', { key: app.adminKey, body: { email, role } });
+  if (added.statusCode !== 201) throw new Error(`add ${email}: ${added.body}`);
+  const accepted = await app.call('POST', `/api/v1/invites/${inviteToken(added.json().invite.url)}/accept`, { body: { password } });
+  if (accepted.statusCode !== 200) throw new Error(`accept ${email}: ${accepted.body}`);
+  return { cookie: String(accepted.headers['set-cookie']).split(';')[0]!, csrf: accepted.json().csrfToken as string };
+}

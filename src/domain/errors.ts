@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'invalid_credentials'
   | 'session_invalid'
   | 'invite_invalid'
+  | 'invite_for_another_account'
+  | 'account_exists'
   | 'csrf_rejected'
   | 'password_change_required'
   | 'not_a_member'

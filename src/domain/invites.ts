@@ -39,20 +39,57 @@ export async function describeInvite(store: Store, token: string, now: Date) {
   return { email: invite.email, tenant: invite.tenant, expiresAt: invite.expiresAt };
 }
 
-/** The invitee chooses a password: the account is created and signed in. */
+/** Where an acceptance came from, for the audit log. */
+export interface AcceptContext {
+  now: Date;
+  clientIp?: string | undefined;
+  requestId?: string | undefined;
+}
+
+/** Inside the acceptance's transaction: the invite is spent and its pending membership takes effect. */
+async function joinTenant(tx: Store, invite: InviteRecord, ctx: AcceptContext) {
+  const at = formatTimestamp(ctx.now);
+  if (!(await tx.invites.markUsed(invite.id, at))) throw new AppError('invite_invalid', INVALID);
+  if (!(await tx.members.accept(invite.tenant, invite.email, at))) throw new AppError('invite_invalid', INVALID);
+  await tx.tenants.update(invite.tenant, {});
+  await tx.audit.append({
+    tenant: invite.tenant, time: at, actor: invite.email, action: 'member.join', target: invite.email,
+    clientIp: ctx.clientIp, requestId: ctx.requestId,
+  });
+}
+
+const accountExists = (email: string) => new AppError('account_exists',
+  `an account for ${email} exists already: sign in as ${email}, then open this link again to join`);
+
+/**
+ * The invitee has no account yet and chooses a password: the account is
+ * created, the membership takes effect, and the browser is signed in. For an
+ * email that has an account already, the link only works signed in to it
+ * (joinWithInvite): holding a link never sets an existing account's password.
+ */
 export async function acceptInvite(
-  store: Store, token: string, password: string, now: Date, settings: SessionSettings,
+  store: Store, token: string, password: string, ctx: AcceptContext, settings: SessionSettings,
 ): Promise<{ email: string; session: OpenedSession }> {
-  const invite = await usableInvite(store, token, now);
+  const invite = await usableInvite(store, token, ctx.now);
   checkNewPassword(password, invite.email);
+  if (await store.users.get(invite.email)) throw accountExists(invite.email);
   const passwordHash = await hashPassword(password);
   const session = await store.transaction(async (tx) => {
-    if (!(await tx.invites.markUsed(invite.id, formatTimestamp(now)))) throw new AppError('invite_invalid', INVALID);
-    const at = formatTimestamp(now);
+    const at = formatTimestamp(ctx.now);
     if (!(await tx.users.insert({ email: invite.email, passwordHash, mustChangePassword: false, createdAt: at, passwordChangedAt: at }))) {
-      throw new AppError('invite_invalid', 'an account for this email exists already: sign in instead');
+      throw accountExists(invite.email);
     }
-    return openSession(tx, invite.email, now, settings);
+    await joinTenant(tx, invite, ctx);
+    return openSession(tx, invite.email, ctx.now, settings);
   });
   return { email: invite.email, session };
+}
+
+/** The invitee, signed in to the invited email's account, joins the tenant. */
+export async function joinWithInvite(store: Store, token: string, signedInAs: string, ctx: AcceptContext): Promise<void> {
+  const invite = await usableInvite(store, token, ctx.now);
+  if (invite.email !== signedInAs) {
+    throw new AppError('invite_for_another_account', `this invite is for ${invite.email}; sign in as ${invite.email} to join`);
+  }
+  await store.transaction((tx) => joinTenant(tx, invite, ctx));
 }

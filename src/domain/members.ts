@@ -41,7 +41,7 @@ async function requireMember(tx: Store, tenant: string, email: string): Promise<
 }
 
 async function refuseLastAdmin(tx: Store, tenant: string, member: MemberRecord, verb: string) {
-  if (member.role === 'admin' && (await tx.members.countAdmins(tenant)) <= 1) {
+  if (member.role === 'admin' && !member.pending && (await tx.members.countAdmins(tenant)) <= 1) {
     throw new AppError(
       'last_admin',
       `cannot ${verb} ${member.email}: a tenant must keep at least one admin; promote another member to admin first`,
@@ -50,14 +50,18 @@ async function refuseLastAdmin(tx: Store, tenant: string, member: MemberRecord, 
 }
 
 /**
- * Adds a member. Someone with no account yet also gets an invite (returned
- * once, for the admin to pass on) with which they choose a password.
+ * Adds a member, pending: listed at once, but granting nothing until the
+ * invite (returned once, for the admin to pass on to that person) is
+ * accepted, by choosing a password when the email has no account yet, or by
+ * signing in to that account and joining. Whether the email has an account
+ * is not said: the answer is the same either way. So an admin who adds an
+ * email they do not own gets no access through it, and learns nothing.
  */
 export async function addMember(
   store: Store, tenant: string, input: { email: string; role: Role },
   ifMatch: string | undefined, ctx: ActionContext, caps: TenantCaps = DEFAULT_TENANT_CAPS,
-): Promise<{ member: MemberRecord; invite?: IssuedInvite | undefined }> {
-  const member: MemberRecord = { email: normalizeEmail('email', input.email), role: input.role };
+): Promise<{ member: MemberRecord; invite: IssuedInvite }> {
+  const member: MemberRecord = { email: normalizeEmail('email', input.email), role: input.role, pending: true };
   return changeMembership(store, tenant, ifMatch, ctx,
     { action: 'member.add', target: `${member.email} (${member.role})` },
     async (tx) => {
@@ -68,8 +72,7 @@ export async function addMember(
       if (!(await tx.members.insert(tenant, member, formatTimestamp(ctx.now)))) {
         throw new AppError('member_already_exists', 'member already exists');
       }
-      const hasAccount = (await tx.users.get(member.email)) !== undefined;
-      return { member, invite: hasAccount ? undefined : await createInvite(tx, tenant, member.email, ctx.actor, ctx.now) };
+      return { member, invite: await createInvite(tx, tenant, member.email, ctx.actor, ctx.now) };
     });
 }
 
@@ -84,7 +87,7 @@ export async function updateMember(
       const member = await requireMember(tx, tenant, email);
       if (input.role !== 'admin') await refuseLastAdmin(tx, tenant, member, 'demote');
       await tx.members.setRole(tenant, email, input.role);
-      return { email, role: input.role };
+      return { ...member, role: input.role };
     });
 }
 
@@ -101,5 +104,6 @@ export async function removeMember(
       const member = await requireMember(tx, tenant, email);
       await refuseLastAdmin(tx, tenant, member, 'remove');
       await tx.members.remove(tenant, email);
+      await tx.invites.removeFor(tenant, email); // its link stops working with it
     });
 }

@@ -22,6 +22,8 @@ export interface TenantRecord {
 export interface MemberRecord {
   email: string;
   role: Role;
+  /** Listed, but grants nothing until the invite is accepted. Absent once accepted. */
+  pending?: true;
 }
 
 export interface ApiKeyRecord {
@@ -49,14 +51,12 @@ export interface AuditRecord {
   requestId?: string | undefined;
 }
 
-export type AuditAction =
-  | 'tenant.create'
-  | 'tenant.update'
-  | 'member.add'
-  | 'member.update'
-  | 'member.remove'
-  | 'apikey.create'
-  | 'apikey.revoke';
+/** Every kind of audit entry: the one list (the API schema and its documentation are made from it). */
+export const AUDIT_ACTIONS = [
+  'tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'member.join',
+  'apikey.create', 'apikey.revoke',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export type TenantChanges = Partial<
   Pick<TenantRecord, 'displayName' | 'plan' | 'enforceMetricsLimit' | 'enforceLogLimit'>
@@ -80,13 +80,16 @@ export interface TenantRepository {
 export interface MemberRepository {
   list(tenant: string): Promise<MemberRecord[]>;
   get(tenant: string, email: string): Promise<MemberRecord | undefined>;
-  /** Inserts; false when the member exists. */
-  insert(tenant: string, member: MemberRecord, createdAt: string): Promise<boolean>;
+  /** Inserts (pending unless `acceptedAt`); false when the member exists. */
+  insert(tenant: string, member: Pick<MemberRecord, 'email' | 'role'>, createdAt: string, acceptedAt?: string): Promise<boolean>;
+  /** A pending membership takes effect; false when there is none. */
+  accept(tenant: string, email: string, at: string): Promise<boolean>;
   setRole(tenant: string, email: string, role: Role): Promise<void>;
   remove(tenant: string, email: string): Promise<void>;
+  /** Admins whose membership is in effect. */
   countAdmins(tenant: string): Promise<number>;
   count(tenant: string): Promise<number>;
-  /** Every tenant the email belongs to, with its role there. */
+  /** Every tenant the email belongs to (accepted memberships only), with its role there. */
   tenantsOf(email: string): Promise<{ tenant: string; role: Role }[]>;
 }
 
@@ -165,6 +168,8 @@ export interface InviteRepository {
   insert(invite: InviteRecord): Promise<void>;
   /** False when already used. */
   markUsed(id: string, at: string): Promise<boolean>;
+  /** Unused invites of a membership are deleted (the member was removed). */
+  removeFor(tenant: string, email: string): Promise<void>;
 }
 
 /**

@@ -81,7 +81,7 @@ export async function createTenant(store: Store, input: CreateTenantInput, now: 
     if (!(await tx.tenants.insert(tenant))) {
       throw new AppError('tenant_already_exists', `tenant ${input.name} already exists`);
     }
-    await tx.members.insert(tenant.name, admin, tenant.createdAt);
+    await tx.members.insert(tenant.name, admin, tenant.createdAt, tenant.createdAt); // the operator's word: in effect at once
     await tx.audit.append({
       tenant: tenant.name, time: tenant.createdAt, actor: OPERATOR_ACTOR,
       action: 'tenant.create', target: tenant.name,

@@ -26,6 +26,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   csrf_rejected: 403,
   password_change_required: 403,
   invite_invalid: 404,
+  invite_for_another_account: 403,
+  account_exists: 409,
   sign_in_throttled: 429,
   not_a_member: 403,
   admin_required: 403,

@@ -188,7 +188,8 @@ async function authorizeAccount(request: FastifyRequest, access: Access, account
   }
   if (access === 'authenticated') return;
   const tenant = tenantInPath(request);
-  const member = await deps.store.members.get(tenant, account.email);
+  const found = await deps.store.members.get(tenant, account.email);
+  const member = found?.pending ? undefined : found; // a pending membership grants nothing
   request.principal = member ? { kind: 'member', tenant, role: member.role, email: account.email } : null;
   checkTenant(request, member && tenant, member?.role, access);
 }

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { PLANS } from '../domain/store.ts';
+import { AUDIT_ACTIONS, PLANS } from '../domain/store.ts';
 import { ROLES } from '../domain/roles.ts';
 
 /**
@@ -34,6 +34,9 @@ export const TenantParamsSchema = Type.Object({
 export const MemberSchema = Type.Object({
   email: Type.String({ description: 'Lowercase email', examples: ['alice@acme.com'] }),
   role: RoleSchema,
+  pending: Type.Optional(Type.Literal(true, {
+    description: 'Present while the member has not accepted the invite: listed, but grants nothing yet',
+  })),
 });
 export type Member = Static<typeof MemberSchema>;
 
@@ -69,9 +72,7 @@ export const CreatedApiKeySchema = Type.Object({
 
 export const ListOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item) });
 
-export const AuditActionSchema = Type.Enum(
-  ['tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'apikey.create', 'apikey.revoke'],
-);
+export const AuditActionSchema = Type.Enum([...AUDIT_ACTIONS]);
 
 export const AuditEntrySchema = Type.Object({
   id: Type.String({ description: 'Pass as `before` to read older entries', examples: ['42'] }),

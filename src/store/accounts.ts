@@ -73,5 +73,8 @@ export function inviteRepository(db: Kysely<Database>): InviteRepository {
         .where('id', '=', id).where('used_at', 'is', null).executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
+    async removeFor(tenant, email) {
+      await db.deleteFrom('invites').where('tenant', '=', tenant).where('email', '=', email).where('used_at', 'is', null).execute();
+    },
   };
 }

@@ -1,28 +1,37 @@
 import type { Kysely } from 'kysely';
-import type { MemberRepository } from '../domain/store.ts';
+import type { MemberRecord, MemberRepository } from '../domain/store.ts';
 import type { Role } from '../domain/roles.ts';
 import { type Database, insertedOne } from './schema.ts';
+
+function toMember(row: { email: string; role: string; accepted_at: string | null }): MemberRecord {
+  return row.accepted_at === null ? { email: row.email, role: row.role as Role, pending: true } : { email: row.email, role: row.role as Role };
+}
 
 export function memberRepository(db: Kysely<Database>): MemberRepository {
   return {
     async list(tenant) {
       const rows = await db
-        .selectFrom('members').select(['email', 'role']).where('tenant', '=', tenant).orderBy('email').execute();
-      return rows.map((r) => ({ email: r.email, role: r.role as Role }));
+        .selectFrom('members').select(['email', 'role', 'accepted_at']).where('tenant', '=', tenant).orderBy('email').execute();
+      return rows.map(toMember);
     },
     async get(tenant, email) {
       const row = await db
-        .selectFrom('members').select(['email', 'role'])
+        .selectFrom('members').select(['email', 'role', 'accepted_at'])
         .where('tenant', '=', tenant).where('email', '=', email).executeTakeFirst();
-      return row && { email: row.email, role: row.role as Role };
+      return row && toMember(row);
     },
-    async insert(tenant, member, createdAt) {
+    async insert(tenant, member, createdAt, acceptedAt) {
       const result = await db
         .insertInto('members')
-        .values({ tenant, email: member.email, role: member.role, created_at: createdAt })
+        .values({ tenant, email: member.email, role: member.role, created_at: createdAt, accepted_at: acceptedAt ?? null })
         .onConflict((oc) => oc.columns(['tenant', 'email']).doNothing())
         .executeTakeFirst();
       return insertedOne(result);
+    },
+    async accept(tenant, email, at) {
+      const result = await db.updateTable('members').set({ accepted_at: at })
+        .where('tenant', '=', tenant).where('email', '=', email).where('accepted_at', 'is', null).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
     async setRole(tenant, email, role) {
       await db.updateTable('members').set({ role }).where('tenant', '=', tenant).where('email', '=', email).execute();
@@ -32,7 +41,8 @@ export function memberRepository(db: Kysely<Database>): MemberRepository {
     },
     async tenantsOf(email) {
       const rows = await db
-        .selectFrom('members').select(['tenant', 'role']).where('email', '=', email).orderBy('tenant').execute();
+        .selectFrom('members').select(['tenant', 'role'])
+        .where('email', '=', email).where('accepted_at', 'is not', null).orderBy('tenant').execute();
       return rows.map((r) => ({ tenant: r.tenant, role: r.role as Role }));
     },
     async count(tenant) {
@@ -45,7 +55,7 @@ export function memberRepository(db: Kysely<Database>): MemberRepository {
       const row = await db
         .selectFrom('members')
         .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .where('tenant', '=', tenant).where('role', '=', 'admin')
+        .where('tenant', '=', tenant).where('role', '=', 'admin').where('accepted_at', 'is not', null)
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },

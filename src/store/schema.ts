@@ -18,6 +18,8 @@ export interface MembersTable {
   email: string;
   role: string;
   created_at: string;
+  /** null while the membership waits for its invite to be accepted. */
+  accepted_at: string | null;
 }
 
 export interface ApiKeysTable {

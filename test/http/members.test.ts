@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildTestApp, snapshot } from '../helpers.ts';
+import { addAcceptedMember, buildTestApp, snapshot } from '../helpers.ts';
 
 const MEMBERS = '/api/v1/tenants/acme/members';
 
@@ -9,14 +9,14 @@ test('add, list, change role and remove a member', async (t) => {
   let res = await app.call('POST', MEMBERS, { key: app.adminKey, body: { email: 'Bob@Acme.com', role: 'readonly' } });
   assert.equal(res.statusCode, 201);
   const { invite, ...member } = res.json();
-  assert.deepEqual(member, { email: 'bob@acme.com', role: 'readonly' });
-  assert.match(invite.url, /^http:\/\/localhost:80\/#\/invite\/[A-Za-z0-9_-]{43}$/, 'bob has no account yet: an invite');
+  assert.deepEqual(member, { email: 'bob@acme.com', role: 'readonly', pending: true });
+  assert.match(invite.url, /^http:\/\/localhost:80\/#\/invite\/[A-Za-z0-9_-]{43}$/, 'an invite, always');
 
   res = await app.call('GET', MEMBERS, { key: app.readonlyKey });
-  assert.deepEqual(res.json(), { items: [{ email: 'alice@acme.com', role: 'admin' }, { email: 'bob@acme.com', role: 'readonly' }] });
+  assert.deepEqual(res.json(), { items: [{ email: 'alice@acme.com', role: 'admin' }, { email: 'bob@acme.com', role: 'readonly', pending: true }] });
 
   res = await app.call('PATCH', `${MEMBERS}/BOB@acme.com`, { key: app.adminKey, body: { role: 'admin' } });
-  assert.deepEqual([res.statusCode, res.json()], [200, { email: 'bob@acme.com', role: 'admin' }]);
+  assert.deepEqual([res.statusCode, res.json()], [200, { email: 'bob@acme.com', role: 'admin', pending: true }]);
 
   res = await app.call('DELETE', `${MEMBERS}/bob%40acme.com`, { key: app.adminKey });
   assert.equal(res.statusCode, 204);
@@ -64,8 +64,12 @@ test('the last admin can be neither demoted nor removed', async (t) => {
   res = await app.call('DELETE', `${MEMBERS}/alice@acme.com`, { key: app.adminKey });
   assert.deepEqual([res.statusCode, res.json().code], [409, 'last_admin']);
   assert.equal(await snapshot(app.store), before);
-  // With a second admin, the first may go.
+  // A second admin who has not accepted yet does not count...
   await app.call('POST', MEMBERS, { key: app.adminKey, body: { email: 'bob@acme.com', role: 'admin' } });
+  res = await app.call('DELETE', `${MEMBERS}/alice@acme.com`, { key: app.adminKey });
+  assert.deepEqual([res.statusCode, res.json().code], [409, 'last_admin']);
+  // ...one who has, does: then the first may go.
+  await addAcceptedMember(app, 'carol@acme.com', 'admin');
   res = await app.call('DELETE', `${MEMBERS}/alice@acme.com`, { key: app.adminKey });
   assert.equal(res.statusCode, 204);
 });

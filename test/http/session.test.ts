@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { createAccountWithOneTimePassword } from '../../src/domain/accounts.ts';
 import { createLogger } from '../../src/logger.ts';
-import { buildTestApp, type TestApp } from '../helpers.ts';
+import { addAcceptedMember, buildTestApp, type TestApp } from '../helpers.ts';
 
 const NEW_PASSWORD = 'correct horse battery staple';
 
@@ -65,7 +65,7 @@ test('a session acts with the member role; keys it creates record the email', as
   assert.equal((await app.call('GET', '/api/v1/tenants/globex', { headers: { cookie } })).json().code, 'not_a_member');
   const who = await app.call('GET', '/api/v1/whoami', { headers: { cookie } });
   assert.deepEqual(who.json(), { kind: 'member', email: 'alice@acme.com' });
-  await app.call('POST', '/api/v1/tenants/acme/members', { key: app.adminKey, body: { email: 'bob@acme.com', role: 'admin' } });
+  await addAcceptedMember(app, 'bob@acme.com', 'admin');
   const self = await app.call('DELETE', '/api/v1/tenants/acme/members/alice@acme.com', { headers: { cookie, 'x-kupe-csrf': csrf } });
   assert.deepEqual([self.statusCode, self.json().code], [400, 'cannot_remove_self'], 'even with another admin present');
   // A demotion applies to the very next request of the demoted member's session.

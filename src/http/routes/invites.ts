@@ -1,5 +1,7 @@
 import { Type } from 'typebox';
-import { acceptInvite, describeInvite } from '../../domain/invites.ts';
+import type { FastifyRequest } from 'fastify';
+import { acceptInvite, describeInvite, joinWithInvite } from '../../domain/invites.ts';
+import { accountOf } from '../guard.ts';
 import { setSessionCookie } from '../cookies.ts';
 import { errorResponses } from '../schemas.ts';
 import type { App, RouteDeps } from './context.ts';
@@ -23,13 +25,33 @@ export function inviteRoutes(app: App, deps: RouteDeps) {
   app.post('/api/v1/invites/:token/accept', {
     config: { access: 'public' },
     schema: {
-      summary: 'Accept an invite: choose a password and sign in', tags, params: Params,
-      body: Type.Object({ password: Type.String({ description: 'At least 12 characters' }) }, { additionalProperties: false }),
-      response: { 200: SessionSchema, ...errorResponses(400, 404) },
+      summary: 'Accept an invite: choose a password and sign in',
+      description: 'For an email that has no account yet. For one that has, sign in to it and use `/join`.',
+      tags, params: Params,
+      body: Type.Object({ password: Type.String({ description: 'At least 12 characters', maxLength: 1024 }) }, { additionalProperties: false }),
+      response: { 200: SessionSchema, ...errorResponses(400, 404, 409) },
     },
   }, async (request, reply) => {
-    const { email, session } = await acceptInvite(deps.store, request.params.token, request.body.password, deps.clock(), deps.sessions);
+    const { email, session } = await acceptInvite(deps.store, request.params.token, request.body.password, acceptContext(request), deps.sessions);
     setSessionCookie(request, reply, session.token, deps.sessions.absoluteSeconds);
     return sessionBody(deps.store, email, false, session.csrfToken);
   });
+
+  app.post('/api/v1/invites/:token/join', {
+    config: { access: 'session' },
+    schema: {
+      summary: 'Join with an invite, signed in to the invited account',
+      description: 'The membership the invite was made for takes effect. Only for the account whose email was invited.',
+      tags, params: Params,
+      response: { 200: SessionSchema, ...errorResponses(401, 403, 404) },
+    },
+  }, async (request) => {
+    const account = accountOf(request);
+    await joinWithInvite(deps.store, request.params.token, account.email, acceptContext(request));
+    return sessionBody(deps.store, account.email, account.mustChangePassword, account.csrfToken);
+  });
+
+  function acceptContext(request: FastifyRequest) {
+    return { now: deps.clock(), clientIp: request.ip, requestId: request.id };
+  }
 }

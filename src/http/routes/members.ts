@@ -12,10 +12,10 @@ const MemberParamsSchema = Type.Object({
 const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: "Tenant's ETag; optional" })) });
 const NewMemberSchema = Type.Object({
   ...MemberSchema.properties,
-  invite: Type.Optional(Type.Object({
-    url: Type.String({ description: 'Console link with which the new member chooses a password. Shown only in this response' }),
+  invite: Type.Object({
+    url: Type.String({ description: 'Console link for the new member, shown only in this response. With it they choose a password (no account yet) or, signed in to their account, join' }),
     expiresAt: Type.String(),
-  }, { description: 'Present when the email has no account yet' })),
+  }, { description: 'Always present, whether or not the email has an account: the answer says nothing about other tenants' }),
 });
 const tags = ['members'];
 const security = [{ bearer: [] }];
@@ -33,7 +33,9 @@ export function memberRoutes(app: App, deps: RouteDeps) {
   app.post('/api/v1/tenants/:tenant/members', {
     config: { access: 'admin' },
     schema: {
-      summary: 'Add a member', description: 'Admin. The email is stored lowercase.', tags, security,
+      summary: 'Add a member',
+      description: 'Admin. The email is stored lowercase. The member is listed at once with `pending: true` and gets access only once they accept the invite.',
+      tags, security,
       params: TenantParamsSchema, headers: IfMatchHeaders,
       body: Type.Object({
         email: Type.String({ examples: ['bob@acme.com'] }),
@@ -45,9 +47,7 @@ export function memberRoutes(app: App, deps: RouteDeps) {
     const { member, invite } = await addMember(
       deps.store, request.params.tenant, request.body, ifMatchOf(request), actionContext(request, deps), deps.caps,
     );
-    return reply.code(201).send(invite
-      ? { ...member, invite: { url: `${ownOrigin(request)}/#/invite/${invite.token}`, expiresAt: invite.expiresAt } }
-      : member);
+    return reply.code(201).send({ ...member, invite: { url: `${ownOrigin(request)}/#/invite/${invite.token}`, expiresAt: invite.expiresAt } });
   });
 
   app.patch('/api/v1/tenants/:tenant/members/:email', {
