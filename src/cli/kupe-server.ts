@@ -107,17 +107,23 @@ async function run(argv: string[]): Promise<void> {
     if (values.plan !== undefined && !(PLANS as readonly string[]).includes(values.plan)) {
       throw new UsageError(`--plan must be one of ${PLANS.join(', ')}`);
     }
-    const { tenant, password } = await withStore(async (store) => {
+    const { tenant, password, existing } = await withStore(async (store) => {
       const created = await createTenant(store, {
         name, adminEmail: required(values.admin, '--admin EMAIL'),
         displayName: values['display-name'], plan: values.plan as Plan | undefined,
       }, new Date());
-      return { tenant: created, password: await createAccountWithOneTimePassword(store, created.contactEmail, new Date()) };
+      const password = await createAccountWithOneTimePassword(store, created.contactEmail, new Date());
+      return { tenant: created, password, existing: password ? undefined : await store.users.get(created.contactEmail) };
     });
     console.log(`created tenant ${tenant.name} with admin ${tenant.contactEmail}`);
     if (password) {
       console.log(`console sign-in for ${tenant.contactEmail}, one-time password (shown only now; changed at first sign-in):`);
       console.log(password);
+    } else if (existing) {
+      // Whoever holds that account is admin now: it may have been made by someone else through an invite.
+      console.log(`warning: a console account for ${tenant.contactEmail} exists already (created ${existing.createdAt}); ` +
+        `whoever holds it is admin of ${tenant.name} now. If you did not expect an account, run ` +
+        `'npx kupe-server users reset-password ${tenant.contactEmail}' and give the new password to its rightful owner.`);
     }
     console.log(`for a pipeline: npx kupe-server apikeys create --tenant ${tenant.name} --role readonly --display-name 'ci'`);
     return;

@@ -53,8 +53,7 @@ export async function createAccountWithOneTimePassword(store: Store, rawEmail: s
 /** Operator action: a fresh one-time password; every session of the account ends. */
 export async function resetPassword(store: Store, rawEmail: string, now: Date): Promise<string> {
   const email = normalizeEmail('email', rawEmail);
-  const created = await createAccountWithOneTimePassword(store, email, now);
-  if (created) return created;
+  if (!(await store.users.get(email))) throw new AppError('user_not_found', `no console account for ${email}`);
   const password = generateOneTimePassword();
   await store.users.setPassword(email, await hashPassword(password), true, formatTimestamp(now));
   await store.sessions.removeAllFor(email);

@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'route_not_found'
   | 'tenant_not_found'
   | 'member_not_found'
+  | 'user_not_found'
   | 'api_key_not_found'
   | 'tenant_already_exists'
   | 'member_already_exists'

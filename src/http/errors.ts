@@ -34,6 +34,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   route_not_found: 404,
   tenant_not_found: 404,
   member_not_found: 404,
+  user_not_found: 404,
   api_key_not_found: 404,
   tenant_already_exists: 409,
   member_already_exists: 409,

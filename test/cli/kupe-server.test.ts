@@ -102,6 +102,14 @@ test('tenants create prints the admin a one-time password; reset-password gives 
   assert.equal(reset.code, 0, reset.stderr);
   const password = reset.stdout.trim().split('\n').at(-1)!;
   assert.ok(!created.stdout.includes(password));
+
+  const nobody = await cli(env, 'users', 'reset-password', 'nobody@example.com');
+  assert.equal(nobody.code, 3, 'no account: not found, and none is made');
+  assert.match(nobody.stderr, /no console account for nobody@example.com/);
+  const second = await cli(env, 'tenants', 'create', 'acme2', '--admin', 'alice@acme.com');
+  assert.equal(second.code, 0);
+  assert.match(second.stdout, /warning: a console account for alice@acme.com exists already/);
+  assert.doesNotMatch(second.stdout, /one-time password/);
 });
 
 test('serve answers with keys the CLI creates, and SIGTERM exits 0', async (t) => {
