@@ -25,7 +25,7 @@ export interface AuditEntry {
 }
 
 export interface NewMember extends Member {
-  invite?: { url: string; expiresAt: string };
+  invite: { url: string; expiresAt: string };
 }
 
 export class ApiError extends Error {

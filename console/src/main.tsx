@@ -39,7 +39,7 @@ function App() {
   }, []);
 
   const invite = /^#\/invite\/([A-Za-z0-9_-]+)$/.exec(hash);
-  if (invite) return <InvitePage token={invite[1]!} onSignedIn={adopt} />;
+  if (invite) return <InvitePage token={invite[1]!} session={session} onSignedIn={adopt} />;
   if (session === undefined) return <p class="loading" role="status">Loading…</p>;
   if (session === null) return <SignInPage onSignedIn={adopt} />;
   if (session.mustChangePassword || hash === '#/password') {

@@ -85,6 +85,8 @@ test('a readonly member sees no key controls, and the API refuses them anyway', 
   await admin.getByLabel('Email').fill('rita@example.com');
   await admin.getByRole('button', { name: 'Add member' }).click();
   const inviteUrl = await admin.getByLabel('Invite link', { exact: true }).inputValue();
+  await admin.getByRole('button', { name: 'Done' }).click();
+  await admin.getByRole('row', { name: /rita@example.com pending/ }).waitFor();
 
   const rita = await (await newContext(browser, t)).newPage();
   await rita.goto(inviteUrl);

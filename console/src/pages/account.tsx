@@ -67,13 +67,36 @@ export function ChangePasswordPage(props: { session: Session; forced: boolean; o
   );
 }
 
-export function InvitePage(props: { token: string; onSignedIn: (s: Session) => void }) {
+/**
+ * An invite link: someone new chooses a password; someone signed in to the
+ * invited account joins with one click; anyone else is told to sign in first.
+ */
+export function InvitePage(props: { token: string; session: Session | null | undefined; onSignedIn: (s: Session) => void }) {
   const [invite, setInvite] = useState<{ email: string; tenant: string } | null>(null);
   const [error, setError] = useState('');
   useEffect(() => {
     call<{ email: string; tenant: string }>('GET', `/invites/${props.token}`)
       .then(({ data }) => setInvite(data), (err: unknown) => setError(messageOf(err)));
   }, [props.token]);
+  const join = async () => {
+    try {
+      const { data } = await call<Session>('POST', `/invites/${props.token}/join`);
+      location.hash = '';
+      props.onSignedIn(data);
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  };
+  if (invite && props.session?.email === invite.email) {
+    return (
+      <main class="narrow" id="main">
+        <h1>Join {invite.tenant}</h1>
+        <p>You were added to tenant <strong>{invite.tenant}</strong> as <strong>{invite.email}</strong>.</p>
+        <ErrorText text={error} />
+        <button type="button" onClick={() => void join()}>Join {invite.tenant}</button>
+      </main>
+    );
+  }
   const submit = async (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
@@ -97,6 +120,7 @@ export function InvitePage(props: { token: string; onSignedIn: (s: Session) => v
           </label>
           <ErrorText text={error} />
           <button type="submit">Set password and sign in</button>
+          <p class="hint">Already have a Kupe account as {invite.email}? <a href="#">Sign in</a>, then open this link again to join.</p>
         </form>
       ) : <ErrorText text={error} />}
     </main>

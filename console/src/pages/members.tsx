@@ -21,7 +21,7 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
   };
   useEffect(() => { void run(async () => undefined); }, [tenant]);
 
-  const admins = (members ?? []).filter((m) => m.role === 'admin').length;
+  const admins = (members ?? []).filter((m) => m.role === 'admin' && !m.pending).length;
   const add = (e: Event) => {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
@@ -29,7 +29,7 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
     void run(async () => {
       const { data: added } = await call<NewMember>('POST', `${t(tenant)}/members`, { email: data.get('email'), role: data.get('role') });
       form.reset();
-      if (added.invite) setInvite(added);
+      setInvite(added);
     });
   };
   return (
@@ -39,6 +39,7 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
         People who can sign in to this tenant. <strong>admin</strong> manages members, API keys and settings; <strong>readonly</strong> only reads.
         A tenant always keeps at least one admin, so the last admin can be neither demoted nor removed: promote someone else first.
         {isAdmin && ' You cannot remove yourself; another admin can.'}
+        {' '}A new member is <strong>pending</strong> until they accept their invite link, and has no access until then.
       </p>
       <ErrorText text={error} />
       {members === null ? <p role="status">Loading…</p> : (
@@ -48,10 +49,10 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
             <thead><tr><th scope="col">Email</th><th scope="col">Role</th>{isAdmin && <th scope="col"><span class="visually-hidden">Actions</span></th>}</tr></thead>
             <tbody>
               {members.map((m) => {
-                const lastAdmin = m.role === 'admin' && admins === 1;
+                const lastAdmin = m.role === 'admin' && !m.pending && admins === 1;
                 return (
                   <tr key={m.email}>
-                    <th scope="row">{m.email}{m.email === props.me && ' (you)'}</th>
+                    <th scope="row">{m.email}{m.email === props.me && ' (you)'}{m.pending && <> <span class="badge warn">pending</span></>}</th>
                     <td>
                       {isAdmin ? (
                         <select aria-label={`Role of ${m.email}`} value={m.role} disabled={lastAdmin}
@@ -83,9 +84,10 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
           <button type="submit">Add member</button>
         </form>
       )}
-      {invite?.invite && (
+      {invite && (
         <Dialog title="Send this invite link" onClose={() => setInvite(null)}>
-          <p><strong>{invite.email}</strong> has no Kupe account yet. Send them this link (valid until {new Date(invite.invite.expiresAt).toLocaleString()}); it is shown only now.</p>
+          <p>Send <strong>{invite.email}</strong> this link (valid until {new Date(invite.invite.expiresAt).toLocaleString()}); it is shown only now.
+            With it they choose a password, or sign in to their Kupe account, and join. Until then the membership grants nothing.</p>
           <label>Invite link <input readOnly class="mono" value={invite.invite.url} onFocus={(e) => e.currentTarget.select()} /></label>
           <button type="button" onClick={() => setInvite(null)}>Done</button>
         </Dialog>
