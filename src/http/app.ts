@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import { LastUsedTracker } from '../domain/last-used.ts';
 import type { Store } from '../domain/store.ts';
 import { DEFAULT_TENANT_CAPS } from '../domain/tenants.ts';
+import { type AttemptLimiter, MemoryAttemptLimiter } from './attempt-limits.ts';
 import { type ClientLimits, MemoryClientLimits } from './client-limits.ts';
 import { registerConsole } from './console.ts';
 import { RedisClientLimits } from './redis-limits.ts';
@@ -26,6 +27,8 @@ import { StoreFaults } from './store-faults.ts';
 import { compileValidator } from './validation.ts';
 
 const RATE_WINDOW_SECONDS = 60;
+/** Password attempts wait at most this long (console sign-in, password change). */
+const PASSWORD_BACKOFF_MAX_SECONDS = 900;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The settings the HTTP app reads. */
@@ -100,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   const faults = deps.faults ?? new StoreFaults(app.log, metrics);
 
   let limits: ClientLimits;
+  let attempts: AttemptLimiter = new MemoryAttemptLimiter(PASSWORD_BACKOFF_MAX_SECONDS);
   if (deps.limits) {
     limits = deps.limits;
   } else if (deps.config.redisUrl) {
@@ -108,6 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
       app.log.error('Redis did not answer within 2 s: starting anyway; limits fail open until it does');
     }
     limits = redis;
+    attempts = redis.attempts(PASSWORD_BACKOFF_MAX_SECONDS);
   } else {
     limits = new MemoryClientLimits(limitSettings);
   }
@@ -152,9 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   memberRoutes(app, routeDeps);
   apiKeyRoutes(app, routeDeps);
   auditLogRoutes(app, routeDeps);
-  sessionRoutes(app, routeDeps, new MemoryClientLimits({
-    perWindow: 0, windowMs: RATE_WINDOW_SECONDS * 1000, backoffAfter: 5, backoffMaxSeconds: 900,
-  }));
+  sessionRoutes(app, routeDeps, attempts);
   inviteRoutes(app, routeDeps);
 
   return { app, lastUsed, metrics, faults, drain: () => { draining = true; } };

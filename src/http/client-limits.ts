@@ -61,7 +61,7 @@ interface FailureState {
 }
 
 /** Backoff after n failures: 1 s at the threshold, doubling, capped. */
-export function backoffSeconds(failures: number, settings: LimitSettings): number {
+export function backoffSeconds(failures: number, settings: Pick<LimitSettings, 'backoffAfter' | 'backoffMaxSeconds'>): number {
   if (failures < settings.backoffAfter) return 0;
   const exponent = Math.min(failures - settings.backoffAfter, 30);
   return Math.min(2 ** exponent, settings.backoffMaxSeconds);

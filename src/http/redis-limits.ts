@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { AttemptLimiter } from './attempt-limits.ts';
 import { type Admission, type ClientLimits, type LimitSettings, secondsUntil } from './client-limits.ts';
 
 // One round trip per request: count the request in its window and read the
@@ -22,6 +23,26 @@ end
 redis.call('HSET', KEYS[1], 'blockedUntil', tonumber(ARGV[1]) + wait * 1000)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return count`;
+
+// Password attempts (see AttemptLimiter): refuse with the longest wait (ms) if any key must wait, else count
+// one attempt under every key. KEYS: the counters; ARGV: now, max seconds, quiet ms, then each key's allowance.
+const RESERVE = `
+local now = tonumber(ARGV[1])
+local wait = 0
+for i, k in ipairs(KEYS) do
+  local b = tonumber(redis.call('HGET', k, 'blockedUntil')) or 0
+  if b - now > wait then wait = b - now end
+end
+if wait > 0 then return wait end
+for i, k in ipairs(KEYS) do
+  local c = redis.call('HINCRBY', k, 'count', 1)
+  local allowance = tonumber(ARGV[3 + i])
+  local w = 0
+  if c >= allowance then w = math.min(2 ^ math.min(c - allowance, 30), tonumber(ARGV[2])) end
+  redis.call('HSET', k, 'blockedUntil', now + w * 1000)
+  redis.call('PEXPIRE', k, ARGV[3])
+end
+return 0`;
 
 /**
  * The per-IP limit and the authentication backoff shared by every instance
@@ -50,12 +71,14 @@ export class RedisClientLimits implements ClientLimits {
     this.redis.on('error', () => undefined); // reported per command, through onError
     this.redis.defineCommand('kupeAdmit', { numberOfKeys: 2, lua: ADMIT });
     this.redis.defineCommand('kupeFail', { numberOfKeys: 1, lua: FAIL });
+    this.redis.defineCommand('kupeReserve', { lua: RESERVE });
   }
 
   private get commands() {
     return this.redis as unknown as {
       kupeAdmit(rate: string, fail: string, perWindow: number, windowMs: number): Promise<[number, number, number]>;
       kupeFail(fail: string, now: number, after: number, max: number, quietMs: number): Promise<number>;
+      kupeReserve(keyCount: number, ...keysThenArgs: (string | number)[]): Promise<number>;
     };
   }
 
@@ -103,6 +126,29 @@ export class RedisClientLimits implements ClientLimits {
     } catch (error) {
       this.onError(error);
     }
+  }
+
+  /** Password attempts counted in the same Redis (fail open, reported like every other Redis failure). */
+  attempts(maxSeconds: number): AttemptLimiter {
+    return {
+      reserve: async (keys, nowMs) => {
+        try {
+          const waitMs = await this.commands.kupeReserve(keys.length, ...keys.map((k) => `${this.prefix}pw:${k.key}`),
+            nowMs, maxSeconds, maxSeconds * 2000, ...keys.map((k) => k.allowance));
+          return waitMs > 0 ? { ok: false, retryAfter: Math.max(1, Math.ceil(waitMs / 1000)) } : { ok: true };
+        } catch (error) {
+          this.onError(error);
+          return { ok: true };
+        }
+      },
+      reset: async (keys) => {
+        try {
+          await this.redis.del(...keys.map((k) => `${this.prefix}pw:${k.key}`));
+        } catch (error) {
+          this.onError(error);
+        }
+      },
+    };
   }
 
   async close(): Promise<void> {

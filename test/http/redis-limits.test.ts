@@ -59,3 +59,15 @@ test('the app on Redis: a request over the limit is 429, and a Redis outage is l
   for (let i = 0; i < 3; i++) assert.equal((await down.call('GET', '/api/v1/whoami', { key: down.adminKey })).statusCode, 200);
   assert.match((await down.call('GET', '/metrics')).body, /kupe_limit_store_errors_total \d*[1-9]/);
 });
+
+test('password attempts are reserved atomically across instances, and a success starts them over', { skip }, async (t) => {
+  const { a, b, errors } = await twoInstances(t);
+  const keys = [{ key: 'signin:alice@acme.com|10.0.0.1', allowance: 3 }];
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).attempts(900).reserve(keys, t0)));
+  assert.equal(results.filter((r) => r.ok).length, 3, 'the allowance, no more, across both instances');
+  assert.deepEqual(results.find((r) => !r.ok), { ok: false, retryAfter: 1 });
+  assert.equal((await a.attempts(900).reserve([{ key: 'signin:alice@acme.com|10.0.0.2', allowance: 3 }], t0)).ok, true, 'another address');
+  await b.attempts(900).reset(keys);
+  assert.equal((await a.attempts(900).reserve(keys, t0)).ok, true);
+  assert.deepEqual(errors, []);
+});

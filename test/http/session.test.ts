@@ -94,7 +94,7 @@ test('unsafe requests on the cookie need the CSRF header and the own origin', as
   assert.equal(crossSignIn.res.statusCode, 403);
 });
 
-test('wrong passwords: one vague answer, then throttling per account and per IP', async (t) => {
+test('wrong passwords: one vague answer, then throttling per account and address, and per address', async (t) => {
   const app = await buildTestApp(t);
   await aliceSignedIn(app);
   const unknown = await signIn(app, 'nobody@acme.com', 'whatever-password');
@@ -103,17 +103,46 @@ test('wrong passwords: one vague answer, then throttling per account and per IP'
   assert.deepEqual([wrong.res.statusCode, wrong.res.json().error], [401, 'wrong email or password']);
   const attempt = (email: string, password: string, ip: string) =>
     app.call('POST', '/api/v1/session', { body: { email, password }, remoteAddress: ip });
-  // Per account: guesses from rotating addresses still throttle the account...
-  for (let i = 0; i < 4; i++) await attempt('alice@acme.com', 'not-the-password', `10.0.0.${i}`);
-  const throttled = await attempt('alice@acme.com', NEW_PASSWORD, '10.9.9.9');
+  // A third party guessing from rotating addresses cannot lock the owner out...
+  for (let i = 0; i < 10; i++) assert.equal((await attempt('alice@acme.com', 'not-the-password', `10.0.0.${i}`)).statusCode, 401);
+  assert.equal((await attempt('alice@acme.com', NEW_PASSWORD, '10.9.9.9')).statusCode, 200, 'the owner, elsewhere');
+  // ...while guesses from one address at one account wait, and only there.
+  for (let i = 0; i < 5; i++) await attempt('alice@acme.com', 'not-the-password', '10.6.6.6');
+  const throttled = await attempt('alice@acme.com', NEW_PASSWORD, '10.6.6.6');
   assert.deepEqual([throttled.statusCode, throttled.json().code], [429, 'sign_in_throttled']);
   assert.ok(Number(throttled.headers['retry-after']) >= 1);
-  // ...and per IP: one address guessing across accounts is throttled for every account.
-  for (let i = 0; i < 5; i++) await attempt(`user${i}@acme.com`, 'guess-guess-guess', '10.7.7.7');
+  assert.equal((await attempt('alice@acme.com', NEW_PASSWORD, '10.9.9.9')).statusCode, 200);
+  // One address trying one password on many accounts waits too.
+  for (let i = 0; i < 20; i++) await attempt(`user${i}@acme.com`, 'guess-guess-guess', '10.7.7.7');
   await createAccountWithOneTimePassword(app.store, 'carol@acme.com', app.clock());
   assert.equal((await attempt('carol@acme.com', 'anything-at-all', '10.7.7.7')).statusCode, 429);
-  app.clock.advance(10 * 60_000);
-  assert.equal((await signIn(app, 'alice@acme.com', NEW_PASSWORD)).res.statusCode, 200, 'after the wait, the right password works');
+  app.clock.advance(20 * 60_000);
+  assert.equal((await attempt('alice@acme.com', NEW_PASSWORD, '10.6.6.6')).statusCode, 200, 'after the wait, the right password works');
+  const long = await attempt(`${'a'.repeat(300)}@acme.com`, 'x', '10.8.8.8');
+  assert.deepEqual([long.statusCode, long.json().code], [400, 'validation_failed']);
+});
+
+test('concurrent wrong sign-ins: at most the allowance is checked, the rest wait', async (t) => {
+  const app = await buildTestApp(t);
+  await aliceSignedIn(app);
+  const answers = await Promise.all(Array.from({ length: 100 }, () =>
+    app.call('POST', '/api/v1/session', { body: { email: 'alice@acme.com', password: 'wrong-password!' }, remoteAddress: '10.5.5.5' })));
+  const checked = answers.filter((a) => a.statusCode === 401).length;
+  assert.equal(checked, 5, `${checked} passwords were checked`);
+  assert.equal(answers.filter((a) => a.statusCode === 429).length, 95);
+});
+
+test('password change is throttled too', async (t) => {
+  const app = await buildTestApp(t);
+  const { cookie, csrf } = await aliceSignedIn(app);
+  const change = (currentPassword: string) => app.call('POST', '/api/v1/session/password', {
+    body: { currentPassword, newPassword: 'another long passphrase' }, headers: { cookie, 'x-kupe-csrf': csrf },
+  });
+  for (let i = 0; i < 5; i++) assert.equal((await change(`guess number ${i}`)).statusCode, 401);
+  const refused = await change(NEW_PASSWORD);
+  assert.deepEqual([refused.statusCode, refused.json().code], [429, 'sign_in_throttled']);
+  app.clock.advance(2000);
+  assert.equal((await change(NEW_PASSWORD)).statusCode, 200, 'after the wait');
 });
 
 test('sign-out and idle expiry end the session', async (t) => {

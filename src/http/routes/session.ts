@@ -2,7 +2,8 @@ import { Type } from 'typebox';
 import { changePassword, type OpenedSession, signIn, signOut } from '../../domain/accounts.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Store } from '../../domain/store.ts';
-import type { ClientLimits } from '../client-limits.ts';
+import type { FastifyReply } from 'fastify';
+import type { AttemptKey, AttemptLimiter } from '../attempt-limits.ts';
 import { clearSessionCookie, ownOrigin, readCookie, SESSION_COOKIE, setSessionCookie } from '../cookies.ts';
 import { accountOf } from '../guard.ts';
 import { errorResponses, RoleSchema } from '../schemas.ts';
@@ -22,8 +23,16 @@ export async function sessionBody(store: Store, email: string, mustChangePasswor
   return { email, mustChangePassword, csrfToken, memberships: await store.members.tenantsOf(email) };
 }
 
-export function sessionRoutes(app: App, deps: RouteDeps, throttle: ClientLimits) {
+export function sessionRoutes(app: App, deps: RouteDeps, attempts: AttemptLimiter) {
   const maxAge = deps.sessions.absoluteSeconds;
+  /** Reserved before the password is checked: concurrent attempts cannot all get in before one fails. */
+  const reserveAttempt = async (reply: FastifyReply, keys: AttemptKey[]) => {
+    const reserved = await attempts.reserve(keys, deps.clock().getTime());
+    if (!reserved.ok) {
+      void reply.header('retry-after', reserved.retryAfter);
+      throw new AppError('sign_in_throttled', 'too many wrong passwords; wait before trying again');
+    }
+  };
   const describe = (email: string, mustChangePassword: boolean, csrfToken: string) =>
     sessionBody(deps.store, email, mustChangePassword, csrfToken);
 
@@ -33,7 +42,9 @@ export function sessionRoutes(app: App, deps: RouteDeps, throttle: ClientLimits)
       summary: 'Sign in to the console',
       description: 'Sets the HttpOnly session cookie. Throttled per account and per client IP (429 + Retry-After).',
       tags,
-      body: Type.Object({ email: Type.String(), password: Type.String() }, { additionalProperties: false }),
+      body: Type.Object({
+        email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 1024 }),
+      }, { additionalProperties: false }),
       response: { 200: SessionSchema, ...errorResponses(400, 401, 403, 429) },
     },
   }, async (request, reply) => {
@@ -41,24 +52,13 @@ export function sessionRoutes(app: App, deps: RouteDeps, throttle: ClientLimits)
     if (origin !== undefined && origin !== ownOrigin(request)) {
       throw new AppError('csrf_rejected', 'cross-site sign-in refused');
     }
-    const nowMs = deps.clock().getTime();
-    const keys = [`ip:${request.ip}`, `account:${request.body.email.trim().toLowerCase()}`];
-    for (const key of keys) {
-      const admission = await throttle.admit(key, nowMs);
-      const wait = admission.ok ? admission.backoffSeconds : admission.retryAfter;
-      if (wait > 0) {
-        void reply.header('retry-after', wait);
-        throw new AppError('sign_in_throttled', 'too many failed sign-ins; wait before trying again');
-      }
-    }
-    let result: Awaited<ReturnType<typeof signIn>>;
-    try {
-      result = await signIn(deps.store, request.body.email, request.body.password, deps.clock(), deps.sessions);
-    } catch (error) {
-      if (error instanceof AppError) await Promise.all(keys.map((k) => throttle.recordAuthFailure(k, nowMs)));
-      throw error;
-    }
-    await Promise.all(keys.map((k) => throttle.recordAuthSuccess(k)));
+    // Per account and address, so that nobody elsewhere can lock the owner out; and per address, so that
+    // one address cannot try one password on every account.
+    const email = request.body.email.trim().toLowerCase();
+    const keys = [{ key: `signin:${email}|${request.ip}`, allowance: 5 }, { key: `signin-ip:${request.ip}`, allowance: 20 }];
+    await reserveAttempt(reply, keys);
+    const result = await signIn(deps.store, email, request.body.password, deps.clock(), deps.sessions);
+    await attempts.reset(keys);
     setSessionCookie(request, reply, result.session.token, maxAge);
     return describe(result.user.email, result.user.mustChangePassword, result.session.csrfToken);
   });
@@ -87,14 +87,19 @@ export function sessionRoutes(app: App, deps: RouteDeps, throttle: ClientLimits)
       summary: 'Change your password',
       description: 'Ends every session of the account, then signs this browser in again (new cookie, new CSRF token).',
       tags,
-      body: Type.Object({ currentPassword: Type.String(), newPassword: Type.String() }, { additionalProperties: false }),
-      response: { 200: SessionSchema, ...errorResponses(400, 401, 403) },
+      body: Type.Object({
+        currentPassword: Type.String({ maxLength: 1024 }), newPassword: Type.String({ maxLength: 1024 }),
+      }, { additionalProperties: false }),
+      response: { 200: SessionSchema, ...errorResponses(400, 401, 403, 429) },
     },
   }, async (request, reply) => {
     const account = accountOf(request);
+    const keys = [{ key: `password:${account.email}`, allowance: 5 }];
+    await reserveAttempt(reply, keys);
     const session: OpenedSession = await changePassword(
       deps.store, account.email, request.body.currentPassword, request.body.newPassword, deps.clock(), deps.sessions,
     );
+    await attempts.reset(keys);
     setSessionCookie(request, reply, session.token, maxAge);
     return describe(account.email, false, session.csrfToken);
   });
