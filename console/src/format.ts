@@ -1,8 +1,17 @@
 const DAY = 86_400_000;
 
+/**
+ * The instant of an RFC 3339 timestamp as the API accepts it (a lowercase
+ * `t` or `z`, up to nine fraction digits), which Date.parse alone does not
+ * always read. NaN for anything else.
+ */
+export function parseTimestamp(text: string): number {
+  return Date.parse(text.toUpperCase().replace(/(\.\d{1,3})\d*/, '$1'));
+}
+
 export function formatTime(iso: string | undefined): string {
   if (!iso) return 'never';
-  const d = new Date(iso);
+  const d = new Date(parseTimestamp(iso));
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
@@ -11,7 +20,7 @@ export type ExpiryState = 'none' | 'expired' | 'soon' | 'later';
 /** Expired, or expiring within 7 days: the two states the table marks. */
 export function expiryState(expiresAt: string | undefined, now = Date.now()): ExpiryState {
   if (!expiresAt) return 'none';
-  const at = Date.parse(expiresAt);
+  const at = parseTimestamp(expiresAt);
   if (at <= now) return 'expired';
   return at - now <= 7 * DAY ? 'soon' : 'later';
 }
@@ -24,6 +33,6 @@ export function daysFromNow(days: number, now = Date.now()): string {
 /** The same lifetime as the old key, starting now: rotation keeps the expiry policy. */
 export function sameLifetime(key: { createdAt: string; expiresAt?: string | undefined }, now = Date.now()): string | undefined {
   if (!key.expiresAt) return undefined;
-  const lifetime = Date.parse(key.expiresAt) - Date.parse(key.createdAt);
+  const lifetime = parseTimestamp(key.expiresAt) - parseTimestamp(key.createdAt);
   return new Date(now + Math.max(lifetime, 60_000)).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

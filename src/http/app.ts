@@ -121,7 +121,12 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   app.setValidatorCompiler(compileValidator);
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    // API answers (a raw key once, sessions, invites) are never for a cache to keep.
+    if (request.url.startsWith('/api/')) void reply.header('cache-control', 'no-store');
   });
+  // Only JSON bodies: text/plain gets 415 like any other type, instead of a 400 about the body's shape.
+  app.removeContentTypeParser('text/plain');
+  refuseUnknownQueryParameters(app);
   registerErrorHandling(app, { describeFault: (error) => deps.store.describeFault(error), faults });
   acceptEmptyDeleteBodies(app);
   registerMetrics(app, metrics);
@@ -172,6 +177,18 @@ function reportLimitStoreError(app: FastifyInstance, metrics: Metrics) {
     lastLogged = Date.now();
     app.log.error({ err: error }, 'Redis unreachable: rate limits and authentication backoff are NOT enforced (failing open)');
   };
+}
+
+/**
+ * An API route without a query-string schema takes no query parameters: an
+ * unknown one is a 400 that names it (docs/errors.md), never silently ignored.
+ */
+function refuseUnknownQueryParameters(app: FastifyInstance) {
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access === undefined) return;
+    route.schema ??= {};
+    route.schema.querystring ??= { type: 'object', properties: {}, additionalProperties: false };
+  });
 }
 
 /** DELETE may carry a JSON body (or an empty one with a JSON content type); it is accepted and ignored. */

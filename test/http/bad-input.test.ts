@@ -65,3 +65,25 @@ test('prototype pollution in a body is refused', async (t) => {
   const app = await buildTestApp(t);
   await refused(app, { body: '{"displayName":"ci","role":"readonly","__proto__":{"admin":true}}' }, 400, /.+/);
 });
+
+test('a text/plain body is 415, an unknown query parameter is 400 naming it, and neither changes anything', async (t) => {
+  const app = await buildTestApp(t);
+  const before = await snapshot(app.store);
+  const plain = await app.call('POST', '/api/v1/tenants/acme/apikeys', {
+    key: app.adminKey, headers: { 'content-type': 'text/plain' }, body: '{"displayName":"x","role":"readonly"}',
+  });
+  assert.deepEqual([plain.statusCode, plain.json().code], [415, 'unsupported_media_type']);
+  const unknown = await app.call('GET', '/api/v1/tenants/acme/apikeys?page=2', { key: app.adminKey });
+  assert.deepEqual([unknown.statusCode, unknown.json().code, unknown.json().error], [400, 'unknown_field', 'unknown query parameter "page"']);
+  const created = await app.call('POST', '/api/v1/tenants/acme/apikeys?dryRun=true', { key: app.adminKey, body: { displayName: 'x', role: 'readonly' } });
+  assert.equal(created.statusCode, 400);
+  assert.equal(await snapshot(app.store), before);
+});
+
+test('the answer that carries a raw key (and every API answer) is never cached', async (t) => {
+  const app = await buildTestApp(t);
+  const created = await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: app.adminKey, body: { displayName: 'x', role: 'readonly' } });
+  assert.equal(created.statusCode, 201);
+  assert.equal(created.headers['cache-control'], 'no-store');
+  assert.equal((await app.call('GET', '/api/v1/session')).headers['cache-control'], 'no-store');
+});
