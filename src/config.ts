@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import type { RetentionSettings } from './domain/retention.ts';
 import { DEFAULT_TENANT_CAPS, type TenantCaps } from './domain/tenants.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -36,6 +37,9 @@ export interface Config {
   /** Open connections at most; more are refused at accept. */
   maxConnections: number;
   tenantCaps: TenantCaps;
+  retention: RetentionSettings;
+  /** When set, GET /metrics wants `Authorization: Bearer <this>`. */
+  metricsToken: string | undefined;
   logLevel: LogLevel;
   /** false: client IP is the socket's; a list: those proxies (addresses, CIDR ranges) may set X-Forwarded-For. */
   trustProxy: false | string[];
@@ -142,6 +146,11 @@ export function loadConfig(env: Env): Readonly<Config> {
     requestTimeoutSeconds: integer('KUPE_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
     keepAliveTimeoutSeconds: integer('KUPE_KEEP_ALIVE_TIMEOUT_SECONDS', 65, 1, 3600),
     maxConnections: integer('KUPE_MAX_CONNECTIONS', 1024, 1, 1_000_000),
+    retention: Object.freeze({
+      auditDays: integer('KUPE_AUDIT_RETENTION_DAYS', 365, 0, 36_500),
+      endedDays: integer('KUPE_ENDED_RETENTION_DAYS', 30, 1, 3650),
+    }),
+    metricsToken: text('KUPE_METRICS_TOKEN', '') || undefined,
     tenantCaps: Object.freeze({
       maxApiKeys: integer('KUPE_MAX_API_KEYS_PER_TENANT', DEFAULT_TENANT_CAPS.maxApiKeys, 1, 1_000_000),
       maxMembers: integer('KUPE_MAX_MEMBERS_PER_TENANT', DEFAULT_TENANT_CAPS.maxMembers, 1, 1_000_000),

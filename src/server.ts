@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { bootstrapEmptyStore } from './domain/bootstrap.ts';
-import { buildApp } from './http/app.ts';
+import { purgeExpiredRecords } from './domain/retention.ts';
+import { buildApp, sessionSettings } from './http/app.ts';
 import { Metrics } from './http/metrics.ts';
 import { StoreFaults } from './http/store-faults.ts';
 import { describeStoreFault } from './store/faults.ts';
@@ -51,6 +52,19 @@ export async function startServer(
   };
   const timer = setInterval(() => void flushLastUsed(), config.lastUsedFlushSeconds * 1000);
   timer.unref();
+  const purge = async () => {
+    try {
+      const deleted = await purgeExpiredRecords(store, new Date(), config.retention, sessionSettings(config));
+      if (deleted.audit + deleted.sessions + deleted.invites > 0) logger.info({ deleted }, 'retention: old records deleted');
+    } catch (err) {
+      const fault = store.describeFault(err);
+      if (fault) faults.report(fault, err);
+      else logger.error({ err }, 'retention: could not delete old records; will retry in an hour');
+    }
+  };
+  void purge();
+  const purgeTimer = setInterval(() => void purge(), 3600_000);
+  purgeTimer.unref();
 
   const url = await app.listen({ host: config.host, port: config.port });
   const demo = await bootstrapEmptyStore(store, new Date());
@@ -69,6 +83,7 @@ export async function startServer(
       if (delaySeconds > 0) await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
       await app.close();
       clearInterval(timer);
+      clearInterval(purgeTimer);
       await flushLastUsed();
       await store.close();
       logger.info('stopped');

@@ -6,7 +6,7 @@ test('defaults run one machine on SQLite under ./data', () => {
   assert.deepEqual({ ...loadConfig({}) }, {
     host: '127.0.0.1', port: 8080, databaseUrl: 'sqlite:./data/kupe.db', logLevel: 'info',
     database: { poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 10_000 },
-    requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 65, maxConnections: 1024, tenantCaps: { maxApiKeys: 1000, maxMembers: 1000 }, trustProxy: false, redisUrl: undefined, redisPrefix: 'kupe:',
+    requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 65, maxConnections: 1024, tenantCaps: { maxApiKeys: 1000, maxMembers: 1000 }, retention: { auditDays: 365, endedDays: 30 }, metricsToken: undefined, trustProxy: false, redisUrl: undefined, redisPrefix: 'kupe:',
     rateLimit: 600, authBackoffAfter: 5, authBackoffMaxSeconds: 300, lastUsedFlushSeconds: 30,
     sessionIdleMinutes: 480, sessionMaxHours: 168, shutdownDelaySeconds: 5,
   });

@@ -116,6 +116,8 @@ export interface AuditRepository {
   append(entry: Omit<AuditRecord, 'id'>): Promise<void>;
   /** Newest first; `before` is the id of the last entry already seen. */
   list(tenant: string, limit: number, before?: string, filter?: AuditFilter): Promise<AuditRecord[]>;
+  /** Deletes up to `batch` entries older than `time`; returns how many. */
+  purgeBefore(time: string, batch: number): Promise<number>;
 }
 
 export interface UserRecord {
@@ -161,6 +163,8 @@ export interface SessionRepository {
   touch(id: string, at: string): Promise<void>;
   remove(id: string): Promise<void>;
   removeAllFor(email: string): Promise<void>;
+  /** Deletes sessions that ended (past expiresAt, or idle since `idleBefore`) before `endedBefore`; returns how many. */
+  purgeEnded(endedBefore: string, idleBefore: string): Promise<number>;
 }
 
 export interface InviteRepository {
@@ -170,6 +174,8 @@ export interface InviteRepository {
   markUsed(id: string, at: string): Promise<boolean>;
   /** Unused invites of a membership are deleted (the member was removed). */
   removeFor(tenant: string, email: string): Promise<void>;
+  /** Deletes invites used or expired before `time`; returns how many. */
+  purgeBefore(time: string): Promise<number>;
 }
 
 /**

@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
+import type { SessionSettings } from '../domain/accounts.ts';
 import { LastUsedTracker } from '../domain/last-used.ts';
 import type { Store } from '../domain/store.ts';
 import { DEFAULT_TENANT_CAPS } from '../domain/tenants.ts';
@@ -34,7 +35,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The settings the HTTP app reads. */
 export type AppConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'
   | 'sessionIdleMinutes' | 'sessionMaxHours' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'maxConnections'>
-  & Partial<Pick<Config, 'redisUrl' | 'redisPrefix' | 'tenantCaps'>>;
+  & Partial<Pick<Config, 'redisUrl' | 'redisPrefix' | 'tenantCaps' | 'metricsToken'>>;
 
 export interface AppDeps {
   config: AppConfig;
@@ -129,8 +130,8 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   refuseUnknownQueryParameters(app);
   registerErrorHandling(app, { describeFault: (error) => deps.store.describeFault(error), faults });
   acceptEmptyDeleteBodies(app);
-  registerMetrics(app, metrics);
-  const sessions = { idleSeconds: deps.config.sessionIdleMinutes * 60, absoluteSeconds: deps.config.sessionMaxHours * 3600 };
+  registerMetrics(app, metrics, deps.config.metricsToken);
+  const sessions = sessionSettings(deps.config);
   registerGuard(app, { store: deps.store, limits, lastUsed, metrics, clock, sessions }, RATE_WINDOW_SECONDS);
 
   await app.register(swagger, {
@@ -177,6 +178,11 @@ function reportLimitStoreError(app: FastifyInstance, metrics: Metrics) {
     lastLogged = Date.now();
     app.log.error({ err: error }, 'Redis unreachable: rate limits and authentication backoff are NOT enforced (failing open)');
   };
+}
+
+/** The console session lifetimes, in the seconds the domain counts. */
+export function sessionSettings(config: Pick<Config, 'sessionIdleMinutes' | 'sessionMaxHours'>): SessionSettings {
+  return { idleSeconds: config.sessionIdleMinutes * 60, absoluteSeconds: config.sessionMaxHours * 3600 };
 }
 
 /**

@@ -1,4 +1,6 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { sendError } from './errors.ts';
 import { Counter, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics of one app instance (its own registry, so tests never share counters). */
@@ -55,7 +57,16 @@ export class Metrics {
   });
 }
 
-export function registerMetrics(app: FastifyInstance, metrics: Metrics) {
+/** Digests compared in constant time, so the token's length and prefix cannot be probed. */
+function sameSecret(given: string, expected: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
+}
+
+/** How long one rendering of the metrics is served again: scraping stays cheap however often it is asked. */
+const METRICS_CACHE_MS = 1000;
+
+/** The request metrics hook and `GET /metrics`, behind `Authorization: Bearer <token>` when a token is set. */
+export function registerMetrics(app: FastifyInstance, metrics: Metrics, token?: string) {
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: label sets stay bounded.
     const labels = {
@@ -66,7 +77,13 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics) {
     metrics.requests.inc(labels);
     metrics.latency.observe(labels, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  let cached: { at: number; text: string } | undefined;
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (token !== undefined && !sameSecret(request.headers.authorization ?? '', `Bearer ${token}`)) {
+      return sendError(reply, 'authentication_required', 'metrics need Authorization: Bearer <KUPE_METRICS_TOKEN>');
+    }
+    const now = Date.now();
+    if (!cached || now - cached.at >= METRICS_CACHE_MS) cached = { at: now, text: await metrics.registry.metrics() };
+    return reply.type(metrics.registry.contentType).send(cached.text);
   });
 }

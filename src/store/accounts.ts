@@ -50,6 +50,12 @@ export function sessionRepository(db: Kysely<Database>): SessionRepository {
     async removeAllFor(email) {
       await db.deleteFrom('sessions').where('email', '=', email).execute();
     },
+    async purgeEnded(endedBefore, idleBefore) {
+      const result = await db.deleteFrom('sessions')
+        .where((eb) => eb.or([eb('expires_at', '<', endedBefore), eb('last_seen_at', '<', idleBefore)]))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
   };
 }
 
@@ -72,6 +78,12 @@ export function inviteRepository(db: Kysely<Database>): InviteRepository {
       const result = await db.updateTable('invites').set({ used_at: at })
         .where('id', '=', id).where('used_at', 'is', null).executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+    async purgeBefore(time) {
+      const result = await db.deleteFrom('invites')
+        .where((eb) => eb.or([eb('used_at', '<', time), eb('expires_at', '<', time)]))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
     async removeFor(tenant, email) {
       await db.deleteFrom('invites').where('tenant', '=', tenant).where('email', '=', email).where('used_at', 'is', null).execute();

@@ -13,6 +13,13 @@ export function auditRepository(db: Kysely<Database>): AuditRepository {
         })
         .execute();
     },
+    async purgeBefore(time, batch) {
+      // In batches, by primary key: a year of entries never holds the write lock for long.
+      const result = await db.deleteFrom('audit_log')
+        .where('id', 'in', db.selectFrom('audit_log').select('id').where('time', '<', time).orderBy('id').limit(batch))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
     async list(tenant, limit, before, filter = {}) {
       let query = db.selectFrom('audit_log').selectAll().where('tenant', '=', tenant);
       if (before !== undefined) query = query.where('id', '<', Number(before));

@@ -96,3 +96,13 @@ test('an unexpected failure is a 500 with a generic message; the details go to t
   const logged = lines.map((l) => JSON.parse(l) as { reqId?: string; err?: { message?: string } });
   assert.ok(logged.some((l) => l.reqId === res.json().requestId && (l.err?.message ?? '').length > 0), lines.join('\n'));
 });
+
+test('with KUPE_METRICS_TOKEN, /metrics wants the token', async (t) => {
+  const app = await buildTestApp(t, { config: { metricsToken: 'scrape-secret' } });
+  const refused = await app.call('GET', '/metrics');
+  assert.deepEqual([refused.statusCode, refused.json().code], [401, 'authentication_required']);
+  assert.equal((await app.call('GET', '/metrics', { headers: { authorization: 'Bearer scrape-secrex' } })).statusCode, 401);
+  const ok = await app.call('GET', '/metrics', { headers: { authorization: 'Bearer scrape-secret' } });
+  assert.equal(ok.statusCode, 200);
+  assert.match(ok.body, /kupe_http_requests_total/);
+});

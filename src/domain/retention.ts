@@ -1,0 +1,37 @@
+import type { SessionSettings } from './accounts.ts';
+import type { Store } from './store.ts';
+import { formatTimestamp } from './validation.ts';
+
+export interface RetentionSettings {
+  /** Audit entries older than this are deleted; 0 keeps them forever. */
+  auditDays: number;
+  /** Ended sessions and used or expired invites are deleted this long after they ended. */
+  endedDays: number;
+}
+
+const DAY_MS = 86_400_000;
+const AUDIT_BATCH = 1000;
+
+/**
+ * Deletes what the retention settings say is no longer kept. Audit entries
+ * go in batches so that no single delete holds the database for long.
+ */
+export async function purgeExpiredRecords(
+  store: Store, now: Date, retention: RetentionSettings, sessions: SessionSettings,
+): Promise<{ audit: number; sessions: number; invites: number }> {
+  const before = (ms: number) => formatTimestamp(new Date(now.getTime() - ms));
+  let audit = 0;
+  if (retention.auditDays > 0) {
+    const cutoff = before(retention.auditDays * DAY_MS);
+    for (let deleted = AUDIT_BATCH; deleted === AUDIT_BATCH;) {
+      deleted = await store.audit.purgeBefore(cutoff, AUDIT_BATCH);
+      audit += deleted;
+    }
+  }
+  const ended = retention.endedDays * DAY_MS;
+  return {
+    audit,
+    sessions: await store.sessions.purgeEnded(before(ended), before(ended + sessions.idleSeconds * 1000)),
+    invites: await store.invites.purgeBefore(before(ended)),
+  };
+}
