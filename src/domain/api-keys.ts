@@ -7,7 +7,7 @@ import {
 import type { Principal, Role } from './roles.ts';
 import type { ApiKeyRecord, Store } from './store.ts';
 import { DEFAULT_TENANT_CAPS, type TenantCaps } from './tenants.ts';
-import { formatTimestamp, normalizeDisplayName, parseRfc3339 } from './validation.ts';
+import { formatTimestamp, normalizeDisplayName, parseRfc3339, TIMESTAMP_RULE } from './validation.ts';
 
 export interface CreateApiKeyInput {
   displayName: string;
@@ -25,9 +25,7 @@ function checkExpiresAt(expiresAt: string | undefined, now: Date): void {
   if (expiresAt === undefined) return;
   const instant = parseRfc3339(expiresAt);
   if (instant === undefined) {
-    throw validationError(
-      'expiresAt must be an RFC 3339 timestamp with a time zone, e.g. 2027-01-01T00:00:00Z',
-    );
+    throw validationError(`expiresAt must be ${TIMESTAMP_RULE}`);
   }
   if (instant <= now.getTime()) throw validationError('expiresAt must be in the future');
 }

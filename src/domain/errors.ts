@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'not_a_member'
   | 'admin_required'
   | 'route_not_found'
+  | 'method_not_allowed'
   | 'tenant_not_found'
   | 'member_not_found'
   | 'user_not_found'

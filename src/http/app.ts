@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
@@ -15,6 +13,7 @@ import { RedisClientLimits } from './redis-limits.ts';
 import { BODY_LIMIT_BYTES, clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandling } from './errors.ts';
 import { registerGuard } from './guard.ts';
 import { Metrics, registerMetrics } from './metrics.ts';
+import { registerOpenApi } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditLogRoutes } from './routes/audit-log.ts';
 import type { RouteDeps } from './routes/context.ts';
@@ -134,23 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   const sessions = sessionSettings(deps.config);
   registerGuard(app, { store: deps.store, limits, lastUsed, metrics, clock, sessions }, RATE_WINDOW_SECONDS);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Kupe tenant API',
-        version: '1.0.0',
-        description: 'Tenants, their members and the API keys that CI pipelines, Terraform and scripts use. ' +
-          'Every tenant route takes `Authorization: Bearer <api key>`. Errors: `{error, code, requestId}`.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key, kupe_...' } } },
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
-  app.get('/api/v1/openapi.json', {
-    config: { access: 'public' },
-    schema: { hide: true },
-  }, async () => app.swagger());
+  await registerOpenApi(app);
 
   if (deps.consoleDir && !(await registerConsole(app, deps.consoleDir))) {
     app.log.warn({ dir: deps.consoleDir }, 'the console is not built (npm run build:console); serving the API only');

@@ -4,6 +4,9 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../domain/errors.ts';
 import type { StoreFault } from '../domain/store.ts';
+import {
+  DISPLAY_NAME_PATTERN, EMAIL_PATTERN, explainDisplayName, explainEmail, TIMESTAMP_PATTERN, TIMESTAMP_RULE,
+} from '../domain/validation.ts';
 import { FAULT_ANSWERS, type StoreFaults } from './store-faults.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -32,6 +35,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   not_a_member: 403,
   admin_required: 403,
   route_not_found: 404,
+  method_not_allowed: 405,
   tenant_not_found: 404,
   member_not_found: 404,
   user_not_found: 404,
@@ -60,7 +64,16 @@ interface AjvError {
   instancePath: string;
   params: Record<string, unknown>;
   message?: string;
+  /** The value (Ajv's verbose mode). */
+  data?: unknown;
 }
+
+/** The domain's own words for the patterns it shares with the schemas. */
+const PATTERN_EXPLANATIONS: Record<string, (field: string, value: string) => string> = {
+  [DISPLAY_NAME_PATTERN]: explainDisplayName,
+  [EMAIL_PATTERN]: (field) => explainEmail(field),
+  [TIMESTAMP_PATTERN]: (field) => `${field} must be ${TIMESTAMP_RULE}`,
+};
 
 /** `/displayName` in the body becomes `displayName`; `/items/0` becomes `items[0]`. */
 function fieldName(part: string | undefined, error: AjvError): string {
@@ -91,6 +104,11 @@ export function describeValidationError(part: string | undefined, error: AjvErro
       return { code: 'validation_failed', message: `${where} ${JSON.stringify(field)} has an invalid value` };
     case 'minLength':
       return { code: 'validation_failed', message: `${where} ${JSON.stringify(field)} must not be empty` };
+    case 'pattern': {
+      const explain = PATTERN_EXPLANATIONS[String(p.pattern)];
+      if (explain) return { code: 'validation_failed', message: explain(field, String(error.data)) };
+      return { code: 'validation_failed', message: `${where} ${JSON.stringify(field)} has an invalid value` };
+    }
     case 'maxLength':
       return { code: 'validation_failed', message: `${where} ${JSON.stringify(field)} must be at most ${String(p.limit)} characters` };
     default:
@@ -174,11 +192,32 @@ function errorHandler(deps: ErrorDeps) {
   };
 }
 
-/** The one error envelope: { error, code, requestId } for every failure, 404s included. */
+/** The one error envelope: { error, code, requestId } for every failure, 404s and 405s included. */
 export function registerErrorHandling(app: FastifyInstance, deps: ErrorDeps) {
   app.setErrorHandler(errorHandler(deps));
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, 'route_not_found', `no route for ${request.method} ${request.url.split('?')[0]}`));
+  answerWrongMethods(app);
+}
+
+/**
+ * A path that exists, asked with a method it does not take, is 405 with
+ * `Allow` (not 404), answered before any body is read.
+ */
+function answerWrongMethods(app: FastifyInstance) {
+  const routes: { pattern: RegExp; method: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/]+')}$`);
+    for (const method of [route.method].flat()) routes.push({ pattern, method });
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.is404) return;
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    if (allowed.length === 0) return;
+    void reply.header('allow', allowed.join(', '));
+    return sendError(reply, 'method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`);
+  });
 }
 
 /** Fastify's own errors before routing (a bad percent-escape, an over-long segment), in our envelope. */

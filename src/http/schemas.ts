@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { AUDIT_ACTIONS, PLANS } from '../domain/store.ts';
+import { DISPLAY_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_PATTERN } from '../domain/validation.ts';
 import { ROLES } from '../domain/roles.ts';
 
 /**
@@ -29,6 +30,17 @@ export const TenantParamsSchema = Type.Object({
     description: 'Tenant name',
     examples: ['acme'],
   }),
+});
+
+/** An email in a request (body or path), as the domain takes it. */
+export const EmailSchema = (options: { description?: string; examples?: string[] } = {}) =>
+  Type.String({ pattern: EMAIL_PATTERN, maxLength: EMAIL_MAX_LENGTH, ...options });
+
+/** A display name in a request: trimmed, 1-128 visible characters, no control or bidirectional-control characters. */
+export const DisplayNameSchema = (options: { description?: string; examples?: string[] } = {}) => Type.String({
+  pattern: DISPLAY_NAME_PATTERN,
+  description: 'Trimmed; 1-128 characters, starting with a visible one; no control or bidirectional-control characters',
+  ...options,
 });
 
 export const MemberSchema = Type.Object({

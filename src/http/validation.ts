@@ -6,8 +6,9 @@ import type { FastifySchemaCompiler } from 'fastify';
  * fields (an unknown field is a 400 that names it). Query strings and path
  * parameters arrive as text, so those may be coerced (`limit=10` -> 10).
  */
-const strict = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, strict: false });
-const lenient = new Ajv({ coerceTypes: true, removeAdditional: false, useDefaults: true, allErrors: false, strict: false });
+// verbose: an error carries the value, so a broken pattern can be explained in the domain's words.
+const strict = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, strict: false, verbose: true });
+const lenient = new Ajv({ coerceTypes: true, removeAdditional: false, useDefaults: true, allErrors: false, strict: false, verbose: true });
 
 /** Where in `data` a string holds a NUL character (PostgreSQL cannot store one), as an Ajv instance path. */
 function nulAt(data: unknown, path: string): string | undefined {

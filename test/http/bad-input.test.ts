@@ -58,7 +58,8 @@ test('tenant names: upper case and encoded slashes are invalid; no trailing-slas
   await refused(app, { method: 'GET', url: '/api/v1/tenants/ac%2Fme/apikeys' }, 400, /^invalid tenant name$/);
   await refused(app, { method: 'GET', url: '/api/v1/tenants/acme/apikeys/' }, 404, /no route/);
   await refused(app, { method: 'GET', url: '/api/v1/tenants/acme/' }, 404, /no route/);
-  await refused(app, { method: 'PUT', url: '/api/v1/tenants/acme' }, 404, /no route/);
+  await refused(app, { method: 'PUT', url: '/api/v1/tenants/acme' }, 405, /^PUT is not allowed on \/api\/v1\/tenants\/acme; use GET, HEAD, PATCH$/);
+  await refused(app, { method: 'PUT', url: '/api/v1/nothing/here' }, 404, /no route/);
 });
 
 test('prototype pollution in a body is refused', async (t) => {

@@ -106,3 +106,30 @@ test('with KUPE_METRICS_TOKEN, /metrics wants the token', async (t) => {
   assert.equal(ok.statusCode, 200);
   assert.match(ok.body, /kupe_http_requests_total/);
 });
+
+test('the OpenAPI document states what the server enforces: no NUL in any string, shared patterns, links to follow-up calls', async (t) => {
+  const app = await buildTestApp(t);
+  const doc = (await app.call('GET', '/api/v1/openapi.json')).json();
+  const create = doc.paths['/api/v1/tenants/{tenant}/apikeys'].post;
+  const displayName = create.requestBody.content['application/json'].schema.properties.displayName;
+  assert.ok(new RegExp(displayName.pattern, 'u').test('  CI/CD Pipeline '), 'a name the API takes matches');
+  for (const bad of ['', '\u200B', '\u202Eexe', 'a\u0007b', 'x'.repeat(129)]) {
+    assert.ok(!new RegExp(displayName.pattern, 'u').test(bad), JSON.stringify(bad));
+    const res = await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: app.adminKey, body: { displayName: bad, role: 'readonly' } });
+    assert.equal(res.statusCode, 400, JSON.stringify(bad));
+  }
+  const role = create.requestBody.content['application/json'].schema.properties.role;
+  assert.equal(role.pattern, undefined, 'enums need no NUL rule');
+  const actor = doc.paths['/api/v1/tenants/{tenant}/auditlog'].get.parameters.find((p: { name: string }) => p.name === 'actor');
+  assert.equal(actor.schema.pattern, '^[^\\u0000]*$');
+  assert.deepEqual(Object.keys(create.responses['201'].links), ['revoke']);
+  assert.equal(create.responses['201'].links.revoke.operationId, 'revokeApiKey');
+});
+
+test('a path asked with a method it does not take is 405 with Allow, before any body is read', async (t) => {
+  const app = await buildTestApp(t);
+  const res = await app.call('QUERY', '/api/v1/tenants/acme/apikeys', { key: app.adminKey });
+  assert.deepEqual([res.statusCode, res.json().code, res.headers.allow], [405, 'method_not_allowed', 'GET, HEAD, POST']);
+  assert.equal((await app.call('TRACE', '/api/v1/session')).statusCode, 405);
+  assert.equal((await app.call('PUT', '/api/v1/no/such/path')).json().code, 'route_not_found');
+});

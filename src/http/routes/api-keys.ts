@@ -1,8 +1,10 @@
 import { Type } from 'typebox';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../domain/api-keys.ts';
 import type { ApiKeyRecord } from '../../domain/store.ts';
+import { TIMESTAMP_PATTERN } from '../../domain/validation.ts';
 import {
-  type ApiKey, ApiKeySchema, AUTH_ERRORS, CreatedApiKeySchema, errorResponses, ListOf, RoleSchema, TenantParamsSchema,
+  type ApiKey, ApiKeySchema, AUTH_ERRORS, CreatedApiKeySchema, DisplayNameSchema, errorResponses, ListOf, RoleSchema,
+  TenantParamsSchema,
 } from '../schemas.ts';
 import { actionContext, type App, type RouteDeps } from './context.ts';
 
@@ -17,10 +19,11 @@ export function toApiKeyJson(k: ApiKeyRecord): ApiKey {
 
 const CreateApiKeyBodySchema = Type.Object(
   {
-    displayName: Type.String({ description: 'Trimmed, 1-128 characters, no control characters. Duplicates allowed', examples: ['CI/CD Pipeline'] }),
+    displayName: DisplayNameSchema({ examples: ['CI/CD Pipeline'] }),
     role: RoleSchema,
     expiresAt: Type.Optional(Type.String({
-      description: 'RFC 3339 with a time zone, in the future. Returned exactly as sent',
+      pattern: TIMESTAMP_PATTERN,
+      description: 'RFC 3339 with a time zone, a real date, in the future (a past one is 400). Returned exactly as sent',
       examples: ['2027-01-01T00:00:00Z'],
     })),
   },
@@ -46,11 +49,13 @@ export function apiKeyRoutes(app: App, deps: RouteDeps) {
   app.post('/api/v1/tenants/:tenant/apikeys', {
     config: { access: 'admin' },
     schema: {
-      summary: 'Create an API key',
+      summary: 'Create an API key', operationId: 'createApiKey',
       description: 'Admin. The response carries the raw key in `key`, once; only its SHA-256 digest is stored.',
       tags, security, params: TenantParamsSchema, body: CreateApiKeyBodySchema,
       response: { 201: CreatedApiKeySchema, ...errorResponses(400, ...AUTH_ERRORS, 409) },
     },
+    // OpenAPI links: what a client (or a stateful fuzzer) does next with the key it made.
+    links: { 201: { revoke: { operationId: 'revokeApiKey', parameters: { tenant: '$request.path.tenant', id: '$response.body#/id' } } } },
   }, async (request, reply) => {
     const created = await createApiKey(deps.store, request.params.tenant, request.body, actionContext(request, deps), deps.caps);
     return reply.code(201).send({ ...toApiKeyJson(created.record), key: created.key });
@@ -59,7 +64,7 @@ export function apiKeyRoutes(app: App, deps: RouteDeps) {
   app.delete('/api/v1/tenants/:tenant/apikeys/:id', {
     config: { access: 'admin' },
     schema: {
-      summary: 'Revoke an API key',
+      summary: 'Revoke an API key', operationId: 'revokeApiKey',
       description: 'Admin. Takes effect before the response is sent: the key gets 401 from then on. A second revoke is 404.',
       tags, security,
       params: Type.Object({ ...TenantParamsSchema.properties, id: Type.String({ examples: ['ak-7f3b2c1d'] }) }),

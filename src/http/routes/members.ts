@@ -2,12 +2,12 @@ import { Type } from 'typebox';
 import { addMember, listMembers, removeMember, updateMember } from '../../domain/members.ts';
 import { ownOrigin } from '../cookies.ts';
 import { principalOf } from '../guard.ts';
-import { AUTH_ERRORS, errorResponses, ListOf, MemberSchema, RoleSchema, TenantParamsSchema } from '../schemas.ts';
+import { AUTH_ERRORS, EmailSchema, errorResponses, ListOf, MemberSchema, RoleSchema, TenantParamsSchema } from '../schemas.ts';
 import { actionContext, type App, ifMatchOf, type RouteDeps } from './context.ts';
 
 const MemberParamsSchema = Type.Object({
   ...TenantParamsSchema.properties,
-  email: Type.String({ description: 'Member email; `@` may be sent literally or as %40', examples: ['bob@acme.com'] }),
+  email: EmailSchema({ description: 'Member email; `@` may be sent literally or as %40', examples: ['bob@acme.com'] }),
 });
 const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: "Tenant's ETag; optional" })) });
 const NewMemberSchema = Type.Object({
@@ -33,15 +33,21 @@ export function memberRoutes(app: App, deps: RouteDeps) {
   app.post('/api/v1/tenants/:tenant/members', {
     config: { access: 'admin' },
     schema: {
-      summary: 'Add a member',
+      summary: 'Add a member', operationId: 'addMember',
       description: 'Admin. The email is stored lowercase. The member is listed at once with `pending: true` and gets access only once they accept the invite.',
       tags, security,
       params: TenantParamsSchema, headers: IfMatchHeaders,
       body: Type.Object({
-        email: Type.String({ examples: ['bob@acme.com'] }),
+        email: EmailSchema({ examples: ['bob@acme.com'] }),
         role: RoleSchema,
       }, { additionalProperties: false }),
       response: { 201: NewMemberSchema, ...errorResponses(400, ...AUTH_ERRORS, 409, 412) },
+    },
+    links: {
+      201: {
+        changeRole: { operationId: 'updateMember', parameters: { tenant: '$request.path.tenant', email: '$response.body#/email' } },
+        remove: { operationId: 'removeMember', parameters: { tenant: '$request.path.tenant', email: '$response.body#/email' } },
+      },
     },
   }, async (request, reply) => {
     const { member, invite } = await addMember(
@@ -53,7 +59,7 @@ export function memberRoutes(app: App, deps: RouteDeps) {
   app.patch('/api/v1/tenants/:tenant/members/:email', {
     config: { access: 'admin' },
     schema: {
-      summary: "Change a member's role",
+      summary: "Change a member's role", operationId: 'updateMember',
       description: 'Admin. Demoting the last admin is refused with 409.', tags, security,
       params: MemberParamsSchema, headers: IfMatchHeaders,
       body: Type.Object({ role: RoleSchema }, { additionalProperties: false }),
@@ -67,7 +73,7 @@ export function memberRoutes(app: App, deps: RouteDeps) {
   app.delete('/api/v1/tenants/:tenant/members/:email', {
     config: { access: 'admin' },
     schema: {
-      summary: 'Remove a member',
+      summary: 'Remove a member', operationId: 'removeMember',
       description: 'Admin. Removing the last admin is refused with 409; removing yourself with 400.', tags, security,
       params: MemberParamsSchema, headers: IfMatchHeaders,
       response: { 204: Type.Null({ description: 'Removed' }), ...errorResponses(400, ...AUTH_ERRORS, 404, 409, 412) },

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { getTenant, type TenantView, updateTenant } from '../../domain/tenants.ts';
-import { AUTH_ERRORS, errorResponses, PlanSchema, type Tenant, TenantParamsSchema, TenantSchema } from '../schemas.ts';
+import { AUTH_ERRORS, DisplayNameSchema, errorResponses, PlanSchema, type Tenant, TenantParamsSchema, TenantSchema } from '../schemas.ts';
 import { actionContext, type App, ifMatchOf, type RouteDeps } from './context.ts';
 
 export function toTenantJson(t: TenantView): Tenant {
@@ -14,7 +14,7 @@ export function toTenantJson(t: TenantView): Tenant {
 
 const PatchTenantSchema = Type.Object(
   {
-    displayName: Type.Optional(Type.String({ description: '1-128 characters, trimmed', examples: ['Acme Corp'] })),
+    displayName: Type.Optional(DisplayNameSchema({ examples: ['Acme Corp'] })),
     plan: Type.Optional(PlanSchema),
     enforceMetricsLimit: Type.Optional(Type.Boolean()),
     enforceLogLimit: Type.Optional(Type.Boolean()),
