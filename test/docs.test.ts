@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { renderApiReference } from '../src/http/api-doc.ts';
 import { STATUS_BY_CODE } from '../src/http/errors.ts';
+import { buildTestApp } from './helpers.ts';
 
 test('docs/errors.md documents every error code with its status', () => {
   const catalogue = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
@@ -9,4 +11,16 @@ test('docs/errors.md documents every error code with its status', () => {
     .filter(([code, status]) => !catalogue.includes(`| \`${code}\` | ${status} |`))
     .map(([code, status]) => `${code} (${status})`);
   assert.deepEqual(missing, []);
+});
+
+test('docs/api.md is the reference generated from the served OpenAPI document (npm run docs:api)', async (t) => {
+  const app = await buildTestApp(t);
+  const doc = (await app.call('GET', '/api/v1/openapi.json')).json();
+  const committed = readFileSync(new URL('../docs/api.md', import.meta.url), 'utf8');
+  assert.equal(committed, renderApiReference(doc), 'docs/api.md is stale: run npm run docs:api');
+  for (const [path, item] of Object.entries(doc.paths as Record<string, object>)) {
+    for (const method of Object.keys(item).filter((m) => m !== 'parameters')) {
+      assert.ok(committed.includes(`### \`${method.toUpperCase()} ${path}\``), `${method} ${path} is documented`);
+    }
+  }
 });

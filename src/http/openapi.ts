@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 /** Every string field refuses NUL characters (PostgreSQL cannot store one); the document says so. */
 const NO_NUL = '^[^\\u0000]*$';
 
-/** Adds the NUL rule to every free-form string schema in the document (those without a pattern, enum or const). */
+/** Adds the NUL rule to every free-form string schema under `node` (those without a pattern, enum or const). */
 function declareNoNul(node: unknown): void {
   if (Array.isArray(node)) {
     for (const item of node) declareNoNul(item);
@@ -37,7 +37,13 @@ export async function registerOpenApi(app: FastifyInstance) {
     },
     transformObject: (document) => {
       const object = 'openapiObject' in document ? document.openapiObject : document.swaggerObject;
-      declareNoNul(object.paths);
+      // What requests may carry: parameters and bodies (answers never hold NUL either, but need not say so).
+      for (const path of Object.values(object.paths ?? {})) {
+        for (const operation of Object.values(path as Record<string, { parameters?: unknown; requestBody?: unknown }>)) {
+          declareNoNul(operation.parameters);
+          declareNoNul(operation.requestBody);
+        }
+      }
       return object;
     },
   });
