@@ -11,7 +11,7 @@ const FRAMEWORKS = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', '.tmp/', 'console/dist/', 'eslint.config.js'] },
+  { ignores: ['node_modules/', 'data/', '.tmp/', 'console/dist/', '.venv-clients/', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
