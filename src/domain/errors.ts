@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'api_key_not_found'
   | 'tenant_already_exists'
   | 'member_already_exists'
+  | 'member_not_pending'
   | 'last_admin'
   | 'api_key_limit_reached'
   | 'member_limit_reached'

@@ -107,3 +107,23 @@ export async function removeMember(
       await tx.invites.removeFor(tenant, email); // its link stops working with it
     });
 }
+
+/**
+ * A fresh invite link for a member who has not joined yet (the first one was
+ * lost, expired, or went to a client that does not show it, such as the CLI);
+ * earlier links of that membership stop working.
+ */
+export async function reissueInvite(store: Store, tenant: string, rawEmail: string, ctx: ActionContext): Promise<IssuedInvite> {
+  const email = normalizeEmail('email', rawEmail);
+  return store.transaction(async (tx) => {
+    const member = await requireMember(tx, tenant, email);
+    if (!member.pending) throw new AppError('member_not_pending', `${email} has joined already; no invite is needed`);
+    await tx.invites.removeFor(tenant, email);
+    const invite = await createInvite(tx, tenant, email, ctx.actor, ctx.now);
+    await tx.audit.append({
+      tenant, time: formatTimestamp(ctx.now), actor: ctx.actor, action: 'member.invite', target: email,
+      clientIp: ctx.clientIp, requestId: ctx.requestId,
+    });
+    return invite;
+  });
+}

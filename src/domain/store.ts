@@ -53,7 +53,7 @@ export interface AuditRecord {
 
 /** Every kind of audit entry: the one list (the API schema and its documentation are made from it). */
 export const AUDIT_ACTIONS = [
-  'tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'member.join',
+  'tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'member.invite', 'member.join',
   'apikey.create', 'apikey.revoke',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -42,6 +42,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   api_key_not_found: 404,
   tenant_already_exists: 409,
   member_already_exists: 409,
+  member_not_pending: 409,
   last_admin: 409,
   api_key_limit_reached: 409,
   member_limit_reached: 409,

@@ -89,3 +89,19 @@ test('removing a member revokes its invite', async (t) => {
   assert.equal(await app.store.users.get('bob@acme.com'), undefined, 'no account was made');
   assert.equal(await snapshot(app.store), before);
 });
+
+test('a pending member gets a new invite link (for members added by the CLI or Terraform, which do not show it); the old one stops working', async (t) => {
+  const app = await buildTestApp(t);
+  const first = inviteToken((await add(app, 'acme', app.adminKey, 'bob@acme.com', 'readonly')).json().invite.url);
+  const url = '/api/v1/tenants/acme/members/bob@acme.com/invite';
+  assert.equal((await app.call('POST', url, { key: app.readonlyKey })).statusCode, 403, 'admins only');
+  const again = await app.call('POST', url, { key: app.adminKey });
+  assert.equal(again.statusCode, 201);
+  const second = inviteToken(again.json().url);
+  assert.notEqual(second, first);
+  assert.equal((await app.call('GET', `/api/v1/invites/${first}`)).json().code, 'invite_invalid', 'the old link is dead');
+  assert.equal((await app.call('POST', `/api/v1/invites/${second}/accept`, { body: { password: PASSWORD } })).statusCode, 200);
+  const joined = await app.call('POST', url, { key: app.adminKey });
+  assert.deepEqual([joined.statusCode, joined.json().code], [409, 'member_not_pending']);
+  assert.equal((await app.call('POST', '/api/v1/tenants/acme/members/nobody@acme.com/invite', { key: app.adminKey })).statusCode, 404);
+});

@@ -3,7 +3,7 @@ import { type AuditEntry, call, t, messageOf } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { ErrorText } from '../ui.tsx';
 
-const ACTIONS = ['tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'member.join', 'apikey.create', 'apikey.revoke'];
+const ACTIONS = ['tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'member.invite', 'member.join', 'apikey.create', 'apikey.revoke'];
 const PAGE = 50;
 
 export function AuditLogPage(props: { tenant: string; isAdmin: boolean }) {

@@ -65,6 +65,12 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
                     </td>
                     {isAdmin && (
                       <td class="actions">
+                        {m.pending && (
+                          <button type="button" class="secondary" aria-label={`New invite link for ${m.email}`} onClick={() => void run(async () => {
+                            const { data } = await call<NewMember['invite']>('POST', `${t(tenant)}/members/${encodeURIComponent(m.email)}/invite`);
+                            setInvite({ ...m, invite: data });
+                          })}>New invite link</button>
+                        )}
                         {m.email !== props.me && !lastAdmin &&
                           <button type="button" class="danger" onClick={() => setRemoving(m)} aria-label={`Remove ${m.email}`}>Remove</button>}
                       </td>

@@ -1,5 +1,6 @@
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { addMember, listMembers, removeMember, updateMember } from '../../domain/members.ts';
+import { addMember, listMembers, reissueInvite, removeMember, updateMember } from '../../domain/members.ts';
 import { ownOrigin } from '../cookies.ts';
 import { principalOf } from '../guard.ts';
 import { AUTH_ERRORS, EmailSchema, errorResponses, ListOf, MemberSchema, RoleSchema, TenantParamsSchema } from '../schemas.ts';
@@ -10,12 +11,15 @@ const MemberParamsSchema = Type.Object({
   email: EmailSchema({ description: 'Member email; `@` may be sent literally or as %40', examples: ['bob@acme.com'] }),
 });
 const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: "Tenant's ETag; optional" })) });
+const InviteSchema = Type.Object({
+  url: Type.String({ description: 'Console link for the member, shown only in this response. With it they choose a password (no account yet) or, signed in to their account, join' }),
+  expiresAt: Type.String(),
+});
 const NewMemberSchema = Type.Object({
   ...MemberSchema.properties,
-  invite: Type.Object({
-    url: Type.String({ description: 'Console link for the new member, shown only in this response. With it they choose a password (no account yet) or, signed in to their account, join' }),
-    expiresAt: Type.String(),
-  }, { description: 'Always present, whether or not the email has an account: the answer says nothing about other tenants' }),
+  invite: Type.Object(InviteSchema.properties, {
+    description: 'Always present, whether or not the email has an account: the answer says nothing about other tenants',
+  }),
 });
 const tags = ['members'];
 const security = [{ bearer: [] }];
@@ -53,7 +57,7 @@ export function memberRoutes(app: App, deps: RouteDeps) {
     const { member, invite } = await addMember(
       deps.store, request.params.tenant, request.body, ifMatchOf(request), actionContext(request, deps), deps.caps,
     );
-    return reply.code(201).send({ ...member, invite: { url: `${ownOrigin(request)}/#/invite/${invite.token}`, expiresAt: invite.expiresAt } });
+    return reply.code(201).send({ ...member, invite: { url: inviteUrl(request, invite.token), expiresAt: invite.expiresAt } });
   });
 
   app.patch('/api/v1/tenants/:tenant/members/:email', {
@@ -85,4 +89,21 @@ export function memberRoutes(app: App, deps: RouteDeps) {
     );
     return reply.code(204).send(null);
   });
+
+  app.post('/api/v1/tenants/:tenant/members/:email/invite', {
+    config: { access: 'admin' },
+    schema: {
+      summary: 'A new invite link for a pending member', operationId: 'reissueInvite',
+      description: 'Admin. For a member who has not joined yet; earlier links of the membership stop working.',
+      tags, security, params: MemberParamsSchema,
+      response: { 201: InviteSchema, ...errorResponses(400, ...AUTH_ERRORS, 404, 409) },
+    },
+  }, async (request, reply) => {
+    const invite = await reissueInvite(deps.store, request.params.tenant, request.params.email, actionContext(request, deps));
+    return reply.code(201).send({ url: inviteUrl(request, invite.token), expiresAt: invite.expiresAt });
+  });
+}
+
+function inviteUrl(request: FastifyRequest, token: string): string {
+  return `${ownOrigin(request)}/#/invite/${token}`;
 }
