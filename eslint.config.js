@@ -32,6 +32,7 @@ export default tseslint.config(
   },
   { files: ['src/domain/**'], rules: restrict([...FRAMEWORKS, { group: ['**/http/**', '**/store/**', '**/cli/**'], message: 'The domain imports no outer layer.' }]) },
   { files: ['src/store/**'], rules: restrict([{ group: ['**/http/**', '**/cli/**', 'fastify', 'pino'], message: 'The store knows nothing of HTTP or the CLI.' }]) },
+  { files: ['src/cli/**'], rules: restrict([...FRAMEWORKS.slice(0, 2), { group: ['**/http/**', '**/store/*', '!**/store/index.ts'], message: 'The CLI calls the domain (and opens the store through src/store/index.ts); never src/http.' }]) },
   { files: ['src/http/**'], rules: restrict([{ group: ['kysely', 'better-sqlite3', 'pg', '**/store/*'], message: 'HTTP calls the domain, never the store implementation.' }]) },
   {
     files: ['test/**', 'bench/**', 'scripts/**', 'bin/**'],

@@ -30,6 +30,25 @@ function checkExpiresAt(expiresAt: string | undefined, now: Date): void {
   if (instant <= now.getTime()) throw validationError('expiresAt must be in the future');
 }
 
+/** A key as the API shows it: never the digest; absent fields omitted, never null. */
+export interface ApiKeyView {
+  id: string;
+  displayName: string;
+  role: Role;
+  createdBy: string;
+  createdAt: string;
+  expiresAt?: string;
+  lastUsedAt?: string;
+}
+
+export function toApiKeyView(k: ApiKeyRecord): ApiKeyView {
+  return {
+    id: k.id, displayName: k.displayName, role: k.role, createdBy: k.createdBy, createdAt: k.createdAt,
+    ...(k.expiresAt !== undefined && { expiresAt: k.expiresAt }),
+    ...(k.lastUsedAt !== undefined && { lastUsedAt: k.lastUsedAt }),
+  };
+}
+
 /**
  * Creates a key. `expiresAt` is stored exactly as sent (Terraform compares
  * it byte for byte). The id is random; a collision is retried.

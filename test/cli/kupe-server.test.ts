@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
@@ -51,6 +52,10 @@ test('bad arguments give clear errors and distinct exit codes', async (t) => {
   await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com');
   const cases: [string[], number, RegExp][] = [
     [['frobnicate'], 2, /unknown command: frobnicate/],
+    [[], 2, /no command given \(to run the server: kupe-server serve\)/],
+    [['tenants', 'create'], 2, /missing NAME: tenants create NAME/],
+    [['users', 'reset-password', 'a@b.co', 'extra'], 2, /unexpected argument "extra": users reset-password EMAIL/],
+    [['tenants', 'list', '--output', 'yaml'], 2, /--output must be text or json, not "yaml"/],
     [['tenants', 'create', 'acme'], 2, /missing --admin EMAIL/],
     [['tenants', 'create', 'Acme!', '--admin', 'a@b.co'], 2, /invalid tenant name/],
     [['tenants', 'create', 'acme', '--admin', 'bob@acme.com'], 4, /tenant acme already exists/],
@@ -65,6 +70,8 @@ test('bad arguments give clear errors and distinct exit codes', async (t) => {
     assert.equal(res.code, code, `${args.join(' ')}: ${res.stderr}`);
     assert.match(res.stderr, message, args.join(' '));
   }
+  const version = await cli(env, '--version');
+  assert.deepEqual([version.code, version.stdout.trim()], [0, `kupe-server ${JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version}`]);
   const badEnv = await cli({ ...env, KUPE_PORT: 'eighty', KUPE_LOG_LEVEL: 'loud' }, 'tenants', 'list');
   assert.equal(badEnv.code, 1);
   assert.match(badEnv.stderr, /KUPE_PORT="eighty".*\n.*KUPE_LOG_LEVEL="loud"/);

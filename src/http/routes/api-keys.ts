@@ -1,21 +1,11 @@
 import { Type } from 'typebox';
-import { createApiKey, listApiKeys, revokeApiKey } from '../../domain/api-keys.ts';
-import type { ApiKeyRecord } from '../../domain/store.ts';
+import { createApiKey, listApiKeys, revokeApiKey, toApiKeyView } from '../../domain/api-keys.ts';
 import { TIMESTAMP_PATTERN } from '../../domain/validation.ts';
 import {
-  type ApiKey, ApiKeySchema, AUTH_ERRORS, CreatedApiKeySchema, DisplayNameSchema, errorResponses, ListOf, RoleSchema,
+  ApiKeySchema, AUTH_ERRORS, CreatedApiKeySchema, DisplayNameSchema, errorResponses, ListOf, RoleSchema,
   TenantParamsSchema,
 } from '../schemas.ts';
 import { actionContext, type App, type RouteDeps } from './context.ts';
-
-/** The public view of a key: never the digest; absent fields omitted, never null. */
-export function toApiKeyJson(k: ApiKeyRecord): ApiKey {
-  return {
-    id: k.id, displayName: k.displayName, role: k.role, createdBy: k.createdBy, createdAt: k.createdAt,
-    ...(k.expiresAt !== undefined && { expiresAt: k.expiresAt }),
-    ...(k.lastUsedAt !== undefined && { lastUsedAt: k.lastUsedAt }),
-  };
-}
 
 const CreateApiKeyBodySchema = Type.Object(
   {
@@ -43,7 +33,7 @@ export function apiKeyRoutes(app: App, deps: RouteDeps) {
     },
   }, async (request) => {
     const keys = await listApiKeys(deps.store, request.params.tenant, (id) => deps.lastUsed.pendingFor(id));
-    return { items: keys.map(toApiKeyJson) };
+    return { items: keys.map(toApiKeyView) };
   });
 
   app.post('/api/v1/tenants/:tenant/apikeys', {
@@ -58,7 +48,7 @@ export function apiKeyRoutes(app: App, deps: RouteDeps) {
     links: { 201: { revoke: { operationId: 'revokeApiKey', parameters: { tenant: '$request.path.tenant', id: '$response.body#/id' } } } },
   }, async (request, reply) => {
     const created = await createApiKey(deps.store, request.params.tenant, request.body, actionContext(request, deps), deps.caps);
-    return reply.code(201).send({ ...toApiKeyJson(created.record), key: created.key });
+    return reply.code(201).send({ ...toApiKeyView(created.record), key: created.key });
   });
 
   app.delete('/api/v1/tenants/:tenant/apikeys/:id', {
