@@ -74,6 +74,8 @@ export async function startServer(
     announce(`Kupe is running. Sign in to the console at ${consoleUrl(url, config.host)}\n` +
       `  email:              ${demo.email}\n  one-time password:  ${demo.password}\n` +
       'You will choose a new password at first sign-in. This password is not shown again.\n');
+  } else {
+    logger.info('the store has tenants already: no demo tenant created');
   }
 
   let stopping: Promise<void> | undefined;

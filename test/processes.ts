@@ -15,6 +15,13 @@ export interface Instance {
   exited: Promise<number | null>;
 }
 
+/** Resolves once the instance has decided about the first-start demo tenant (it logs either way). */
+export async function bootstrapDecided(instance: Instance): Promise<void> {
+  const decided = () => instance.log.some((line) => line.includes('first start: created the demo tenant') || line.includes('no demo tenant created'));
+  for (let i = 0; i < 100 && !decided(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!decided()) throw new Error(`${instance.name} never said whether it created the demo tenant`);
+}
+
 /** Starts one `kupe-server serve` process on a free loopback port; killed after the test. */
 export function startInstance(t: TestContext, name: string, env: Record<string, string>): Promise<Instance> {
   const child = spawn(process.execPath, [BIN, 'serve'], {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createAccountWithOneTimePassword, resetPassword } from '../domain/accounts.ts';
+import { createAccountWithOneTimePassword, findAccount, resetPassword } from '../domain/accounts.ts';
 import { createApiKey, toApiKeyView } from '../domain/api-keys.ts';
 import { AppError, type ErrorCode } from '../domain/errors.ts';
 import { isRole, OPERATOR_ACTOR } from '../domain/roles.ts';
@@ -134,7 +134,7 @@ async function tenantsCreate(values: Values, name: string) {
       displayName: values['display-name'], plan: values.plan as Plan | undefined,
     }, new Date());
     const password = await createAccountWithOneTimePassword(store, created.contactEmail, new Date());
-    return { tenant: created, password, existing: password ? undefined : await store.users.get(created.contactEmail) };
+    return { tenant: created, password, existing: password ? undefined : await findAccount(store, created.contactEmail) };
   });
   console.log(`created tenant ${tenant.name} with admin ${tenant.contactEmail}`);
   if (password) {

@@ -92,6 +92,16 @@ export async function authenticateSession(
   return { ok: true, session, user };
 }
 
+/** The console account of an email, if there is one. */
+export function findAccount(store: Store, rawEmail: string): Promise<UserRecord | undefined> {
+  return store.users.get(normalizeEmail('email', rawEmail));
+}
+
+/** The tenants an account's memberships are in effect in, with the role in each (pending ones excluded). */
+export function listMemberships(store: Store, email: string) {
+  return store.members.tenantsOf(email);
+}
+
 export async function signOut(store: Store, token: string): Promise<void> {
   await store.sessions.remove(sha256Hex(token));
 }

@@ -68,10 +68,6 @@ export function parseRawApiKey(raw: string): ParsedApiKey | undefined {
   return { id: `ak-${m[1]}`, raw };
 }
 
-export function looksLikeApiKey(token: string): boolean {
-  return token.startsWith(PREFIX);
-}
-
 export function sha256Hex(text: string): string {
   return hash('sha256', text, 'hex');
 }

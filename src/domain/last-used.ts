@@ -21,10 +21,6 @@ export class LastUsedTracker {
     return this.pending.get(keyId);
   }
 
-  get pendingCount(): number {
-    return this.pending.size;
-  }
-
   /** One write per key used since the last flush; failed batches are kept for the next one. */
   async flush(): Promise<number> {
     if (this.pending.size === 0) return 0;

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { testDatabaseUrl } from '../helpers.ts';
-import { BIN, startInstance } from '../processes.ts';
+import { BIN, bootstrapDecided, startInstance } from '../processes.ts';
 
 const run = promisify(execFile);
 
@@ -95,7 +95,7 @@ test('first serve creates tenant demo and prints the sign-in URL and a one-time 
   server.child.kill('SIGTERM');
   await new Promise((r) => server.child.once('exit', r));
   const again = await serve(t, env);
-  await new Promise((r) => setTimeout(r, 500));
+  await bootstrapDecided(again);
   assert.doesNotMatch(again.stderr.join(''), /one-time password/);
   const tenants = await cli(env, 'tenants', 'list');
   assert.match(tenants.stdout, /^demo\tstarter\tDemo$/m);

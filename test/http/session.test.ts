@@ -185,5 +185,6 @@ test('Secure cookie behind a trusted https proxy; passwords never logged', async
   assert.match(String(res.headers['set-cookie']), /; Secure$/);
   const token = String(res.headers['set-cookie']).split(';')[0]!.split('=')[1]!;
   const log = lines.join('');
+  assert.match(log, /"url":"\/api\/v1\/session"/, 'the sign-in was logged (so the check below reads something)');
   assert.ok(!log.includes(otp) && !log.includes(token) && !log.includes(res.json().csrfToken));
 });

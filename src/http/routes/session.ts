@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { changePassword, type OpenedSession, signIn, signOut } from '../../domain/accounts.ts';
+import { changePassword, listMemberships, type OpenedSession, signIn, signOut } from '../../domain/accounts.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Store } from '../../domain/store.ts';
 import type { FastifyReply } from 'fastify';
@@ -20,7 +20,7 @@ const tags = ['console session'];
 
 /** The body every session route answers with: who, whether a new password is due, the CSRF token, the tenants. */
 export async function sessionBody(store: Store, email: string, mustChangePassword: boolean, csrfToken: string) {
-  return { email, mustChangePassword, csrfToken, memberships: await store.members.tenantsOf(email) };
+  return { email, mustChangePassword, csrfToken, memberships: await listMemberships(store, email) };
 }
 
 export function sessionRoutes(app: App, deps: RouteDeps, attempts: AttemptLimiter) {
