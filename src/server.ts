@@ -66,8 +66,10 @@ export async function startServer(
   const purgeTimer = setInterval(() => void purge(), 3600_000);
   purgeTimer.unref();
 
-  const url = await app.listen({ host: config.host, port: config.port });
+  // Before listening: once the "listening" line is out, serve() must already handle SIGTERM (an
+  // orchestrator may send it at once), so nothing slow may come between listening and returning.
   const demo = await bootstrapEmptyStore(store, new Date());
+  const url = await app.listen({ host: config.host, port: config.port });
   if (demo) {
     // The password goes to the terminal once, never into the log.
     logger.warn({ tenant: demo.tenant, email: demo.email }, 'first start: created the demo tenant and its admin; the one-time password is on stderr');

@@ -15,6 +15,12 @@ export interface Instance {
   exited: Promise<number | null>;
 }
 
+/** The instance's log lines that match, once at least one has arrived (the log is written asynchronously). */
+export async function logLines(instance: Instance, match: (line: string) => boolean): Promise<string[]> {
+  for (let i = 0; i < 100 && !instance.log.some(match); i++) await new Promise((r) => setTimeout(r, 20));
+  return instance.log.filter(match);
+}
+
 /** Resolves once the instance has decided about the first-start demo tenant (it logs either way). */
 export async function bootstrapDecided(instance: Instance): Promise<void> {
   const decided = () => instance.log.some((line) => line.includes('first start: created the demo tenant') || line.includes('no demo tenant created'));

@@ -9,7 +9,7 @@ import { createApiKey } from '../../src/domain/api-keys.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
 import { openStore } from '../../src/store/index.ts';
 import { TEST_POSTGRES_URL } from '../helpers.ts';
-import { type Answer, type Instance, request, startInstance } from '../processes.ts';
+import { type Answer, type Instance, logLines, request, startInstance } from '../processes.ts';
 
 const skip = TEST_POSTGRES_URL ? 'SQLite faults run in the SQLite pass (npm test without KUPE_TEST_DATABASE_URL)' : false;
 const LOCK_WAIT_MS = 2000;
@@ -36,7 +36,7 @@ function tempDir(t: TestContext): string {
 const createKey = (base: string, adminKey: string, name: string) =>
   request(base, 'POST', '/api/v1/tenants/acme/apikeys', { key: adminKey, body: { displayName: name, role: 'readonly' } });
 
-const faultLines = (instance: Instance, kind: string) => instance.log.filter((line) => line.includes(`"database fault: ${kind}`));
+const faultLines = (instance: Instance, kind: string) => logLines(instance, (line) => line.includes(`"database fault: ${kind}`));
 
 /** Holds SQLite's write lock from another process (as the operator CLI or a backup tool would) for `ms`. */
 function holdExclusiveLock(file: string, ms: number): Promise<void> {
@@ -100,7 +100,7 @@ test('another process holds the SQLite write lock: health stays fast, writes ans
     assert.equal((await request(base, 'GET', '/api/v1/whoami', { key: created.body.key })).status, 200);
   }
   assert.equal((await request(base, 'GET', '/readyz')).status, 200, 'ready again once the lock is gone');
-  assert.equal(faultLines(instance, 'locked').length, 1, 'one log line for the incident');
+  assert.equal((await faultLines(instance, 'locked')).length, 1, 'one log line for the incident');
 });
 
 const canMount = process.getuid?.() === 0 ? false : 'mounting a small tmpfs needs root (CI runs as root)';
@@ -151,7 +151,7 @@ test('a full disk: writes answer 503 naming it, the log says so once, every ackn
   assert.equal((await request(base, 'GET', '/readyz')).status, 503, 'not ready while writes fail');
   assert.equal((await request(base, 'GET', '/api/v1/whoami', { key: adminKey })).status, 200, 'reads still work');
 
-  const lines = faultLines(instance, 'disk_full');
+  const lines = await faultLines(instance, 'disk_full');
   assert.equal(lines.length, 1, 'logged once for the incident');
   assert.match(lines[0]!, /SQLITE_FULL/);
   assert.ok(!instance.log.some((line) => line.includes('cannot rollback')), 'the real cause is not hidden');
@@ -193,6 +193,6 @@ test('a damaged database file: requests answer 503 (not 500), readyz says so', {
   assert.match(answer.body.error, /damaged/);
   const ready = await request(base, 'GET', '/readyz');
   assert.deepEqual([ready.status, ready.body.code], [503, 'store_unavailable']);
-  assert.equal(faultLines(instance, 'corrupt').length, 1);
+  assert.equal((await faultLines(instance, 'corrupt')).length, 1);
   assert.equal(instance.child.exitCode, null, 'the process is still up');
 });
