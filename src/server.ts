@@ -41,27 +41,21 @@ export async function startServer(
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
   const { app, lastUsed, drain } = await buildApp({ config, store, logger, metrics, faults, consoleDir: CONSOLE_DIR });
-  const flushLastUsed = async () => {
-    try {
-      await lastUsed.flush();
-    } catch (err) {
-      const fault = store.describeFault(err);
-      if (fault) faults.report(fault, err); // the values are kept for the next flush
-      else logger.error({ err }, 'could not write lastUsedAt; will retry at the next flush');
-    }
+  // A database fault in background work is reported like a request's (once per incident); anything else is logged.
+  const reportFailure = (err: unknown, message: string) => {
+    const fault = store.describeFault(err);
+    if (fault) faults.report(fault, err);
+    else logger.error({ err }, message);
   };
+  const flushLastUsed = () => lastUsed.flush()
+    .catch((err: unknown) => reportFailure(err, 'could not write lastUsedAt; will retry at the next flush')); // values kept
   const timer = setInterval(() => void flushLastUsed(), config.lastUsedFlushSeconds * 1000);
   timer.unref();
-  const purge = async () => {
-    try {
-      const deleted = await purgeExpiredRecords(store, new Date(), config.retention, sessionSettings(config));
+  const purge = () => purgeExpiredRecords(store, new Date(), config.retention, sessionSettings(config))
+    .then((deleted) => {
       if (deleted.audit + deleted.sessions + deleted.invites > 0) logger.info({ deleted }, 'retention: old records deleted');
-    } catch (err) {
-      const fault = store.describeFault(err);
-      if (fault) faults.report(fault, err);
-      else logger.error({ err }, 'retention: could not delete old records; will retry in an hour');
-    }
-  };
+    })
+    .catch((err: unknown) => reportFailure(err, 'retention: could not delete old records; will retry in an hour'));
   void purge();
   const purgeTimer = setInterval(() => void purge(), 3600_000);
   purgeTimer.unref();

@@ -52,7 +52,7 @@ export class NonBlockingSqliteDriver implements Driver {
     }
     this.#transaction = new Promise((resolve) => { this.#endTransaction = resolve; });
     try {
-      await this.#retryWhileBusy(() => this.#sqlite.exec('begin immediate'), deadline);
+      await retryWhileBusy(() => this.#sqlite.exec('begin immediate'), deadline);
       this.#owner = connection as Connection;
     } catch (error) {
       this.#release();
@@ -91,26 +91,10 @@ export class NonBlockingSqliteDriver implements Driver {
   /** Runs one statement: at once inside the caller's own transaction, otherwise once no transaction is open. */
   async execute(connection: Connection, query: CompiledQuery): Promise<QueryResult<unknown>> {
     if (this.#owner === connection) return this.#run(query);
-    return this.#retryWhileBusy(async () => {
+    return retryWhileBusy(async () => {
       while (this.#owner !== undefined) await this.#transaction;
       return this.#run(query);
     }, Date.now() + this.#lockWaitMs);
-  }
-
-  /**
-   * Tries `attempt` until it does not fail with SQLITE_BUSY, pausing
-   * asynchronously between tries (1 ms doubling to 50 ms); past the
-   * deadline, the last SQLITE_BUSY is thrown.
-   */
-  async #retryWhileBusy<T>(attempt: () => T | Promise<T>, deadline: number): Promise<T> {
-    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (!isBusy(error) || Date.now() + pause > deadline) throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, pause));
-    }
   }
 
   #run(query: CompiledQuery): QueryResult<unknown> {
@@ -135,6 +119,22 @@ class Connection implements DatabaseConnection {
   // eslint-disable-next-line require-yield
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('streaming is not used by Kupe');
+  }
+}
+
+/**
+ * Tries `attempt` until it does not fail with SQLITE_BUSY, pausing
+ * asynchronously between tries (1 ms doubling to 50 ms); past the deadline,
+ * the last SQLITE_BUSY is thrown.
+ */
+async function retryWhileBusy<T>(attempt: () => T | Promise<T>, deadline: number): Promise<T> {
+  for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() + pause > deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 
@@ -165,14 +165,9 @@ export function nonBlockingSqliteDialect(sqlite: SQLite.Database, database: Sqli
  */
 export async function probeSqlite(sqlite: SQLite.Database): Promise<void> {
   sqlite.prepare('select id from api_keys limit 1').get();
-  for (let attempt = 1; !sqlite.inTransaction; attempt++) {
-    try {
-      sqlite.exec('begin immediate');
-      sqlite.exec('rollback');
-      return;
-    } catch (error) {
-      if (!isBusy(error) || attempt === 10) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await retryWhileBusy(() => {
+    if (sqlite.inTransaction) return;
+    sqlite.exec('begin immediate');
+    sqlite.exec('rollback');
+  }, Date.now() + 100);
 }
