@@ -4,7 +4,7 @@ import { createAccountWithOneTimePassword, findAccount, resetPassword } from '..
 import { createApiKey, toApiKeyView } from '../domain/api-keys.ts';
 import { AppError, type ErrorCode } from '../domain/errors.ts';
 import { isRole, OPERATOR_ACTOR } from '../domain/roles.ts';
-import { PLANS, type Plan } from '../domain/store.ts';
+import { PLANS, type Plan } from '../domain/vocabulary.ts';
 import { createTenant, listTenants } from '../domain/tenants.ts';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';

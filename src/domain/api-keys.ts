@@ -7,7 +7,8 @@ import {
 import type { Principal, Role } from './roles.ts';
 import type { ApiKeyRecord, Store } from './store.ts';
 import { DEFAULT_TENANT_CAPS, type TenantCaps } from './tenants.ts';
-import { formatTimestamp, normalizeDisplayName, parseRfc3339, TIMESTAMP_RULE } from './validation.ts';
+import { formatTimestamp, normalizeDisplayName, parseRfc3339 } from './validation.ts';
+import { TIMESTAMP_RULE } from './vocabulary.ts';
 
 export interface CreateApiKeyInput {
   displayName: string;

@@ -1,5 +1,6 @@
 import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { API_KEY_ID_PATTERN } from './vocabulary.ts';
 
 /**
  * Raw key: `kupe_<8 hex>_<43 base62 secret><6 base62 checksum>`.
@@ -20,7 +21,7 @@ const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 const RAW_KEY = new RegExp(
   `^${PREFIX}([0-9a-f]{8})_([0-9A-Za-z]{${SECRET_CHARS}})([0-9A-Za-z]{${CHECKSUM_CHARS}})$`,
 );
-export const API_KEY_ID = /^ak-[0-9a-f]{8}$/;
+export const API_KEY_ID = new RegExp(API_KEY_ID_PATTERN);
 
 export interface ParsedApiKey {
   id: string;

@@ -1,8 +1,9 @@
-export const ROLES = ['admin', 'readonly'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, type Role } from './vocabulary.ts';
+
+export type { Role };
 
 export function isRole(value: unknown): value is Role {
-  return value === 'admin' || value === 'readonly';
+  return (ROLES as readonly unknown[]).includes(value);
 }
 
 /** Who is making a request, once authenticated. */

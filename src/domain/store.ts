@@ -1,12 +1,11 @@
-import type { Role } from './roles.ts';
+import type { AuditAction, Plan, Role } from './vocabulary.ts';
+
+export type { AuditAction, Plan };
 
 /**
  * The store as the domain sees it. src/store implements it with Kysely; the
  * domain never imports that implementation.
  */
-export const PLANS = ['starter', 'pro', 'business', 'enterprise'] as const;
-export type Plan = (typeof PLANS)[number];
-
 export interface TenantRecord {
   name: string;
   displayName: string;
@@ -51,12 +50,6 @@ export interface AuditRecord {
   requestId?: string | undefined;
 }
 
-/** Every kind of audit entry: the one list (the API schema and its documentation are made from it). */
-export const AUDIT_ACTIONS = [
-  'tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'member.invite', 'member.join',
-  'apikey.create', 'apikey.revoke',
-] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export type TenantChanges = Partial<
   Pick<TenantRecord, 'displayName' | 'plan' | 'enforceMetricsLimit' | 'enforceLogLimit'>

@@ -1,40 +1,19 @@
 import { validationError } from './errors.ts';
+import {
+  BIDI, CONTROL, DISPLAY_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_PATTERN, TENANT_NAME_PATTERN,
+} from './vocabulary.ts';
 
-export const TENANT_NAME = /^[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+export const TENANT_NAME = new RegExp(TENANT_NAME_PATTERN);
 
-// Character classes spelled with \uXXXX ranges only, so that a pattern made of them means the same to
-// JavaScript (with the u flag: the domain, Ajv) and to Python's re (schemathesis, other generators).
-const CONTROL = '\\u0000-\\u001F\\u007F-\\u009F';
-/** Bidirectional controls: they make a name display as something else (`lanif.exe` shown as `exe.final`). */
-const BIDI = '\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069';
 /**
  * Half of a UTF-16 pair on its own: no character at all (stored, it would come back as U+FFFD). Refused
  * apart from the pattern: a surrogate range is no valid pattern for most regex engines outside JavaScript.
  */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-/** What String.prototype.trim removes. */
-const TRIMMED = '\\u0009-\\u000D\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF';
-/** What shows nothing: the trimmed spaces, format characters, fillers, variation selectors, combining marks. */
-const INVISIBLE = `${TRIMMED}\\u00AD\\u034F\\u0300-\\u036F\\u0600-\\u0605\\u06DD\\u070F\\u115F\\u1160\\u17B4\\u17B5` +
-  '\\u180B-\\u180F\\u1AB0-\\u1AFF\\u1DC0-\\u1DFF\\u200B-\\u200F\\u2060-\\u206F\\u20D0-\\u20FF\\u3164\\uFE00-\\uFE0F' +
-  '\\uFE20-\\uFE2F\\uFFA0\\uFFF9-\\uFFFB';
-const FORBIDDEN = `${CONTROL}${BIDI}`;
 
-/**
- * A display name, as the API schema states it and the domain checks it (one
- * text): after trimming, 1-128 characters with no control character or
- * bidirectional control, starting with a visible one.
- */
-export const DISPLAY_NAME_PATTERN =
-  `^[${TRIMMED}]*[^${INVISIBLE}${FORBIDDEN}](?:[^${FORBIDDEN}]{0,126}[^${TRIMMED}${FORBIDDEN}])?[${TRIMMED}]*$`;
-// The class holds ranges of combining marks on purpose (to refuse a name that starts with one).
-// eslint-disable-next-line no-misleading-character-class
 const DISPLAY_NAME = new RegExp(DISPLAY_NAME_PATTERN, 'u');
 
-/** An email address as Kupe takes one (with at most 254 characters): the API schema states the same pattern. */
-export const EMAIL_PATTERN = `^[^@${TRIMMED}${CONTROL}]+@[^@${TRIMMED}${CONTROL}]+\\.[^@${TRIMMED}${CONTROL}]+$`;
 const EMAIL = new RegExp(EMAIL_PATTERN, 'u');
-export const EMAIL_MAX_LENGTH = 254;
 
 const has = (chars: string, text: string) => new RegExp(`[${chars}]`, 'u').test(text);
 
@@ -73,13 +52,6 @@ export function isTenantName(value: string): boolean {
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/;
 
-/**
- * The shape of an RFC 3339 timestamp with a zone, as the API schema states it
- * (no leap second; the day of the month and "in the future" are checked on top).
- */
-export const TIMESTAMP_PATTERN = '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]' +
-  '(\\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$';
-export const TIMESTAMP_RULE = 'an RFC 3339 timestamp with a time zone, e.g. 2027-01-01T00:00:00Z';
 
 /**
  * Parses an RFC 3339 timestamp that carries a time zone and returns its

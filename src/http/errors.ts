@@ -5,8 +5,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, type ErrorCode } from '../domain/errors.ts';
 import type { StoreFault } from '../domain/store.ts';
 import {
-  DISPLAY_NAME_PATTERN, EMAIL_PATTERN, explainDisplayName, explainEmail, TIMESTAMP_PATTERN, TIMESTAMP_RULE,
+  explainDisplayName, explainEmail,
 } from '../domain/validation.ts';
+import { DISPLAY_NAME_PATTERN, EMAIL_PATTERN, TIMESTAMP_PATTERN, TIMESTAMP_RULE } from '../domain/vocabulary.ts';
 import { FAULT_ANSWERS, type StoreFaults } from './store-faults.ts';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;

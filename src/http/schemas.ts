@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
-import { AUDIT_ACTIONS, PLANS } from '../domain/store.ts';
-import { DISPLAY_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_PATTERN } from '../domain/validation.ts';
-import { ROLES } from '../domain/roles.ts';
+import {
+  API_KEY_ID_PATTERN, AUDIT_ACTIONS, DISPLAY_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_PATTERN, PLANS, ROLES, TENANT_NAME_PATTERN,
+} from '../domain/vocabulary.ts';
 
 /**
  * Every request and response shape. The same schemas validate requests,
@@ -26,7 +26,7 @@ export const ErrorSchema = Type.Object(
 
 export const TenantParamsSchema = Type.Object({
   tenant: Type.String({
-    pattern: '^[a-z][a-z0-9-]{0,61}[a-z0-9]$',
+    pattern: TENANT_NAME_PATTERN,
     description: 'Tenant name',
     examples: ['acme'],
   }),
@@ -67,7 +67,7 @@ export const TenantSchema = Type.Object({
 export type Tenant = Static<typeof TenantSchema>;
 
 export const ApiKeySchema = Type.Object({
-  id: Type.String({ pattern: '^ak-[0-9a-f]{8}$', examples: ['ak-7f3b2c1d'] }),
+  id: Type.String({ pattern: API_KEY_ID_PATTERN, examples: ['ak-7f3b2c1d'] }),
   displayName: Type.String({ examples: ['CI/CD Pipeline'] }),
   role: RoleSchema,
   createdBy: Type.String({ description: "Creating member's email, or the creating key's id", examples: ['alice@acme.com'] }),

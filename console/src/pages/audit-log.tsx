@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type AuditEntry, call, t, messageOf } from '../api.ts';
 import { formatTime } from '../format.ts';
+import { AUDIT_ACTIONS } from '../../../src/domain/vocabulary.ts';
 import { ErrorText } from '../ui.tsx';
 
-const ACTIONS = ['tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'member.invite', 'member.join', 'apikey.create', 'apikey.revoke'];
 const PAGE = 50;
 
 export function AuditLogPage(props: { tenant: string; isAdmin: boolean }) {
@@ -38,7 +38,7 @@ export function AuditLogPage(props: { tenant: string; isAdmin: boolean }) {
         <label>Action
           <select value={action} onChange={(e) => setAction(e.currentTarget.value)}>
             <option value="">all actions</option>
-            {ACTIONS.map((a) => <option key={a} value={a}>{a}</option>)}
+            {AUDIT_ACTIONS.map((a) => <option key={a} value={a}>{a}</option>)}
           </select>
         </label>
         <label>Actor <input value={actor} onInput={(e) => setActor(e.currentTarget.value)} placeholder="email, key id or operator" /></label>

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, t, type Tenant, messageOf } from '../api.ts';
+import { PLANS } from '../../../src/domain/vocabulary.ts';
 import { ErrorText } from '../ui.tsx';
 
-const PLANS = ['starter', 'pro', 'business', 'enterprise'];
 
 export function SettingsPage(props: { tenant: string; isAdmin: boolean }) {
   const { tenant, isAdmin } = props;

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { createApiKey, listApiKeys, revokeApiKey, toApiKeyView } from '../../domain/api-keys.ts';
-import { TIMESTAMP_PATTERN } from '../../domain/validation.ts';
+import { TIMESTAMP_PATTERN } from '../../domain/vocabulary.ts';
 import {
   ApiKeySchema, AUTH_ERRORS, CreatedApiKeySchema, DisplayNameSchema, errorResponses, ListOf, RoleSchema,
   TenantParamsSchema,

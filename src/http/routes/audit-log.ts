@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, listAuditLog } from '../../domain/audit.ts';
+import { AUDIT_CURSOR_PATTERN } from '../../domain/vocabulary.ts';
 import { AuditActionSchema, AuditEntrySchema, AUTH_ERRORS, errorResponses, ListOf, TenantParamsSchema } from '../schemas.ts';
 import type { App, RouteDeps } from './context.ts';
 
@@ -13,7 +14,7 @@ export function auditLogRoutes(app: App, deps: RouteDeps) {
       params: TenantParamsSchema,
       querystring: Type.Object({
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: AUDIT_PAGE_MAX, default: AUDIT_PAGE_DEFAULT })),
-        before: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'Entry id', examples: ['42'] })),
+        before: Type.Optional(Type.String({ pattern: AUDIT_CURSOR_PATTERN, description: 'Entry id', examples: ['42'] })),
         action: Type.Optional(AuditActionSchema),
         actor: Type.Optional(Type.String({ maxLength: 254, description: 'Member email, API key id or "operator"', examples: ['alice@acme.com'] })),
       }, { additionalProperties: false }),

@@ -1,0 +1,209 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createAccountWithOneTimePassword, findAccount, resetPassword } from "../domain/accounts.js";
+import { createApiKey, toApiKeyView } from "../domain/api-keys.js";
+import { AppError } from "../domain/errors.js";
+import { isRole, OPERATOR_ACTOR } from "../domain/roles.js";
+import { PLANS } from "../domain/store.js";
+import { createTenant, listTenants } from "../domain/tenants.js";
+import { loadConfig } from "../config.js";
+import { createLogger } from "../logger.js";
+import { startServer } from "../server.js";
+import { openStore } from "../store/index.js";
+const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+const USAGE = `Usage: kupe-server COMMAND [options]
+
+Commands:
+  serve                       run the API server and the console
+  migrate                     bring the database schema up to date
+  tenants create NAME --admin EMAIL [--display-name TEXT] [--plan ${PLANS.join('|')}]
+  tenants list [--output json]
+  users reset-password EMAIL  give a console account a new one-time password
+  apikeys create --tenant NAME --role admin|readonly --display-name TEXT
+                 [--expires-at RFC3339] [--output json]
+  help, --help, -h            show this text
+  --version                   print the version
+
+Configuration comes from KUPE_* environment variables (see README.md).
+Exit codes: 0 ok, 1 failure, 2 bad arguments or input, 3 not found, 4 conflict.`;
+class UsageError extends Error {
+}
+/**
+ * Exit codes for the catalogue's codes the operator CLI can meet (2 bad
+ * input, 3 not found, 4 conflict); anything else is 1.
+ */
+const EXIT_CODES = {
+    validation_failed: 2, invalid_tenant_name: 2,
+    tenant_not_found: 3, user_not_found: 3,
+    tenant_already_exists: 4, api_key_limit_reached: 4, member_limit_reached: 4,
+};
+export function exitCodeFor(error) {
+    return EXIT_CODES[error.code] ?? 1;
+}
+function required(value, flag) {
+    if (value === undefined || value === '')
+        throw new UsageError(`missing ${flag}`);
+    return value;
+}
+function parse(args) {
+    return parseArgs({
+        args,
+        allowPositionals: true,
+        strict: true,
+        options: {
+            admin: { type: 'string' }, 'display-name': { type: 'string' }, plan: { type: 'string' },
+            tenant: { type: 'string' }, role: { type: 'string' }, 'expires-at': { type: 'string' },
+            output: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+        },
+    });
+}
+async function withStore(fn) {
+    const config = loadConfig(process.env);
+    const { store, migrate } = openStore(config.databaseUrl, config.database);
+    try {
+        await migrate();
+        return await fn(store);
+    }
+    finally {
+        await store.close();
+    }
+}
+async function serve() {
+    const config = loadConfig(process.env);
+    const logger = createLogger(config.logLevel);
+    const server = await startServer(config, logger);
+    // SIGTERM (an orchestrator): readiness goes 503 first so the load balancer drains this instance.
+    // SIGINT (Ctrl-C at a terminal): no wait.
+    const shutdown = (signal) => {
+        const delay = signal === 'SIGTERM' ? config.shutdownDelaySeconds : 0;
+        logger.info({ signal, delaySeconds: delay }, 'shutting down');
+        server.stop(delay).then(() => process.exit(0), (err) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+        });
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+}
+const COMMANDS = [
+    { words: ['serve'], args: [], run: () => serve() },
+    {
+        words: ['migrate'], args: [], run: async () => {
+            const config = loadConfig(process.env);
+            const { store, migrate } = openStore(config.databaseUrl, config.database);
+            const applied = await migrate().finally(() => store.close());
+            console.log(applied.length === 0 ? 'database is up to date' : `applied: ${applied.join(', ')}`);
+        },
+    },
+    { words: ['tenants', 'create'], args: ['NAME'], run: (values, [name]) => tenantsCreate(values, name) },
+    { words: ['tenants', 'list'], args: [], run: (_values, _args, output) => tenantsList(output) },
+    {
+        words: ['users', 'reset-password'], args: ['EMAIL'], run: async (_values, [email]) => {
+            const password = await withStore((store) => resetPassword(store, email, new Date()));
+            console.log(`new one-time password for ${email.toLowerCase()} (every session of the account has ended; changed at first sign-in):`);
+            console.log(password);
+        },
+    },
+    { words: ['apikeys', 'create'], args: [], run: (values, _args, output) => apiKeysCreate(values, output) },
+];
+async function tenantsCreate(values, name) {
+    if (values.plan !== undefined && !PLANS.includes(values.plan)) {
+        throw new UsageError(`--plan must be one of ${PLANS.join(', ')}`);
+    }
+    const { tenant, password, existing } = await withStore(async (store) => {
+        const created = await createTenant(store, {
+            name, adminEmail: required(values.admin, '--admin EMAIL'),
+            displayName: values['display-name'], plan: values.plan,
+        }, new Date());
+        const password = await createAccountWithOneTimePassword(store, created.contactEmail, new Date());
+        return { tenant: created, password, existing: password ? undefined : await findAccount(store, created.contactEmail) };
+    });
+    console.log(`created tenant ${tenant.name} with admin ${tenant.contactEmail}`);
+    if (password) {
+        console.log(`console sign-in for ${tenant.contactEmail}, one-time password (shown only now; changed at first sign-in):`);
+        console.log(password);
+    }
+    else if (existing) {
+        // Whoever holds that account is admin now: it may have been made by someone else through an invite.
+        console.log(`warning: a console account for ${tenant.contactEmail} exists already (created ${existing.createdAt}); ` +
+            `whoever holds it is admin of ${tenant.name} now. If you did not expect an account, run ` +
+            `'npx kupe-server users reset-password ${tenant.contactEmail}' and give the new password to its rightful owner.`);
+    }
+    console.log(`for a pipeline: npx kupe-server apikeys create --tenant ${tenant.name} --role readonly --display-name 'ci'`);
+}
+async function tenantsList(output) {
+    const tenants = await withStore((store) => listTenants(store));
+    if (output === 'json') {
+        console.log(JSON.stringify({ items: tenants.map((t) => ({ name: t.name, displayName: t.displayName, plan: t.plan, createdAt: t.createdAt })) }));
+    }
+    else if (tenants.length === 0) {
+        console.log('no tenants yet; create one with: npx kupe-server tenants create NAME --admin EMAIL');
+    }
+    else {
+        for (const t of tenants)
+            console.log(`${t.name}\t${t.plan}\t${t.displayName}`);
+    }
+}
+async function apiKeysCreate(values, output) {
+    const role = required(values.role, '--role admin|readonly');
+    if (!isRole(role))
+        throw new UsageError('--role must be admin or readonly');
+    const tenantName = required(values.tenant, '--tenant NAME');
+    const displayName = required(values['display-name'], '--display-name TEXT');
+    const created = await withStore((store) => createApiKey(store, tenantName, {
+        displayName, role, expiresAt: values['expires-at'],
+    }, { actor: OPERATOR_ACTOR, now: new Date() }, loadConfig(process.env).tenantCaps));
+    if (output === 'json') {
+        console.log(JSON.stringify({ ...toApiKeyView(created.record), key: created.key }));
+    }
+    else {
+        console.log(`created ${created.record.id} (${created.record.role}) in tenant ${tenantName}. ` +
+            'The key is shown only now; store it as a secret:');
+        console.log(created.key);
+    }
+}
+async function run(argv) {
+    const { values, positionals } = parse(argv);
+    if (values.version) {
+        console.log(`kupe-server ${VERSION}`);
+        return;
+    }
+    if (values.help || positionals[0] === 'help') {
+        console.log(USAGE);
+        return;
+    }
+    if (positionals.length === 0)
+        throw new UsageError('no command given (to run the server: kupe-server serve)');
+    const output = values.output ?? 'text';
+    if (output !== 'text' && output !== 'json')
+        throw new UsageError(`--output must be text or json, not ${JSON.stringify(output)}`);
+    const command = COMMANDS.find((c) => c.words.every((word, i) => positionals[i] === word));
+    if (!command)
+        throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+    const args = positionals.slice(command.words.length);
+    if (args.length !== command.args.length) {
+        const usage = [...command.words, ...command.args].join(' ');
+        throw new UsageError(args.length < command.args.length
+            ? `missing ${command.args[args.length]}: ${usage}`
+            : `unexpected argument ${JSON.stringify(args[command.args.length])}: ${usage}`);
+    }
+    await command.run(values, args, output);
+}
+export async function main(argv) {
+    try {
+        await run(argv);
+        return 0;
+    }
+    catch (error) {
+        if (error instanceof AppError) {
+            console.error(`kupe-server: ${error.message}`);
+            return exitCodeFor(error);
+        }
+        if (error instanceof UsageError || error.code?.startsWith('ERR_PARSE_ARGS')) {
+            console.error(`kupe-server: ${error.message}\n\n${USAGE}`);
+            return 2;
+        }
+        console.error(`kupe-server: ${error.message}`);
+        return 1;
+    }
+}

@@ -1,0 +1,111 @@
+import { AppError, validationError } from "./errors.js";
+import { API_KEY_ID, digestApiKey, digestsEqual, generateApiKeyId, generateRawApiKey, parseRawApiKey, } from "./key-format.js";
+import { DEFAULT_TENANT_CAPS } from "./tenants.js";
+import { formatTimestamp, normalizeDisplayName, parseRfc3339, TIMESTAMP_RULE } from "./validation.js";
+function checkExpiresAt(expiresAt, now) {
+    if (expiresAt === undefined)
+        return;
+    const instant = parseRfc3339(expiresAt);
+    if (instant === undefined) {
+        throw validationError(`expiresAt must be ${TIMESTAMP_RULE}`);
+    }
+    if (instant <= now.getTime())
+        throw validationError('expiresAt must be in the future');
+}
+export function toApiKeyView(k) {
+    return {
+        id: k.id, displayName: k.displayName, role: k.role, createdBy: k.createdBy, createdAt: k.createdAt,
+        ...(k.expiresAt !== undefined && { expiresAt: k.expiresAt }),
+        ...(k.lastUsedAt !== undefined && { lastUsedAt: k.lastUsedAt }),
+    };
+}
+/**
+ * Creates a key. `expiresAt` is stored exactly as sent (Terraform compares
+ * it byte for byte). The id is random; a collision is retried.
+ */
+export async function createApiKey(store, tenant, input, ctx, caps = DEFAULT_TENANT_CAPS) {
+    const displayName = normalizeDisplayName('displayName', input.displayName);
+    checkExpiresAt(input.expiresAt, ctx.now);
+    const createdAt = formatTimestamp(ctx.now);
+    for (let attempt = 0; attempt < 5; attempt++) {
+        const id = generateApiKeyId();
+        const key = generateRawApiKey(id);
+        const record = {
+            id, tenant, displayName, role: input.role, digest: digestApiKey(key),
+            createdBy: ctx.actor, createdAt, expiresAt: input.expiresAt,
+        };
+        const inserted = await store.transaction(async (tx) => {
+            // The tenant's row is held, so concurrent creates cannot pass the cap together.
+            if (!(await tx.tenants.lock(tenant)))
+                throw new AppError('tenant_not_found', `tenant ${tenant} not found`);
+            if ((await tx.apiKeys.countActive(tenant)) >= caps.maxApiKeys) {
+                throw new AppError('api_key_limit_reached', `tenant ${tenant} has ${caps.maxApiKeys} active API keys, the most allowed (KUPE_MAX_API_KEYS_PER_TENANT); revoke one first`);
+            }
+            if (!(await tx.apiKeys.insert(record)))
+                return false;
+            await tx.audit.append({
+                tenant, time: createdAt, actor: ctx.actor, action: 'apikey.create',
+                target: `${id} (${displayName}, ${input.role})`, clientIp: ctx.clientIp, requestId: ctx.requestId,
+            });
+            return true;
+        });
+        if (inserted)
+            return { record, key };
+    }
+    throw new Error('could not allocate a unique api key id after 5 attempts');
+}
+/**
+ * Active keys with the freshest lastUsedAt this instance knows: the stored
+ * value, or a newer one not yet flushed.
+ */
+export async function listApiKeys(store, tenant, pendingLastUse) {
+    const keys = await store.apiKeys.listActive(tenant);
+    return keys.map((key) => {
+        const pending = pendingLastUse(key.id);
+        return pending && (!key.lastUsedAt || pending > key.lastUsedAt) ? { ...key, lastUsedAt: pending } : key;
+    });
+}
+export async function revokeApiKey(store, tenant, id, ctx) {
+    if (!API_KEY_ID.test(id)) {
+        throw new AppError('invalid_api_key_id', 'invalid api key id format');
+    }
+    const revokedAt = formatTimestamp(ctx.now);
+    await store.transaction(async (tx) => {
+        if (!(await tx.apiKeys.revoke(tenant, id, ctx.actor, revokedAt))) {
+            throw new AppError('api_key_not_found', 'api key not found');
+        }
+        await tx.audit.append({
+            tenant, time: revokedAt, actor: ctx.actor, action: 'apikey.revoke', target: id,
+            clientIp: ctx.clientIp, requestId: ctx.requestId,
+        });
+    });
+}
+// Compared against when the id is unknown, so that path does the same work.
+const UNKNOWN_KEY_DIGEST = digestApiKey('kupe_00000000_unknown');
+/**
+ * Pure: decides from the parsed key, its row (if any) and the time. Expired
+ * and revoked are only reported once the secret has matched.
+ */
+export function verifyApiKey(parsed, row, now) {
+    const matches = digestsEqual(digestApiKey(parsed.raw), row?.digest ?? UNKNOWN_KEY_DIGEST);
+    if (!row)
+        return { ok: false, reason: 'unknown' };
+    if (!matches)
+        return { ok: false, reason: 'wrong_secret' };
+    if (row.revokedAt !== undefined)
+        return { ok: false, reason: 'revoked' };
+    if (row.expiresAt !== undefined && (parseRfc3339(row.expiresAt) ?? 0) <= now.getTime()) {
+        return { ok: false, reason: 'expired' };
+    }
+    return {
+        ok: true,
+        principal: { kind: 'apikey', tenant: row.tenant, role: row.role, keyId: row.id, displayName: row.displayName },
+    };
+}
+/** Parses the token, reads one row by primary key, verifies. */
+export async function authenticateApiKey(store, token, now) {
+    const parsed = parseRawApiKey(token);
+    if (!parsed)
+        return { ok: false, reason: 'malformed' };
+    return verifyApiKey(parsed, await store.apiKeys.get(parsed.id), now);
+}

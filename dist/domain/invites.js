@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { openSession } from "./accounts.js";
+import { AppError } from "./errors.js";
+import { sha256Hex } from "./key-format.js";
+import { checkNewPassword, hashPassword } from "./passwords.js";
+import { formatTimestamp, parseRfc3339 } from "./validation.js";
+/** How long an invite link works. */
+export const INVITE_TTL_SECONDS = 7 * 86_400;
+export async function createInvite(tx, tenant, email, actor, now) {
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = formatTimestamp(new Date(now.getTime() + INVITE_TTL_SECONDS * 1000));
+    await tx.invites.insert({
+        id: sha256Hex(token), email, tenant, createdBy: actor, createdAt: formatTimestamp(now), expiresAt,
+    });
+    return { token, expiresAt };
+}
+const INVALID = 'this invite link is invalid, used or expired; ask a tenant admin for a new one';
+async function usableInvite(store, token, now) {
+    const invite = /^[A-Za-z0-9_-]{43}$/.test(token) ? await store.invites.get(sha256Hex(token)) : undefined;
+    if (!invite || invite.usedAt !== undefined || (parseRfc3339(invite.expiresAt) ?? 0) <= now.getTime()) {
+        throw new AppError('invite_invalid', INVALID);
+    }
+    return invite;
+}
+export async function describeInvite(store, token, now) {
+    const invite = await usableInvite(store, token, now);
+    return { email: invite.email, tenant: invite.tenant, expiresAt: invite.expiresAt };
+}
+/** Inside the acceptance's transaction: the invite is spent and its pending membership takes effect. */
+async function joinTenant(tx, invite, ctx) {
+    const at = formatTimestamp(ctx.now);
+    if (!(await tx.invites.markUsed(invite.id, at)))
+        throw new AppError('invite_invalid', INVALID);
+    if (!(await tx.members.accept(invite.tenant, invite.email, at)))
+        throw new AppError('invite_invalid', INVALID);
+    await tx.tenants.update(invite.tenant, {});
+    await tx.audit.append({
+        tenant: invite.tenant, time: at, actor: invite.email, action: 'member.join', target: invite.email,
+        clientIp: ctx.clientIp, requestId: ctx.requestId,
+    });
+}
+const accountExists = (email) => new AppError('account_exists', `an account for ${email} exists already: sign in as ${email}, then open this link again to join`);
+/**
+ * The invitee has no account yet and chooses a password: the account is
+ * created, the membership takes effect, and the browser is signed in. For an
+ * email that has an account already, the link only works signed in to it
+ * (joinWithInvite): holding a link never sets an existing account's password.
+ */
+export async function acceptInvite(store, token, password, ctx, settings) {
+    const invite = await usableInvite(store, token, ctx.now);
+    checkNewPassword(password, invite.email);
+    if (await store.users.get(invite.email))
+        throw accountExists(invite.email);
+    const passwordHash = await hashPassword(password);
+    const session = await store.transaction(async (tx) => {
+        const at = formatTimestamp(ctx.now);
+        if (!(await tx.users.insert({ email: invite.email, passwordHash, mustChangePassword: false, createdAt: at, passwordChangedAt: at }))) {
+            throw accountExists(invite.email);
+        }
+        await joinTenant(tx, invite, ctx);
+        return openSession(tx, invite.email, ctx.now, settings);
+    });
+    return { email: invite.email, session };
+}
+/** The invitee, signed in to the invited email's account, joins the tenant. */
+export async function joinWithInvite(store, token, signedInAs, ctx) {
+    const invite = await usableInvite(store, token, ctx.now);
+    if (invite.email !== signedInAs) {
+        throw new AppError('invite_for_another_account', `this invite is for ${invite.email}; sign in as ${invite.email} to join`);
+    }
+    await store.transaction((tx) => joinTenant(tx, invite, ctx));
+}

@@ -1,0 +1,80 @@
+import { AppError } from "./errors.js";
+import { OPERATOR_ACTOR } from "./roles.js";
+import { formatTimestamp, isTenantName, normalizeDisplayName, normalizeEmail } from "./validation.js";
+/**
+ * If-Match is compared tolerantly: `W/` and quotes are stripped, a list
+ * matches when any entry does, and `*` matches any version.
+ */
+export function etagMatches(ifMatch, resourceVersion) {
+    return ifMatch.split(',').some((part) => {
+        const tag = part.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+        return tag === '*' || tag === String(resourceVersion);
+    });
+}
+export const DEFAULT_TENANT_CAPS = Object.freeze({ maxApiKeys: 1000, maxMembers: 1000 });
+export async function lockTenantForWrite(tx, name, ifMatch) {
+    const tenant = await tx.tenants.lock(name);
+    if (!tenant)
+        throw new AppError('tenant_not_found', `tenant ${name} not found`);
+    if (ifMatch !== undefined && !etagMatches(ifMatch, tenant.resourceVersion)) {
+        throw new AppError('etag_mismatch', 'etag mismatch');
+    }
+    return tenant;
+}
+export async function getTenant(store, name) {
+    const tenant = await store.tenants.get(name);
+    if (!tenant)
+        throw new AppError('tenant_not_found', `tenant ${name} not found`);
+    return { ...tenant, members: await store.members.list(name) };
+}
+export function listTenants(store) {
+    return store.tenants.list();
+}
+/** Operator action: a tenant is born with its first admin. */
+export async function createTenant(store, input, now) {
+    if (!isTenantName(input.name)) {
+        throw new AppError('invalid_tenant_name', 'invalid tenant name');
+    }
+    const adminEmail = normalizeEmail('admin', input.adminEmail);
+    const tenant = {
+        name: input.name,
+        displayName: normalizeDisplayName('displayName', input.displayName ?? input.name),
+        contactEmail: adminEmail,
+        plan: input.plan ?? 'starter',
+        enforceMetricsLimit: true,
+        enforceLogLimit: true,
+        resourceVersion: 1,
+        createdAt: formatTimestamp(now),
+        phase: 'Active',
+    };
+    const admin = { email: adminEmail, role: 'admin' };
+    await store.transaction(async (tx) => {
+        if (!(await tx.tenants.insert(tenant))) {
+            throw new AppError('tenant_already_exists', `tenant ${input.name} already exists`);
+        }
+        await tx.members.insert(tenant.name, admin, tenant.createdAt, tenant.createdAt); // the operator's word: in effect at once
+        await tx.audit.append({
+            tenant: tenant.name, time: tenant.createdAt, actor: OPERATOR_ACTOR,
+            action: 'tenant.create', target: tenant.name,
+        });
+    });
+    return { ...tenant, members: [admin] };
+}
+export async function updateTenant(store, name, changes, ifMatch, ctx) {
+    const wanted = { ...changes };
+    if (wanted.displayName !== undefined) {
+        wanted.displayName = normalizeDisplayName('displayName', wanted.displayName);
+    }
+    await store.transaction(async (tx) => {
+        const current = await lockTenantForWrite(tx, name, ifMatch);
+        const changed = Object.keys(wanted).filter((field) => wanted[field] !== current[field]);
+        if (changed.length === 0)
+            return; // nothing changes, so neither does resourceVersion
+        await tx.tenants.update(name, wanted);
+        await tx.audit.append({
+            tenant: name, time: formatTimestamp(ctx.now), actor: ctx.actor, action: 'tenant.update',
+            target: `${name} (${changed.join(', ')})`, clientIp: ctx.clientIp, requestId: ctx.requestId,
+        });
+    });
+    return getTenant(store, name);
+}

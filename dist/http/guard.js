@@ -1,0 +1,165 @@
+import { authenticateSession } from "../domain/accounts.js";
+import { authenticateApiKey } from "../domain/api-keys.js";
+import { AppError } from "../domain/errors.js";
+import { formatTimestamp, isTenantName } from "../domain/validation.js";
+import { ownOrigin, readCookie, SESSION_COOKIE } from "./cookies.js";
+const FAILURE_MESSAGE = {
+    malformed: { code: 'invalid_api_key', message: 'invalid api key' },
+    unknown: { code: 'invalid_api_key', message: 'invalid api key' },
+    wrong_secret: { code: 'invalid_api_key', message: 'invalid api key' },
+    expired: { code: 'api_key_expired', message: 'api key expired' },
+    revoked: { code: 'api_key_revoked', message: 'api key revoked' },
+};
+/**
+ * Only these failures count towards the backoff (SPEC section 5): a genuine
+ * key that is revoked or expired is a forgotten pipeline, not a guess, and a
+ * missing header guesses nothing. A key that verifies is never refused.
+ */
+const LOOKS_LIKE_GUESSING = new Set(['malformed', 'unknown', 'wrong_secret']);
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+export const CSRF_HEADER = 'x-kupe-csrf';
+function setRateHeaders(reply, admission, windowSeconds) {
+    const rate = admission.rate;
+    if (!rate)
+        return;
+    void reply.headers({
+        'ratelimit-limit': rate.limit,
+        'ratelimit-remaining': rate.remaining,
+        'ratelimit-reset': rate.resetSeconds,
+        'ratelimit-policy': `${rate.limit};w=${windowSeconds}`,
+    });
+}
+function bearerToken(request) {
+    const header = request.headers.authorization;
+    if (!header)
+        return undefined;
+    const match = /^Bearer +(\S+) *$/i.exec(header);
+    return match?.[1];
+}
+/**
+ * A cookie is sent by the browser whoever asks, so an unsafe request that
+ * rides on it must prove it comes from the console: a same-origin Origin (or
+ * Sec-Fetch-Site) and the session's CSRF token in a header, which no
+ * cross-site form can set.
+ */
+function checkCsrf(request, account) {
+    if (!UNSAFE.has(request.method))
+        return;
+    const origin = request.headers.origin;
+    const site = request.headers['sec-fetch-site'];
+    const sameOrigin = origin !== undefined ? origin === ownOrigin(request) : site === undefined || site === 'same-origin';
+    if (!sameOrigin || request.headers[CSRF_HEADER] !== account.csrfToken) {
+        throw new AppError('csrf_rejected', `cross-site request refused: send the ${CSRF_HEADER} header from the console's own origin`);
+    }
+}
+async function sessionAccount(request, deps, now) {
+    const token = readCookie(request, SESSION_COOKIE);
+    if (!token)
+        return undefined;
+    const result = await authenticateSession(deps.store, token, now, deps.sessions);
+    if (!result.ok)
+        throw new AppError('session_invalid', 'your session has ended; sign in again');
+    return {
+        email: result.user.email, sessionId: result.session.id, csrfToken: result.session.csrfToken,
+        mustChangePassword: result.user.mustChangePassword,
+    };
+}
+/**
+ * The checks every API request passes, in the order SPEC.md section 3 fixes:
+ * rate limit and backoff (429), authentication (401), tenant name (400),
+ * membership and role (403). Body validation and the action come after.
+ */
+export function registerGuard(app, deps, windowSeconds) {
+    app.decorateRequest('principal', null);
+    app.decorateRequest('account', null);
+    app.addHook('onRequest', async (request, reply) => {
+        const access = request.routeOptions.config.access;
+        if (access === undefined)
+            return;
+        const now = deps.clock();
+        const admission = await deps.limits.admit(request.ip, now.getTime());
+        setRateHeaders(reply, admission, windowSeconds);
+        if (!admission.ok) {
+            deps.metrics.limited.inc({ reason: admission.reason });
+            void reply.header('retry-after', admission.retryAfter);
+            throw new AppError('rate_limited', 'rate limit exceeded');
+        }
+        if (access === 'public')
+            return;
+        const token = access === 'session' ? undefined : bearerToken(request);
+        if (token === undefined) {
+            const account = await sessionAccount(request, deps, now);
+            if (account)
+                return authorizeAccount(request, access, account, deps);
+            deps.metrics.authentications.inc({ outcome: 'failure', reason: 'missing' });
+            throw new AppError('authentication_required', access === 'session'
+                ? 'sign in first'
+                : 'authentication required: send Authorization: Bearer <api key>');
+        }
+        const result = await authenticateApiKey(deps.store, token, now);
+        if (!result.ok) {
+            deps.metrics.authentications.inc({ outcome: 'failure', reason: result.reason });
+            if (LOOKS_LIKE_GUESSING.has(result.reason)) {
+                // In backoff, a guess is answered 429 (and not counted again); otherwise counted and answered 401.
+                if (admission.backoffSeconds > 0) {
+                    deps.metrics.limited.inc({ reason: 'auth_backoff' });
+                    void reply.header('retry-after', admission.backoffSeconds);
+                    throw new AppError('auth_backoff', 'too many failed authentication attempts from this address; retry later');
+                }
+                await deps.limits.recordAuthFailure(request.ip, now.getTime());
+            }
+            const failure = FAILURE_MESSAGE[result.reason];
+            throw new AppError(failure.code, failure.message);
+        }
+        deps.metrics.authenticatedByKey.inc();
+        if (admission.authFailures > 0)
+            await deps.limits.recordAuthSuccess(request.ip);
+        deps.lastUsed.touch(result.principal.keyId, formatTimestamp(now));
+        request.principal = result.principal;
+        if (access === 'authenticated')
+            return;
+        checkTenant(request, result.principal.tenant, result.principal.role, access);
+    });
+}
+function tenantInPath(request) {
+    const tenant = request.params.tenant ?? '';
+    if (!isTenantName(tenant))
+        throw new AppError('invalid_tenant_name', 'invalid tenant name');
+    return tenant;
+}
+function checkTenant(request, memberOf, role, access) {
+    const tenant = tenantInPath(request);
+    if (memberOf !== tenant)
+        throw new AppError('not_a_member', 'not a member of this tenant');
+    if (access === 'admin' && role !== 'admin')
+        throw new AppError('admin_required', 'admin access required');
+}
+async function authorizeAccount(request, access, account, deps) {
+    deps.metrics.authentications.inc({ outcome: 'success', reason: 'session' });
+    request.account = account;
+    checkCsrf(request, account);
+    if (access === 'session')
+        return;
+    if (account.mustChangePassword) {
+        throw new AppError('password_change_required', 'choose a new password before doing anything else');
+    }
+    if (access === 'authenticated')
+        return;
+    const tenant = tenantInPath(request);
+    const found = await deps.store.members.get(tenant, account.email);
+    const member = found?.pending ? undefined : found; // a pending membership grants nothing
+    request.principal = member ? { kind: 'member', tenant, role: member.role, email: account.email } : null;
+    checkTenant(request, member && tenant, member?.role, access);
+}
+/** The principal of a request that passed the guard. */
+export function principalOf(request) {
+    if (!request.principal)
+        throw new Error(`route ${request.routeOptions.url} has no authenticated principal`);
+    return request.principal;
+}
+/** The signed-in person of a request that passed the guard with access 'session'. */
+export function accountOf(request) {
+    if (!request.account)
+        throw new Error(`route ${request.routeOptions.url} has no signed-in account`);
+    return request.account;
+}

@@ -1,0 +1,85 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { sendError } from "./errors.js";
+import { Counter, Histogram, Registry } from 'prom-client';
+/** Prometheus metrics of one app instance (its own registry, so tests never share counters). */
+export class Metrics {
+    registry = new Registry();
+    requests = new Counter({
+        name: 'kupe_http_requests_total',
+        help: 'HTTP requests by method, route and status',
+        labelNames: ['method', 'route', 'status'],
+        registers: [this.registry],
+    });
+    latency = new Histogram({
+        name: 'kupe_http_request_duration_seconds',
+        help: 'HTTP request latency by method, route and status',
+        labelNames: ['method', 'route', 'status'],
+        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+        registers: [this.registry],
+    });
+    authentications = new Counter({
+        name: 'kupe_authentications_total',
+        help: 'Authentication attempts by outcome (success or failure) and reason',
+        labelNames: ['outcome', 'reason'],
+        registers: [this.registry],
+    });
+    /** Pre-bound: counted on every authenticated request. */
+    authenticatedByKey = this.authentications.labels('success', 'apikey');
+    limitStoreErrors = new Counter({
+        name: 'kupe_limit_store_errors_total',
+        help: 'Redis failures of the rate limiter; each let a request through unlimited (fail open)',
+        registers: [this.registry],
+    });
+    storeErrors = new Counter({
+        name: 'kupe_store_errors_total',
+        help: 'Database faults by kind (unavailable, timeout, locked, disk_full, read_only, corrupt, io_error); each answered 503',
+        labelNames: ['kind'],
+        registers: [this.registry],
+    });
+    clientErrors = new Counter({
+        name: 'kupe_http_client_errors_total',
+        help: 'Connections closed by the HTTP parser (malformed request, headers too large, request timeout), by code',
+        labelNames: ['code'],
+        registers: [this.registry],
+    });
+    connectionsDropped = new Counter({
+        name: 'kupe_http_connections_dropped_total',
+        help: 'Connections refused at accept because KUPE_MAX_CONNECTIONS were open',
+        registers: [this.registry],
+    });
+    limited = new Counter({
+        name: 'kupe_rate_limited_total',
+        help: 'Requests refused with 429, by reason (rate_limited or auth_backoff)',
+        labelNames: ['reason'],
+        registers: [this.registry],
+    });
+}
+/** Digests compared in constant time, so the token's length and prefix cannot be probed. */
+function sameSecret(given, expected) {
+    return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
+}
+/** How long one rendering of the metrics is served again: scraping stays cheap however often it is asked. */
+const METRICS_CACHE_MS = 1000;
+/** The request metrics hook and `GET /metrics`, behind `Authorization: Bearer <token>` when a token is set. */
+export function registerMetrics(app, metrics, token) {
+    app.addHook('onResponse', async (request, reply) => {
+        // The route pattern, never the raw URL: label sets stay bounded.
+        const labels = {
+            method: request.method,
+            route: request.routeOptions.url ?? 'unmatched',
+            status: String(reply.statusCode),
+        };
+        metrics.requests.inc(labels);
+        metrics.latency.observe(labels, reply.elapsedTime / 1000);
+    });
+    let cached;
+    app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+        if (token !== undefined && !sameSecret(request.headers.authorization ?? '', `Bearer ${token}`)) {
+            return sendError(reply, 'authentication_required', 'metrics need Authorization: Bearer <KUPE_METRICS_TOKEN>');
+        }
+        const now = Date.now();
+        if (!cached || now - cached.at >= METRICS_CACHE_MS)
+            cached = { at: now, text: await metrics.registry.metrics() };
+        return reply.type(metrics.registry.contentType).send(cached.text);
+    });
+}

@@ -1,0 +1,54 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+/** Every string field refuses NUL characters (PostgreSQL cannot store one); the document says so. */
+const NO_NUL = '^[^\\u0000]*$';
+/** Adds the NUL rule to every free-form string schema under `node` (those without a pattern, enum or const). */
+function declareNoNul(node) {
+    if (Array.isArray(node)) {
+        for (const item of node)
+            declareNoNul(item);
+        return;
+    }
+    if (typeof node !== 'object' || node === null)
+        return;
+    const schema = node;
+    if (schema.type === 'string' && schema.pattern === undefined && schema.enum === undefined && schema.const === undefined) {
+        schema.pattern = NO_NUL;
+    }
+    for (const value of Object.values(schema))
+        declareNoNul(value);
+}
+/**
+ * The OpenAPI 3.1 document, generated from the schemas that validate
+ * requests, at /api/v1/openapi.json, and the human docs at /api/v1/docs.
+ */
+export async function registerOpenApi(app) {
+    await app.register(swagger, {
+        openapi: {
+            openapi: '3.1.0',
+            info: {
+                title: 'Kupe tenant API',
+                version: '1.0.0',
+                description: 'Tenants, their members and the API keys that CI pipelines, Terraform and scripts use. ' +
+                    'Every tenant route takes `Authorization: Bearer <api key>`. Errors: `{error, code, requestId}`.',
+            },
+            components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key, kupe_...' } } },
+        },
+        transformObject: (document) => {
+            const object = 'openapiObject' in document ? document.openapiObject : document.swaggerObject;
+            // What requests may carry: parameters and bodies (answers never hold NUL either, but need not say so).
+            for (const path of Object.values(object.paths ?? {})) {
+                for (const operation of Object.values(path)) {
+                    declareNoNul(operation.parameters);
+                    declareNoNul(operation.requestBody);
+                }
+            }
+            return object;
+        },
+    });
+    await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
+    app.get('/api/v1/openapi.json', {
+        config: { access: 'public' },
+        schema: { hide: true },
+    }, async () => app.swagger());
+}

@@ -1,0 +1,50 @@
+import { Type } from 'typebox';
+import { acceptInvite, describeInvite, joinWithInvite } from "../../domain/invites.js";
+import { accountOf } from "../guard.js";
+import { setSessionCookie } from "../cookies.js";
+import { errorResponses } from "../schemas.js";
+import { SessionSchema, sessionBody } from "./session.js";
+const Params = Type.Object({ token: Type.String({ description: 'The token from the invite link' }) });
+const tags = ['console session'];
+export function inviteRoutes(app, deps) {
+    app.get('/api/v1/invites/:token', {
+        config: { access: 'public' },
+        schema: {
+            summary: 'Look at an invite', tags, params: Params,
+            response: {
+                200: Type.Object({ email: Type.String(), tenant: Type.String(), expiresAt: Type.String() }),
+                ...errorResponses(404),
+            },
+        },
+    }, async (request) => describeInvite(deps.store, request.params.token, deps.clock()));
+    app.post('/api/v1/invites/:token/accept', {
+        config: { access: 'public' },
+        schema: {
+            summary: 'Accept an invite: choose a password and sign in',
+            description: 'For an email that has no account yet. For one that has, sign in to it and use `/join`.',
+            tags, params: Params,
+            body: Type.Object({ password: Type.String({ description: 'At least 12 characters', maxLength: 1024 }) }, { additionalProperties: false }),
+            response: { 200: SessionSchema, ...errorResponses(400, 404, 409) },
+        },
+    }, async (request, reply) => {
+        const { email, session } = await acceptInvite(deps.store, request.params.token, request.body.password, acceptContext(request), deps.sessions);
+        setSessionCookie(request, reply, session.token, deps.sessions.absoluteSeconds);
+        return sessionBody(deps.store, email, false, session.csrfToken);
+    });
+    app.post('/api/v1/invites/:token/join', {
+        config: { access: 'session' },
+        schema: {
+            summary: 'Join with an invite, signed in to the invited account',
+            description: 'The membership the invite was made for takes effect. Only for the account whose email was invited.',
+            tags, params: Params,
+            response: { 200: SessionSchema, ...errorResponses(401, 403, 404) },
+        },
+    }, async (request) => {
+        const account = accountOf(request);
+        await joinWithInvite(deps.store, request.params.token, account.email, acceptContext(request));
+        return sessionBody(deps.store, account.email, account.mustChangePassword, account.csrfToken);
+    });
+    function acceptContext(request) {
+        return { now: deps.clock(), clientIp: request.ip, requestId: request.id };
+    }
+}

@@ -1,0 +1,13 @@
+import { accountOf } from "../guard.js";
+import { AUTH_ERRORS, errorResponses, WhoamiSchema } from "../schemas.js";
+export function whoamiRoutes(app) {
+    app.get('/api/v1/whoami', {
+        config: { access: 'authenticated' },
+        schema: {
+            summary: 'Who am I',
+            description: 'Tells the bearer who it is: how a pipeline checks, after a rotation, that its new key works.',
+            tags: ['identity'], security: [{ bearer: [] }],
+            response: { 200: WhoamiSchema, ...errorResponses(...AUTH_ERRORS) },
+        },
+    }, async (request) => request.principal ?? { kind: 'member', email: accountOf(request).email });
+}

@@ -1,0 +1,90 @@
+import { Type } from 'typebox';
+import { AUDIT_ACTIONS, PLANS } from "../domain/store.js";
+import { DISPLAY_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_PATTERN } from "../domain/validation.js";
+import { ROLES } from "../domain/roles.js";
+/**
+ * Every request and response shape. The same schemas validate requests,
+ * serialize responses (so no stray field, such as a digest, can leak) and
+ * generate the OpenAPI document.
+ */
+export const RoleSchema = Type.Enum([...ROLES], {
+    description: 'admin: read and write, including members and API keys. readonly: read only, no /apikeys routes.',
+});
+export const PlanSchema = Type.Enum([...PLANS]);
+const Timestamp = (description) => Type.String({ description: `${description} (RFC 3339)`, examples: ['2026-03-15T08:00:00Z'] });
+export const ErrorSchema = Type.Object({
+    error: Type.String({ description: 'Human-readable message', examples: ['admin access required'] }),
+    code: Type.String({ description: 'Stable machine code; see docs/errors.md', examples: ['admin_required'] }),
+    requestId: Type.String({ description: 'Also sent as X-Request-Id' }),
+}, { description: 'Every error response has this shape' });
+export const TenantParamsSchema = Type.Object({
+    tenant: Type.String({
+        pattern: '^[a-z][a-z0-9-]{0,61}[a-z0-9]$',
+        description: 'Tenant name',
+        examples: ['acme'],
+    }),
+});
+/** An email in a request (body or path), as the domain takes it. */
+export const EmailSchema = (options = {}) => Type.String({ pattern: EMAIL_PATTERN, maxLength: EMAIL_MAX_LENGTH, ...options });
+/** A display name in a request: trimmed, 1-128 visible characters, no control or bidirectional-control characters. */
+export const DisplayNameSchema = (options = {}) => Type.String({
+    pattern: DISPLAY_NAME_PATTERN,
+    description: 'Trimmed; 1-128 characters, starting with a visible one; no control or bidirectional-control characters',
+    ...options,
+});
+export const MemberSchema = Type.Object({
+    email: Type.String({ description: 'Lowercase email', examples: ['alice@acme.com'] }),
+    role: RoleSchema,
+    pending: Type.Optional(Type.Literal(true, {
+        description: 'Present while the member has not accepted the invite: listed, but grants nothing yet',
+    })),
+});
+export const TenantSchema = Type.Object({
+    name: Type.String({ examples: ['acme'] }),
+    displayName: Type.String({ examples: ['Acme Corp'] }),
+    contactEmail: Type.String({ examples: ['alice@acme.com'] }),
+    plan: PlanSchema,
+    enforceMetricsLimit: Type.Boolean(),
+    enforceLogLimit: Type.Boolean(),
+    resourceVersion: Type.String({ description: 'Changes on every change to the tenant or its members; the ETag', examples: ['7'] }),
+    createdAt: Timestamp('When the tenant was created'),
+    members: Type.Array(MemberSchema),
+    status: Type.Object({ phase: Type.Enum(['Active', 'Terminating']) }),
+});
+export const ApiKeySchema = Type.Object({
+    id: Type.String({ pattern: '^ak-[0-9a-f]{8}$', examples: ['ak-7f3b2c1d'] }),
+    displayName: Type.String({ examples: ['CI/CD Pipeline'] }),
+    role: RoleSchema,
+    createdBy: Type.String({ description: "Creating member's email, or the creating key's id", examples: ['alice@acme.com'] }),
+    createdAt: Timestamp('When the key was created'),
+    expiresAt: Type.Optional(Type.String({ description: 'Exactly as the creator sent it; absent when the key never expires', examples: ['2027-01-01T00:00:00Z'] })),
+    lastUsedAt: Type.Optional(Timestamp('Last successful authentication; absent until first use. May lag by the flush interval')),
+});
+export const CreatedApiKeySchema = Type.Object({
+    ...ApiKeySchema.properties,
+    key: Type.String({ description: 'The raw key. Shown only in this response: store it now', examples: ['kupe_a1b2c3d4_...'] }),
+});
+export const ListOf = (item) => Type.Object({ items: Type.Array(item) });
+export const AuditActionSchema = Type.Enum([...AUDIT_ACTIONS]);
+export const AuditEntrySchema = Type.Object({
+    id: Type.String({ description: 'Pass as `before` to read older entries', examples: ['42'] }),
+    time: Timestamp('When it happened'),
+    actor: Type.String({ description: 'Member email, API key id, or "operator" for the kupe-server CLI' }),
+    action: AuditActionSchema,
+    target: Type.String({ examples: ['ak-7f3b2c1d'] }),
+    clientIp: Type.Optional(Type.String()),
+    requestId: Type.Optional(Type.String()),
+});
+export const WhoamiSchema = Type.Object({
+    kind: Type.Enum(['apikey', 'member']),
+    tenant: Type.Optional(Type.String({ description: "An API key's tenant (a person may belong to several: see GET /api/v1/session)" })),
+    role: Type.Optional(RoleSchema),
+    keyId: Type.Optional(Type.String()),
+    displayName: Type.Optional(Type.String()),
+    email: Type.Optional(Type.String()),
+});
+/** Standard error responses, by status, for the OpenAPI document. */
+export function errorResponses(...statuses) {
+    return Object.fromEntries(statuses.map((s) => [s, ErrorSchema]));
+}
+export const AUTH_ERRORS = [401, 403, 429];

@@ -1,0 +1,87 @@
+import { insertedOne } from "./schema.js";
+export function userRepository(db) {
+    return {
+        async get(email) {
+            const row = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+            return row && {
+                email: row.email, passwordHash: row.password_hash, mustChangePassword: Boolean(row.must_change_password),
+                createdAt: row.created_at, passwordChangedAt: row.password_changed_at,
+            };
+        },
+        async insert(u) {
+            const result = await db.insertInto('users').values({
+                email: u.email, password_hash: u.passwordHash, must_change_password: Number(u.mustChangePassword),
+                created_at: u.createdAt, password_changed_at: u.passwordChangedAt,
+            }).onConflict((oc) => oc.column('email').doNothing()).executeTakeFirst();
+            return insertedOne(result);
+        },
+        async setPassword(email, passwordHash, mustChange, at) {
+            await db.updateTable('users')
+                .set({ password_hash: passwordHash, must_change_password: Number(mustChange), password_changed_at: at })
+                .where('email', '=', email).execute();
+        },
+    };
+}
+export function sessionRepository(db) {
+    return {
+        async get(id) {
+            const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+            return row && {
+                id: row.id, email: row.email, csrfToken: row.csrf_token, createdAt: row.created_at,
+                lastSeenAt: row.last_seen_at, expiresAt: row.expires_at,
+            };
+        },
+        async insert(s) {
+            await db.insertInto('sessions').values({
+                id: s.id, email: s.email, csrf_token: s.csrfToken, created_at: s.createdAt,
+                last_seen_at: s.lastSeenAt, expires_at: s.expiresAt,
+            }).execute();
+        },
+        async touch(id, at) {
+            await db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute();
+        },
+        async remove(id) {
+            await db.deleteFrom('sessions').where('id', '=', id).execute();
+        },
+        async removeAllFor(email) {
+            await db.deleteFrom('sessions').where('email', '=', email).execute();
+        },
+        async purgeEnded(endedBefore, idleBefore) {
+            const result = await db.deleteFrom('sessions')
+                .where((eb) => eb.or([eb('expires_at', '<', endedBefore), eb('last_seen_at', '<', idleBefore)]))
+                .executeTakeFirst();
+            return Number(result.numDeletedRows);
+        },
+    };
+}
+export function inviteRepository(db) {
+    return {
+        async get(id) {
+            const row = await db.selectFrom('invites').selectAll().where('id', '=', id).executeTakeFirst();
+            return row && {
+                id: row.id, email: row.email, tenant: row.tenant, createdBy: row.created_by, createdAt: row.created_at,
+                expiresAt: row.expires_at, usedAt: row.used_at ?? undefined,
+            };
+        },
+        async insert(i) {
+            await db.insertInto('invites').values({
+                id: i.id, email: i.email, tenant: i.tenant, created_by: i.createdBy, created_at: i.createdAt,
+                expires_at: i.expiresAt, used_at: null,
+            }).execute();
+        },
+        async markUsed(id, at) {
+            const result = await db.updateTable('invites').set({ used_at: at })
+                .where('id', '=', id).where('used_at', 'is', null).executeTakeFirst();
+            return Number(result.numUpdatedRows) === 1;
+        },
+        async purgeBefore(time) {
+            const result = await db.deleteFrom('invites')
+                .where((eb) => eb.or([eb('used_at', '<', time), eb('expires_at', '<', time)]))
+                .executeTakeFirst();
+            return Number(result.numDeletedRows);
+        },
+        async removeFor(tenant, email) {
+            await db.deleteFrom('invites').where('tenant', '=', tenant).where('email', '=', email).where('used_at', 'is', null).execute();
+        },
+    };
+}

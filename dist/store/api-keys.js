@@ -1,0 +1,82 @@
+import { insertedOne } from "./schema.js";
+function toApiKey(row) {
+    return {
+        id: row.id,
+        tenant: row.tenant,
+        displayName: row.display_name,
+        role: row.role,
+        digest: row.digest,
+        createdBy: row.created_by,
+        createdAt: row.created_at,
+        expiresAt: row.expires_at ?? undefined,
+        lastUsedAt: row.last_used_at ?? undefined,
+        revokedAt: row.revoked_at ?? undefined,
+    };
+}
+/**
+ * `readRow`, where the dialect offers one, serves `get` outside transactions:
+ * the one query of every authenticated request, read straight from a
+ * prepared statement (see docs/performance.md for what that buys). On SQLite
+ * it reads through the same connection as `db` without waiting for Kysely's
+ * connection lock, so it may
+ * see a revocation a moment before its transaction commits (and, should that
+ * transaction fail, refuse the key once for nothing); it can never see a key
+ * that is not yet valid as valid, since nobody holds a key before its create
+ * has answered.
+ */
+export function apiKeyRepository(db, readRow) {
+    return {
+        async get(id) {
+            const row = readRow
+                ? await readRow(id)
+                : await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+            return row && toApiKey(row);
+        },
+        async listActive(tenant) {
+            const rows = await db
+                .selectFrom('api_keys').selectAll()
+                .where('tenant', '=', tenant).where('revoked_at', 'is', null)
+                .orderBy('created_at').orderBy('id')
+                .execute();
+            return rows.map(toApiKey);
+        },
+        async countActive(tenant) {
+            const row = await db
+                .selectFrom('api_keys').select((eb) => eb.fn.countAll().as('n'))
+                .where('tenant', '=', tenant).where('revoked_at', 'is', null).executeTakeFirstOrThrow();
+            return Number(row.n);
+        },
+        async insert(key) {
+            const result = await db
+                .insertInto('api_keys')
+                .values({
+                id: key.id, tenant: key.tenant, display_name: key.displayName, role: key.role,
+                digest: key.digest, created_by: key.createdBy, created_at: key.createdAt,
+                expires_at: key.expiresAt ?? null, last_used_at: null, revoked_at: null, revoked_by: null,
+            })
+                .onConflict((oc) => oc.column('id').doNothing())
+                .executeTakeFirst();
+            return insertedOne(result);
+        },
+        async revoke(tenant, id, revokedBy, revokedAt) {
+            const result = await db
+                .updateTable('api_keys')
+                .set({ revoked_at: revokedAt, revoked_by: revokedBy })
+                .where('id', '=', id).where('tenant', '=', tenant).where('revoked_at', 'is', null)
+                .executeTakeFirst();
+            return Number(result.numUpdatedRows) === 1;
+        },
+        async recordLastUsed(uses) {
+            await db.transaction().execute(async (trx) => {
+                for (const [id, at] of uses) {
+                    await trx
+                        .updateTable('api_keys')
+                        .set({ last_used_at: at })
+                        .where('id', '=', id)
+                        .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
+                        .execute();
+                }
+            });
+        },
+    };
+}

@@ -1,0 +1,62 @@
+import { insertedOne } from "./schema.js";
+function toTenant(row) {
+    return {
+        name: row.name,
+        displayName: row.display_name,
+        contactEmail: row.contact_email,
+        plan: row.plan,
+        enforceMetricsLimit: Boolean(row.enforce_metrics_limit),
+        enforceLogLimit: Boolean(row.enforce_log_limit),
+        resourceVersion: Number(row.resource_version),
+        createdAt: row.created_at,
+        phase: row.phase === 'Terminating' ? 'Terminating' : 'Active',
+    };
+}
+export function tenantRepository(db, dialect) {
+    return {
+        async get(name) {
+            const row = await db.selectFrom('tenants').selectAll().where('name', '=', name).executeTakeFirst();
+            return row && toTenant(row);
+        },
+        async list() {
+            const rows = await db.selectFrom('tenants').selectAll().orderBy('name').execute();
+            return rows.map(toTenant);
+        },
+        async insert(t) {
+            const result = await db
+                .insertInto('tenants')
+                .values({
+                name: t.name, display_name: t.displayName, contact_email: t.contactEmail, plan: t.plan,
+                enforce_metrics_limit: Number(t.enforceMetricsLimit), enforce_log_limit: Number(t.enforceLogLimit),
+                resource_version: t.resourceVersion, created_at: t.createdAt, phase: t.phase,
+            })
+                .onConflict((oc) => oc.column('name').doNothing())
+                .executeTakeFirst();
+            return insertedOne(result);
+        },
+        async lock(name) {
+            // SQLite: the one connection is held by the transaction, so readers of
+            // this process are already serialized; PostgreSQL takes a row lock.
+            let query = db.selectFrom('tenants').selectAll().where('name', '=', name);
+            if (dialect === 'postgres')
+                query = query.forUpdate();
+            const row = await query.executeTakeFirst();
+            return row && toTenant(row);
+        },
+        async update(name, changes) {
+            await db
+                .updateTable('tenants')
+                .set((eb) => ({
+                resource_version: eb('resource_version', '+', 1),
+                ...(changes.displayName !== undefined && { display_name: changes.displayName }),
+                ...(changes.plan !== undefined && { plan: changes.plan }),
+                ...(changes.enforceMetricsLimit !== undefined && {
+                    enforce_metrics_limit: Number(changes.enforceMetricsLimit),
+                }),
+                ...(changes.enforceLogLimit !== undefined && { enforce_log_limit: Number(changes.enforceLogLimit) }),
+            }))
+                .where('name', '=', name)
+                .execute();
+        },
+    };
+}
