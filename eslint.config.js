@@ -1,5 +1,5 @@
 // Typed lint rules, plus the layer rules that keep the dependency arrows
-// pointing one way: http and cli -> domain <- store; domain imports no framework.
+// pointing one way: http and cli -> domain <- store; http -> limits; domain imports no framework.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -11,7 +11,7 @@ const FRAMEWORKS = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', '.tmp/', 'console/dist/', '.venv-clients/', 'eslint.config.js'] },
+  { ignores: ['node_modules/', 'data/', '.tmp/', 'dist/', 'console/dist/', '.venv-clients/', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -32,7 +32,8 @@ export default tseslint.config(
   },
   { files: ['src/domain/**'], rules: restrict([...FRAMEWORKS, { group: ['**/http/**', '**/store/**', '**/cli/**'], message: 'The domain imports no outer layer.' }]) },
   { files: ['src/store/**'], rules: restrict([{ group: ['**/http/**', '**/cli/**', 'fastify', 'pino'], message: 'The store knows nothing of HTTP or the CLI.' }]) },
-  { files: ['src/cli/**'], rules: restrict([...FRAMEWORKS.slice(0, 2), { group: ['**/http/**', '**/store/*', '!**/store/index.ts'], message: 'The CLI calls the domain (and opens the store through src/store/index.ts); never src/http.' }]) },
+  { files: ['src/cli/**'], rules: restrict([...FRAMEWORKS.slice(0, 2), { group: ['**/http/**', '**/store/*', '!**/store/index.ts'], message: 'The CLI calls the domain (and opens the store through src/store/index.ts); never src/http.' }, { group: ['**/limits/**'], message: 'The CLI does not serve requests.' }]) },
+  { files: ['src/limits/**'], rules: restrict([...FRAMEWORKS, { group: ['**/http/**', '**/store/**', '**/cli/**', '**/domain/**'], message: 'The limiters only count; they know no HTTP, store or domain.' }]) },
   { files: ['src/http/**'], rules: restrict([{ group: ['kysely', 'better-sqlite3', 'pg', '**/store/*'], message: 'HTTP calls the domain, never the store implementation.' }]) },
   {
     files: ['test/**', 'bench/**', 'scripts/**', 'bin/**'],

@@ -8,6 +8,8 @@ import { loadConfig } from '../src/config.ts';
 import { createApiKey } from '../src/domain/api-keys.ts';
 import { createTenant } from '../src/domain/tenants.ts';
 import { buildApp } from '../src/http/app.ts';
+import { memoryLimits } from '../src/limits/memory.ts';
+import { limitSettings } from '../src/limits/policy.ts';
 import { createLogger } from '../src/logger.ts';
 import { openStore } from '../src/store/index.ts';
 import { createSchema } from '../test/postgres-schema.ts';
@@ -33,7 +35,7 @@ const now = new Date();
 await createTenant(store, { name: 'bench', adminEmail: 'bench@example.com' }, now);
 const { key, record } = await createApiKey(store, 'bench', { displayName: 'bench', role: 'readonly' }, { actor: 'operator', now });
 
-const { app, lastUsed } = await buildApp({ config, store, logger: createLogger(config.logLevel) });
+const { app, lastUsed } = await buildApp({ config, store, limits: memoryLimits(limitSettings(config)), logger: createLogger(config.logLevel) });
 const whoamiBody = JSON.stringify({ kind: 'apikey', tenant: 'bench', role: 'readonly', keyId: record.id, displayName: 'bench' });
 const filler = 'x'.repeat(whoamiBody.length - JSON.stringify({ status: 'ok', pad: '' }).length);
 app.get('/bench/public', { config: { access: 'public' } }, async () => ({ status: 'ok', pad: filler }));

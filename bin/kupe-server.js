@@ -1,8 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx: nothing to build after `npm ci`.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('../src/cli/kupe-server.ts');
-const code = await main(process.argv.slice(2));
+// Runs the compiled server (dist/, made by `npm run build`): nothing is compiled at run time.
+let cli;
+try {
+  cli = await import('../dist/cli/kupe-server.js');
+} catch (error) {
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('/dist/cli/kupe-server.js')) throw error;
+  process.stderr.write('kupe-server: not built yet (dist/ is missing); in a source checkout run: npm run build\n');
+  process.exit(1);
+}
+const code = await cli.main(process.argv.slice(2));
 if (code !== 0) process.exitCode = code;

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { createApiKey, revokeApiKey } from '../src/domain/api-keys.ts';
 import { bootstrapEmptyStore } from '../src/domain/bootstrap.ts';
 import { addMember } from '../src/domain/members.ts';
+import { loadConfig } from '../src/config.ts';
 import { buildApp } from '../src/http/app.ts';
+import { memoryLimits } from '../src/limits/memory.ts';
+import { limitSettings } from '../src/limits/policy.ts';
 import { CONSOLE_DIR } from '../src/server.ts';
 import { openStore } from '../src/store/index.ts';
 import { firstSignIn, launchBrowser } from '../test/e2e/console-helpers.ts';
@@ -27,11 +30,8 @@ await revokeApiKey(store, 'demo', gone.record.id, ctx);
 await addMember(store, 'demo', { email: 'bob@example.com', role: 'readonly' }, undefined, ctx);
 await addMember(store, 'demo', { email: 'carol@example.com', role: 'admin' }, undefined, ctx);
 
-const { app } = await buildApp({
-  config: { trustProxy: false, rateLimit: 0, authBackoffAfter: 5, authBackoffMaxSeconds: 300, sessionIdleMinutes: 60, sessionMaxHours: 24,
-    requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 65, maxConnections: 1024 },
-  store, consoleDir: CONSOLE_DIR,
-});
+const config = loadConfig({ KUPE_RATE_LIMIT: '0' });
+const { app } = await buildApp({ config, store, limits: memoryLimits(limitSettings(config)), consoleDir: CONSOLE_DIR });
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 const browser = await launchBrowser();
 const page = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();

@@ -5,6 +5,8 @@ import { bootstrapEmptyStore } from './domain/bootstrap.ts';
 import { purgeExpiredRecords } from './domain/retention.ts';
 import { buildApp, sessionSettings } from './http/app.ts';
 import { Metrics } from './http/metrics.ts';
+import { openLimits } from './limits/index.ts';
+import { limitSettings } from './limits/policy.ts';
 import { StoreFaults } from './http/store-faults.ts';
 import { describeStoreFault } from './store/faults.ts';
 import { openStore } from './store/index.ts';
@@ -25,7 +27,10 @@ export interface RunningServer {
   stop(delaySeconds?: number): Promise<void>;
 }
 
-/** The composition root: config -> logger -> store -> app -> listen. */
+/**
+ * The composition root: config and logger in; store, limits (memory or Redis), metrics and the app made
+ * here and passed in; then listen.
+ */
 export async function startServer(
   config: Config, logger: Logger, announce: (text: string) => void = (text) => process.stderr.write(text),
 ): Promise<RunningServer> {
@@ -40,7 +45,13 @@ export async function startServer(
   const applied = await migrate();
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
-  const { app, lastUsed, drain } = await buildApp({ config, store, logger, metrics, faults, consoleDir: CONSOLE_DIR });
+  const limits = await openLimits(limitSettings(config), config.redisUrl === undefined ? undefined : {
+    url: config.redisUrl, prefix: config.redisPrefix,
+    onError: reportLimitStoreError(logger, metrics),
+    onSlowStart: () => logger.error('Redis did not answer within 2 s: starting anyway; limits fail open until it does'),
+  });
+
+  const { app, lastUsed, drain } = await buildApp({ config, store, limits, logger, metrics, faults, consoleDir: CONSOLE_DIR });
   // A database fault in background work is reported like a request's (once per incident); anything else is logged.
   const reportFailure = (err: unknown, message: string) => {
     const fault = store.describeFault(err);
@@ -80,6 +91,7 @@ export async function startServer(
       drain();
       if (delaySeconds > 0) await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
       await app.close();
+      await limits.close();
       clearInterval(timer);
       clearInterval(purgeTimer);
       await flushLastUsed();
@@ -89,4 +101,15 @@ export async function startServer(
     return stopping;
   };
   return { url, stop };
+}
+
+/** Logs a Redis failure loudly, at most once every 10 s, and counts every one. */
+function reportLimitStoreError(logger: Logger, metrics: Metrics) {
+  let lastLogged = 0;
+  return (error: unknown) => {
+    metrics.limitStoreErrors.inc();
+    if (Date.now() - lastLogged < 10_000) return;
+    lastLogged = Date.now();
+    logger.error({ err: error }, 'Redis unreachable: rate limits and authentication backoff are NOT enforced (failing open)');
+  };
 }

@@ -7,6 +7,9 @@ import { createApiKey } from '../src/domain/api-keys.ts';
 import type { Store } from '../src/domain/store.ts';
 import { createTenant } from '../src/domain/tenants.ts';
 import { type AppConfig, buildApp, type KupeApp } from '../src/http/app.ts';
+import type { Limits } from '../src/limits/index.ts';
+import { memoryLimits } from '../src/limits/memory.ts';
+import { limitSettings } from '../src/limits/policy.ts';
 import { openStore } from '../src/store/index.ts';
 import { createSchema } from './postgres-schema.ts';
 
@@ -94,17 +97,21 @@ export interface CallOptions {
   remoteAddress?: string;
 }
 
+/** In-memory limits with the config's settings (what a single instance without Redis runs with). */
+export function testLimits(config: Pick<TestConfig, 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'> = TEST_CONFIG): Limits {
+  return memoryLimits(limitSettings(config));
+}
+
 /** The app on a fresh seeded SQLite store, closed after the test. */
 export async function buildTestApp(
   t: TestContext,
-  options: { config?: Partial<TestConfig>; logger?: FastifyBaseLogger; clock?: ReturnType<typeof testClock> } = {},
+  options: { config?: Partial<TestConfig>; logger?: FastifyBaseLogger; clock?: ReturnType<typeof testClock>; limits?: Limits } = {},
 ): Promise<TestApp> {
   const { store } = await openTestStore(t);
   const clock = options.clock ?? testClock(new Date());
   const seeded = await seed(store, clock());
-  const kupe = await buildApp({
-    config: { ...TEST_CONFIG, ...options.config }, store, clock, logger: options.logger,
-  });
+  const config = { ...TEST_CONFIG, ...options.config };
+  const kupe = await buildApp({ config, store, clock, logger: options.logger, limits: options.limits ?? testLimits(config) });
   t.after(() => kupe.app.close());
   const call: TestApp['call'] = (method, url, opts = {}) => kupe.app.inject({
     method: method as 'GET',

@@ -1,15 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createAccountWithOneTimePassword, findAccount, resetPassword } from '../domain/accounts.ts';
-import { createApiKey, toApiKeyView } from '../domain/api-keys.ts';
 import { AppError, type ErrorCode } from '../domain/errors.ts';
 import { isRole, OPERATOR_ACTOR } from '../domain/roles.ts';
 import { PLANS, type Plan } from '../domain/vocabulary.ts';
-import { createTenant, listTenants } from '../domain/tenants.ts';
 import { loadConfig } from '../config.ts';
-import { createLogger } from '../logger.ts';
-import { startServer } from '../server.ts';
-import { openStore } from '../store/index.ts';
+import type { Store } from '../domain/store.ts';
+
+// The heavy modules (the store's drivers, argon2, the HTTP server) are imported by the commands that need
+// them, so `--version`, `help` and usage errors answer without loading them.
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -63,8 +61,9 @@ function parse(args: string[]) {
   });
 }
 
-async function withStore<T>(fn: (store: ReturnType<typeof openStore>['store']) => Promise<T>): Promise<T> {
+async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env);
+  const { openStore } = await import('../store/index.ts');
   const { store, migrate } = openStore(config.databaseUrl, config.database);
   try {
     await migrate();
@@ -76,6 +75,7 @@ async function withStore<T>(fn: (store: ReturnType<typeof openStore>['store']) =
 
 async function serve() {
   const config = loadConfig(process.env);
+  const [{ createLogger }, { startServer }] = await Promise.all([import('../logger.ts'), import('../server.ts')]);
   const logger = createLogger(config.logLevel);
   const server = await startServer(config, logger);
   // SIGTERM (an orchestrator): readiness goes 503 first so the load balancer drains this instance.
@@ -107,6 +107,7 @@ const COMMANDS: Command[] = [
   {
     words: ['migrate'], args: [], run: async () => {
       const config = loadConfig(process.env);
+      const { openStore } = await import('../store/index.ts');
       const { store, migrate } = openStore(config.databaseUrl, config.database);
       const applied = await migrate().finally(() => store.close());
       console.log(applied.length === 0 ? 'database is up to date' : `applied: ${applied.join(', ')}`);
@@ -116,6 +117,7 @@ const COMMANDS: Command[] = [
   { words: ['tenants', 'list'], args: [], run: (_values, _args, output) => tenantsList(output) },
   {
     words: ['users', 'reset-password'], args: ['EMAIL'], run: async (_values, [email]) => {
+      const { resetPassword } = await import('../domain/accounts.ts');
       const password = await withStore((store) => resetPassword(store, email!, new Date()));
       console.log(`new one-time password for ${email!.toLowerCase()} (every session of the account has ended; changed at first sign-in):`);
       console.log(password);
@@ -128,6 +130,8 @@ async function tenantsCreate(values: Values, name: string) {
   if (values.plan !== undefined && !(PLANS as readonly string[]).includes(values.plan)) {
     throw new UsageError(`--plan must be one of ${PLANS.join(', ')}`);
   }
+  const [{ createTenant }, { createAccountWithOneTimePassword, findAccount }] =
+    await Promise.all([import('../domain/tenants.ts'), import('../domain/accounts.ts')]);
   const { tenant, password, existing } = await withStore(async (store) => {
     const created = await createTenant(store, {
       name, adminEmail: required(values.admin, '--admin EMAIL'),
@@ -150,6 +154,7 @@ async function tenantsCreate(values: Values, name: string) {
 }
 
 async function tenantsList(output: 'text' | 'json') {
+  const { listTenants } = await import('../domain/tenants.ts');
   const tenants = await withStore((store) => listTenants(store));
   if (output === 'json') {
     console.log(JSON.stringify({ items: tenants.map((t) => ({ name: t.name, displayName: t.displayName, plan: t.plan, createdAt: t.createdAt })) }));
@@ -165,6 +170,7 @@ async function apiKeysCreate(values: Values, output: 'text' | 'json') {
   if (!isRole(role)) throw new UsageError('--role must be admin or readonly');
   const tenantName = required(values.tenant, '--tenant NAME');
   const displayName = required(values['display-name'], '--display-name TEXT');
+  const { createApiKey, toApiKeyView } = await import('../domain/api-keys.ts');
   const created = await withStore((store) => createApiKey(store, tenantName, {
     displayName, role, expiresAt: values['expires-at'],
   }, { actor: OPERATOR_ACTOR, now: new Date() }, loadConfig(process.env).tenantCaps));

@@ -6,10 +6,9 @@ import type { SessionSettings } from '../domain/accounts.ts';
 import { LastUsedTracker } from '../domain/last-used.ts';
 import type { Store } from '../domain/store.ts';
 import { DEFAULT_TENANT_CAPS } from '../domain/tenants.ts';
-import { type AttemptLimiter, MemoryAttemptLimiter } from './attempt-limits.ts';
-import { type ClientLimits, MemoryClientLimits } from './client-limits.ts';
+import type { Limits } from '../limits/index.ts';
+import { RATE_WINDOW_SECONDS } from '../limits/policy.ts';
 import { registerConsole } from './console.ts';
-import { RedisClientLimits } from './redis-limits.ts';
 import { BODY_LIMIT_BYTES, clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandling } from './errors.ts';
 import { registerGuard } from './guard.ts';
 import { Metrics, registerMetrics } from './metrics.ts';
@@ -26,23 +25,21 @@ import { whoamiRoutes } from './routes/whoami.ts';
 import { StoreFaults } from './store-faults.ts';
 import { compileValidator } from './validation.ts';
 
-const RATE_WINDOW_SECONDS = 60;
-/** Password attempts wait at most this long (console sign-in, password change). */
-const PASSWORD_BACKOFF_MAX_SECONDS = 900;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The settings the HTTP app reads. */
 export type AppConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'
   | 'sessionIdleMinutes' | 'sessionMaxHours' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'maxConnections'>
-  & Partial<Pick<Config, 'redisUrl' | 'redisPrefix' | 'tenantCaps' | 'metricsToken'>>;
+  & Partial<Pick<Config, 'tenantCaps' | 'metricsToken'>>;
 
+/** What the app is built from; the composition root (src/server.ts) makes each part. */
 export interface AppDeps {
   config: AppConfig;
   store: Store;
+  /** The per-IP limits and password-attempt waits (src/limits: in memory, or shared through Redis). */
+  limits: Limits;
   logger?: FastifyBaseLogger | undefined;
   clock?: (() => Date) | undefined;
-  limits?: ClientLimits | undefined;
-  lastUsed?: LastUsedTracker | undefined;
   metrics?: Metrics | undefined;
   /** Database faults seen outside requests (the pool, the lastUsedAt flush) are reported here too. */
   faults?: StoreFaults | undefined;
@@ -65,14 +62,8 @@ export interface KupeApp {
  */
 export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   const clock = deps.clock ?? (() => new Date());
-  const lastUsed = deps.lastUsed ?? new LastUsedTracker(deps.store.apiKeys);
+  const lastUsed = new LastUsedTracker(deps.store.apiKeys);
   const metrics = deps.metrics ?? new Metrics();
-  const limitSettings = {
-    perWindow: deps.config.rateLimit,
-    windowMs: RATE_WINDOW_SECONDS * 1000,
-    backoffAfter: deps.config.authBackoffAfter,
-    backoffMaxSeconds: deps.config.authBackoffMaxSeconds,
-  };
   let draining = false;
 
   const requestTimeoutMs = deps.config.requestTimeoutSeconds * 1000;
@@ -102,22 +93,6 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   app.server.on('drop', () => metrics.connectionsDropped.inc());
   const faults = deps.faults ?? new StoreFaults(app.log, metrics);
 
-  let limits: ClientLimits;
-  let attempts: AttemptLimiter = new MemoryAttemptLimiter(PASSWORD_BACKOFF_MAX_SECONDS);
-  if (deps.limits) {
-    limits = deps.limits;
-  } else if (deps.config.redisUrl) {
-    const redis = new RedisClientLimits(deps.config.redisUrl, limitSettings, reportLimitStoreError(app, metrics), deps.config.redisPrefix);
-    if (!(await redis.waitUntilReady())) {
-      app.log.error('Redis did not answer within 2 s: starting anyway; limits fail open until it does');
-    }
-    limits = redis;
-    attempts = redis.attempts(PASSWORD_BACKOFF_MAX_SECONDS);
-  } else {
-    limits = new MemoryClientLimits(limitSettings);
-  }
-  app.addHook('onClose', async () => { await limits.close?.(); });
-
   app.setValidatorCompiler(compileValidator);
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
@@ -131,7 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   acceptEmptyDeleteBodies(app);
   registerMetrics(app, metrics, deps.config.metricsToken);
   const sessions = sessionSettings(deps.config);
-  registerGuard(app, { store: deps.store, limits, lastUsed, metrics, clock, sessions }, RATE_WINDOW_SECONDS);
+  registerGuard(app, { store: deps.store, limits: deps.limits.clients, lastUsed, metrics, clock, sessions }, RATE_WINDOW_SECONDS);
 
   await registerOpenApi(app);
 
@@ -146,21 +121,10 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   memberRoutes(app, routeDeps);
   apiKeyRoutes(app, routeDeps);
   auditLogRoutes(app, routeDeps);
-  sessionRoutes(app, routeDeps, attempts);
+  sessionRoutes(app, routeDeps, deps.limits.attempts);
   inviteRoutes(app, routeDeps);
 
   return { app, lastUsed, metrics, faults, drain: () => { draining = true; } };
-}
-
-/** Logs a Redis failure loudly, at most once every 10 s, and counts every one. */
-function reportLimitStoreError(app: FastifyInstance, metrics: Metrics) {
-  let lastLogged = 0;
-  return (error: unknown) => {
-    metrics.limitStoreErrors.inc();
-    if (Date.now() - lastLogged < 10_000) return;
-    lastLogged = Date.now();
-    app.log.error({ err: error }, 'Redis unreachable: rate limits and authentication backoff are NOT enforced (failing open)');
-  };
 }
 
 /** The console session lifetimes, in the seconds the domain counts. */

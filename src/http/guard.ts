@@ -6,7 +6,7 @@ import type { LastUsedTracker } from '../domain/last-used.ts';
 import type { Principal } from '../domain/roles.ts';
 import type { Store } from '../domain/store.ts';
 import { formatTimestamp, isTenantName } from '../domain/validation.ts';
-import type { Admission, ClientLimits } from './client-limits.ts';
+import type { Admission, ClientLimits } from '../limits/index.ts';
 import { ownOrigin, readCookie, SESSION_COOKIE } from './cookies.ts';
 import type { Metrics } from './metrics.ts';
 

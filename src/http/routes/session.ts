@@ -3,7 +3,7 @@ import { changePassword, listMemberships, type OpenedSession, signIn, signOut } 
 import { AppError } from '../../domain/errors.ts';
 import type { Store } from '../../domain/store.ts';
 import type { FastifyReply } from 'fastify';
-import type { AttemptKey, AttemptLimiter } from '../attempt-limits.ts';
+import type { AttemptKey, AttemptLimiter } from '../../limits/index.ts';
 import { clearSessionCookie, ownOrigin, readCookie, SESSION_COOKIE, setSessionCookie } from '../cookies.ts';
 import { accountOf } from '../guard.ts';
 import { errorResponses, RoleSchema } from '../schemas.ts';
