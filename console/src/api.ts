@@ -44,6 +44,15 @@ export function messageOf(err: unknown): string {
 }
 
 let csrfToken = '';
+let sessionEnded: () => void = () => {};
+
+/**
+ * The console's one way back to sign-in: whichever call finds the session gone (expired, signed out
+ * elsewhere, password changed) calls this handler, which the app sets once.
+ */
+export function whenSessionEnds(handler: () => void) {
+  sessionEnded = handler;
+}
 
 /** Remembers the session's CSRF token, sent on every unsafe request. */
 export function useCsrfToken(token: string) {
@@ -62,10 +71,13 @@ export async function call<T>(
       ...headers,
     },
     body: body === undefined ? undefined : JSON.stringify(body),
+  }).catch(() => {
+    throw new ApiError(0, 'network', 'Kupe did not answer: check your connection, then retry');
   });
   const data: unknown = res.status === 204 ? undefined : await res.json().catch(() => undefined);
   if (!res.ok) {
     const err = data as { error?: string; code?: string } | undefined;
+    if (res.status === 401 && (err?.code === 'session_invalid' || err?.code === 'authentication_required')) sessionEnded();
     throw new ApiError(res.status, err?.code ?? 'unknown', err?.error ?? `request failed (${res.status})`);
   }
   return { data: data as T, etag: res.headers.get('etag') };

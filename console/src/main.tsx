@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call, type Session, useCsrfToken } from './api.ts';
+import { ApiError, call, messageOf, type Session, useCsrfToken, whenSessionEnds } from './api.ts';
 import { ApiKeysPage } from './pages/api-keys.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
 import { ChangePasswordPage, InvitePage, SignInPage } from './pages/account.tsx';
@@ -26,22 +26,45 @@ type Section = (typeof SECTIONS)[number][0];
 function App() {
   const hash = useHash();
   const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [failure, setFailure] = useState('');
+  const [ended, setEnded] = useState(false);
   const adopt = (s: Session | null) => {
     if (s) useCsrfToken(s.csrfToken);
     setSession(s);
   };
+  const fetchSession = () => {
+    setFailure('');
+    // A 401 (no session) needs nothing here: whenSessionEnds below shows the sign-in page.
+    call<Session>('GET', '/session').then(({ data }) => adopt(data), (e: unknown) => {
+      if (!(e instanceof ApiError && e.status === 401)) setFailure(messageOf(e));
+    });
+  };
 
   useEffect(() => {
-    call<Session>('GET', '/session').then(({ data }) => adopt(data), (e: unknown) => {
-      if (e instanceof ApiError && e.status === 401) adopt(null);
-      else throw e;
+    // The one path back to sign-in, whichever page's call finds the session over.
+    whenSessionEnds(() => {
+      setSession((current) => {
+        if (current) setEnded(true);
+        return null;
+      });
     });
+    fetchSession();
   }, []);
 
   const invite = /^#\/invite\/([A-Za-z0-9_-]+)$/.exec(hash);
   if (invite) return <InvitePage token={invite[1]!} session={session} onSignedIn={adopt} />;
+  if (session === undefined && failure) {
+    return (
+      <main class="narrow" id="main">
+        <p class="error" role="alert">Could not reach Kupe: {failure}</p>
+        <button type="button" onClick={fetchSession}>Retry</button>
+      </main>
+    );
+  }
   if (session === undefined) return <p class="loading" role="status">Loading…</p>;
-  if (session === null) return <SignInPage onSignedIn={adopt} />;
+  if (session === null) {
+    return <SignInPage notice={ended ? 'Your session has ended: sign in again.' : undefined} onSignedIn={(s) => { setEnded(false); adopt(s); }} />;
+  }
   if (session.mustChangePassword || hash === '#/password') {
     return <ChangePasswordPage session={session} forced={session.mustChangePassword} onChanged={(s) => { adopt(s); location.hash = ''; }} />;
   }
@@ -73,9 +96,15 @@ function Shell(props: {
   session: Session; tenant?: string; section?: Section; onSignedOut: () => void; children: preact.ComponentChildren;
 }) {
   const { session, tenant, section } = props;
+  const [signOutError, setSignOutError] = useState('');
   const signOut = async () => {
-    await call('DELETE', '/session');
-    props.onSignedOut();
+    try {
+      await call('DELETE', '/session');
+      props.onSignedOut();
+    } catch (err) {
+      // Still signed in on the server: say so (a 401 means it had ended already, and sign-in shows).
+      setSignOutError(`Not signed out: ${messageOf(err)}`);
+    }
   };
   return (
     <>
@@ -103,6 +132,7 @@ function Shell(props: {
           <button type="button" class="link" onClick={() => void signOut()}>Sign out</button>
         </span>
       </header>
+      {signOutError && <p class="error" role="alert">{signOutError}</p>}
       <main id="main" tabIndex={-1}>{props.children}</main>
     </>
   );

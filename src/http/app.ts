@@ -8,11 +8,12 @@ import type { Store } from '../domain/store.ts';
 import { DEFAULT_TENANT_CAPS } from '../domain/tenants.ts';
 import type { Limits } from '../limits/index.ts';
 import { RATE_WINDOW_SECONDS } from '../limits/policy.ts';
-import { registerConsole } from './console.ts';
+import cookie from '@fastify/cookie';
+import { registerConsole, registerSecurityHeaders } from './console.ts';
 import { BODY_LIMIT_BYTES, clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandling } from './errors.ts';
 import { registerGuard } from './guard.ts';
 import { Metrics, registerMetrics } from './metrics.ts';
-import { registerOpenApi } from './openapi.ts';
+import { API_DOCS_PREFIX, registerOpenApi } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditLogRoutes } from './routes/audit-log.ts';
 import type { RouteDeps } from './routes/context.ts';
@@ -93,6 +94,8 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   app.server.on('drop', () => metrics.connectionsDropped.inc());
   const faults = deps.faults ?? new StoreFaults(app.log, metrics);
 
+  await app.register(cookie);
+  await registerSecurityHeaders(app, API_DOCS_PREFIX);
   app.setValidatorCompiler(compileValidator);
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);

@@ -7,7 +7,7 @@ import type { Principal } from '../domain/roles.ts';
 import type { Store } from '../domain/store.ts';
 import { formatTimestamp, isTenantName } from '../domain/validation.ts';
 import type { Admission, ClientLimits } from '../limits/index.ts';
-import { ownOrigin, readCookie, SESSION_COOKIE } from './cookies.ts';
+import { ownOrigin, sessionToken } from './cookies.ts';
 import type { Metrics } from './metrics.ts';
 
 /**
@@ -100,7 +100,7 @@ function checkCsrf(request: FastifyRequest, account: Account) {
 }
 
 async function sessionAccount(request: FastifyRequest, deps: GuardDeps, now: Date): Promise<Account | undefined> {
-  const token = readCookie(request, SESSION_COOKIE);
+  const token = sessionToken(request);
   if (!token) return undefined;
   const result = await authenticateSession(deps.store, token, now, deps.sessions);
   if (!result.ok) throw new AppError('session_invalid', 'your session has ended; sign in again');

@@ -1,11 +1,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { sendError } from './errors.ts';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
-/** Prometheus metrics of one app instance (its own registry, so tests never share counters). */
+/**
+ * Prometheus metrics of one app instance (its own registry, so tests never share counters): Kupe's own,
+ * and prom-client's process and Node.js metrics (memory, CPU, event-loop lag, GC, open handles).
+ */
 export class Metrics {
   readonly registry = new Registry();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
   readonly requests = new Counter({
     name: 'kupe_http_requests_total',
     help: 'HTTP requests by method, route and status',

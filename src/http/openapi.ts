@@ -23,6 +23,9 @@ function declareNoNul(node: unknown): void {
  * The OpenAPI 3.1 document, generated from the schemas that validate
  * requests, at /api/v1/openapi.json, and the human docs at /api/v1/docs.
  */
+/** Where the human API reference (Swagger UI) is served. */
+export const API_DOCS_PREFIX = '/api/v1/docs';
+
 export async function registerOpenApi(app: FastifyInstance) {
   await app.register(swagger, {
     openapi: {
@@ -47,7 +50,7 @@ export async function registerOpenApi(app: FastifyInstance) {
       return object;
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/api/v1/docs' });
+  await app.register(swaggerUi, { routePrefix: API_DOCS_PREFIX });
   app.get('/api/v1/openapi.json', {
     config: { access: 'public' },
     schema: { hide: true },

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ApiKeyRecord, ApiKeyRepository } from '../domain/store.ts';
 import type { Role } from '../domain/roles.ts';
-import type { ApiKeyRowReader } from './db.ts';
+import type { ApiKeyRowReader } from './fast-paths.ts';
 import { type ApiKeysTable, type Database, insertedOne } from './schema.ts';
 
 function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
@@ -19,17 +19,7 @@ function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
   };
 }
 
-/**
- * `readRow`, where the dialect offers one, serves `get` outside transactions:
- * the one query of every authenticated request, read straight from a
- * prepared statement (see docs/performance.md for what that buys). On SQLite
- * it reads through the same connection as `db` without waiting for Kysely's
- * connection lock, so it may
- * see a revocation a moment before its transaction commits (and, should that
- * transaction fail, refuse the key once for nothing); it can never see a key
- * that is not yet valid as valid, since nobody holds a key before its create
- * has answered.
- */
+/** `readRow`, where the dialect offers one (src/store/fast-paths.ts), serves `get` outside transactions. */
 export function apiKeyRepository(db: Kysely<Database>, readRow?: ApiKeyRowReader): ApiKeyRepository {
   return {
     async get(id) {

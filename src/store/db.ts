@@ -2,13 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
-  Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, type Selectable, type SqliteDatabase,
+  Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient,
 } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTuning } from '../config.ts';
 import { describeStoreFault } from './faults.ts';
+import { type ApiKeyRowReader, postgresKeyReader, sqliteKeyReader, withStatementCache } from './fast-paths.ts';
 import { nonBlockingSqliteDialect } from './sqlite-driver.ts';
-import type { ApiKeysTable, Database, Dialect } from './schema.ts';
+import type { Database, Dialect } from './schema.ts';
 
 export interface OpenedDatabase {
   db: Kysely<Database>;
@@ -19,7 +20,6 @@ export interface OpenedDatabase {
   sqlite?: SQLite.Database;
 }
 
-export type ApiKeyRowReader = (id: string) => Selectable<ApiKeysTable> | undefined | Promise<Selectable<ApiKeysTable> | undefined>;
 
 export interface DatabaseOptions extends DatabaseTuning {
   /** Errors no request is waiting for (a pooled connection dropped by a restart): to log and count. */
@@ -60,15 +60,7 @@ function openPostgres(url: string, options: DatabaseOptions): OpenedDatabase {
   pool.on('connect', (client) => client.on('error', report));
   pool.on('error', () => {}); // an idle client's error: already reported by the listener above
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingBrokenClients(pool) }) });
-  // A named statement: each pooled connection parses and plans it once, then only binds and executes.
-  // (pool.query discards a client whose query failed.)
-  const readApiKeyRow: ApiKeyRowReader = async (id) => {
-    const result = await pool.query<Selectable<ApiKeysTable>>({
-      name: 'kupe_api_key_by_id', text: 'select * from api_keys where id = $1', values: [id],
-    });
-    return result.rows[0];
-  };
-  return { db, dialect: 'postgres', readApiKeyRow };
+  return { db, dialect: 'postgres', readApiKeyRow: postgresKeyReader(pool) };
 }
 
 /** The pool as Kysely sees it, except that a client whose query met a connection fault is not reused. */
@@ -105,37 +97,5 @@ function openSqlite(path: string, options: DatabaseOptions): OpenedDatabase {
   sqlite.pragma('busy_timeout = 0');
   const dialect = nonBlockingSqliteDialect(sqlite, withStatementCache(sqlite), options.statementTimeoutMs);
   const db = new Kysely<Database>({ dialect });
-  // Prepared on first use: the table exists only once migrations have run.
-  let lookup: SQLite.Statement<[string], Selectable<ApiKeysTable>> | undefined;
-  const readApiKeyRow: ApiKeyRowReader = (id) => {
-    lookup ??= sqlite.prepare<[string], Selectable<ApiKeysTable>>('select * from api_keys where id = ?');
-    return lookup.get(id);
-  };
-  return { db, dialect: 'sqlite', readApiKeyRow, sqlite };
-}
-
-const STATEMENT_CACHE_SIZE = 256;
-
-/**
- * Kysely prepares every query anew; on SQLite, preparing costs three times
- * as much as running a primary-key read, and the statements it leaves for
- * the garbage collector cost more again. The queries are a small fixed set
- * (values are bound, never inlined), so each SQL text is prepared once.
- * A statement still iterating (a streamed query) is never handed out twice.
- */
-function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(sql: string) {
-      const cached = cache.get(sql);
-      if (cached && !cached.busy) return cached;
-      const statement = sqlite.prepare(sql);
-      if (!cached) {
-        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-        cache.set(sql, statement);
-      }
-      return statement;
-    },
-  };
+  return { db, dialect: 'sqlite', readApiKeyRow: sqliteKeyReader(sqlite), sqlite };
 }

@@ -5,7 +5,8 @@ import { inviteRepository, sessionRepository, userRepository } from './accounts.
 import { apiKeyRepository } from './api-keys.ts';
 import { auditRepository } from './audit.ts';
 import { DATABASE_TUNING_DEFAULTS } from '../config.ts';
-import { type ApiKeyRowReader, type DatabaseOptions, openDatabase } from './db.ts';
+import { type DatabaseOptions, openDatabase } from './db.ts';
+import type { ApiKeyRowReader } from './fast-paths.ts';
 import { describeStoreFault } from './faults.ts';
 import { memberRepository } from './members.ts';
 import { migrateToLatest } from './migrate.ts';

@@ -50,4 +50,5 @@ test('digests compare equal only when every character matches', () => {
   assert.ok(!digestsEqual(a, digestApiKey('kupe_b')));
   assert.ok(!digestsEqual(a, `${a.slice(0, -1)}${a.endsWith('0') ? '1' : '0'}`), 'last character differs');
   assert.ok(!digestsEqual(a, a.slice(0, -2)), 'shorter');
+  assert.ok(!digestsEqual(a, `${a.slice(0, -1)}é`), 'same length in characters, not in bytes: false, no exception');
 });

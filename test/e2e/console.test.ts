@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { signOut } from '../../src/domain/accounts.ts';
 import { createApiKey } from '../../src/domain/api-keys.ts';
 import {
   callWithKey, firstSignIn, launchBrowser, NEW_PASSWORD, newContext, NO_BROWSER, seriousA11yViolations, signIn, startConsoleServer, submitSignIn,
@@ -169,4 +170,43 @@ test('axe-core finds no serious or critical accessibility problem on any page', 
     await page.waitForLoadState('networkidle');
     await check(link!);
   }
+});
+
+test('the API reference renders in a browser under its security headers', { skip }, async (t) => {
+  const { url } = await startConsoleServer(t);
+  const page = await (await newContext(browser!, t)).newPage();
+  const violations: string[] = [];
+  page.on('console', (message) => { if (/Content Security Policy/i.test(message.text())) violations.push(message.text()); });
+  await page.goto(`${url}/api/v1/docs/`);
+  await page.locator('.swagger-ui .info .title').filter({ hasText: 'Kupe' }).waitFor();
+  await page.locator('.opblock-summary-path').first().waitFor();
+  assert.deepEqual(violations, [], 'nothing the page needs is blocked');
+});
+
+test('a failed load says so and retries; a session that ends mid-use returns to sign-in', { skip }, async (t) => {
+  const { url, demo, store } = await startConsoleServer(t);
+  const context = await newContext(browser, t);
+  const page = await context.newPage();
+  await firstSignIn(page, url, demo.email, demo.password);
+
+  // A failure that is not about the session: the page says what failed and offers Retry (never "Loading…" for ever).
+  await page.route('**/api/v1/tenants/demo/members', (route) => route.fulfill({
+    status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'the database is unavailable', code: 'store_unavailable', requestId: 'r' }),
+  }));
+  await page.getByRole('link', { name: 'Members' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Could not load the members: the database is unavailable' }).waitFor();
+  await page.unroute('**/api/v1/tenants/demo/members');
+  await page.getByRole('button', { name: 'Retry' }).click();
+  await page.getByRole('row', { name: /admin@example\.com/ }).waitFor();
+
+  // The session ends on the server (as when it expires, or the password is reset): the next call returns to sign-in.
+  const cookie = (await context.cookies()).find((c) => c.name === 'kupe_session')!;
+  await signOut(store, cookie.value);
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByRole('status').filter({ hasText: 'Your session has ended: sign in again.' }).waitFor();
+  await page.getByRole('heading', { name: 'Sign in to Kupe' }).waitFor();
+  await page.getByLabel('Email').fill(demo.email);
+  await page.getByLabel('Password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Audit log' }).waitFor();
 });

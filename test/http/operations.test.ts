@@ -55,6 +55,28 @@ test('/metrics counts requests by route and status, and authentication outcomes 
   assert.match(text, /kupe_http_request_duration_seconds_bucket\{le="0\.5",method="GET",route="\/api\/v1\/whoami",status="200"\} 1/);
   assert.match(text, /kupe_authentications_total\{outcome="success",reason="apikey"\} 2/);
   assert.match(text, /kupe_authentications_total\{outcome="failure",reason="malformed"\} 1/);
+  // prom-client's process and Node.js metrics, beside Kupe's own.
+  assert.match(text, /^process_resident_memory_bytes \d+/m);
+  assert.match(text, /^nodejs_eventloop_lag_seconds \d/m);
+});
+
+test('every answer carries the security headers: API, errors, the API reference (its styles inline only)', async (t) => {
+  const app = await buildTestApp(t);
+  const expectHeaders = (res: { headers: Record<string, unknown> }, what: string) => {
+    assert.equal(res.headers['x-content-type-options'], 'nosniff', what);
+    assert.equal(res.headers['x-frame-options'], 'DENY', what);
+    assert.equal(res.headers['referrer-policy'], 'no-referrer', what);
+    assert.equal(res.headers['strict-transport-security'], undefined, `${what}: HSTS is the TLS terminator's`);
+    return String(res.headers['content-security-policy']);
+  };
+  for (const [path, key] of [['/api/v1/whoami', app.adminKey], ['/api/v1/whoami', undefined], ['/no/such/route', undefined]] as const) {
+    const csp = expectHeaders(await app.call('GET', path, { key }), path);
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+  }
+  const docsCsp = expectHeaders(await app.call('GET', '/api/v1/docs/'), 'docs');
+  assert.match(docsCsp, /style-src 'self' 'unsafe-inline'/);
+  assert.match(docsCsp, /script-src 'self'(;|$)/);
 });
 
 test('the OpenAPI 3.1 document lists every route with its schemas; docs are served beside it', async (t) => {

@@ -35,7 +35,9 @@ test('first sign-in with a one-time password must change it before anything else
   assert.deepEqual({ ...body, csrfToken: 'x' }, {
     email: 'alice@acme.com', mustChangePassword: true, csrfToken: 'x', memberships: [{ tenant: 'acme', role: 'admin' }],
   });
-  assert.match(String(res.headers['set-cookie']), /^kupe_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=86400$/);
+  const [pair, ...attributes] = String(res.headers['set-cookie']).split('; ');
+  assert.match(pair!, /^kupe_session=[A-Za-z0-9_-]{43}$/);
+  assert.deepEqual(attributes.sort(), ['HttpOnly', 'Max-Age=86400', 'Path=/', 'SameSite=Strict'], 'no Secure over plain http');
 
   let blocked = await app.call('GET', '/api/v1/tenants/acme', { headers: { cookie } });
   assert.deepEqual([blocked.statusCode, blocked.json().code], [403, 'password_change_required']);
@@ -182,7 +184,7 @@ test('Secure cookie behind a trusted https proxy; passwords never logged', async
   const app = await buildTestApp(t, { logger, config: { trustProxy: ['127.0.0.1'] } });
   const otp = (await createAccountWithOneTimePassword(app.store, 'alice@acme.com', app.clock()))!;
   const { res } = await signIn(app, 'alice@acme.com', otp, { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'kupe.example' });
-  assert.match(String(res.headers['set-cookie']), /; Secure$/);
+  assert.ok(String(res.headers['set-cookie']).split('; ').includes('Secure'));
   const token = String(res.headers['set-cookie']).split(';')[0]!.split('=')[1]!;
   const log = lines.join('');
   assert.match(log, /"url":"\/api\/v1\/session"/, 'the sign-in was logged (so the check below reads something)');

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call, type Session, messageOf } from '../api.ts';
 import { ErrorText } from '../ui.tsx';
 
-export function SignInPage(props: { onSignedIn: (s: Session) => void }) {
+export function SignInPage(props: { onSignedIn: (s: Session) => void; notice?: string }) {
   const [error, setError] = useState('');
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -17,6 +17,7 @@ export function SignInPage(props: { onSignedIn: (s: Session) => void }) {
   return (
     <main class="narrow" id="main">
       <h1>Sign in to Kupe</h1>
+      {props.notice && <p class="notice" role="status">{props.notice}</p>}
       <form onSubmit={(e) => void submit(e)}>
         <label>Email <input name="email" type="email" autocomplete="username" required /></label>
         <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>

@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { type ApiKey, call, type CreatedKey, t, messageOf } from '../api.ts';
 import { daysFromNow, expiryState, formatTime, sameLifetime } from '../format.ts';
+import { Loaded, useLoad } from '../load.tsx';
 import { Badge, Dialog, ErrorText } from '../ui.tsx';
 
 type Modal =
@@ -11,19 +12,10 @@ type Modal =
 
 export function ApiKeysPage(props: { tenant: string; isAdmin: boolean }) {
   const { tenant } = props;
-  const [keys, setKeys] = useState<ApiKey[] | null>(null);
   const [filter, setFilter] = useState('');
-  const [error, setError] = useState('');
   const [modal, setModal] = useState<Modal | null>(null);
-
-  const load = async () => {
-    try {
-      setKeys((await call<{ items: ApiKey[] }>('GET', `${t(tenant)}/apikeys`)).data.items);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  };
-  useEffect(() => { if (props.isAdmin) void load(); }, [tenant, props.isAdmin]);
+  const keys = useLoad(async () => props.isAdmin ? (await call<{ items: ApiKey[] }>('GET', `${t(tenant)}/apikeys`)).data.items : [],
+    [tenant, props.isAdmin]);
 
   if (!props.isAdmin) {
     return (
@@ -33,8 +25,7 @@ export function ApiKeysPage(props: { tenant: string; isAdmin: boolean }) {
       </>
     );
   }
-  const shown = (keys ?? []).filter((k) => k.displayName.toLowerCase().includes(filter.trim().toLowerCase()));
-  const close = () => { setModal(null); void load(); };
+  const close = () => { setModal(null); void keys.reload(); };
   return (
     <>
       <div class="page-head">
@@ -43,19 +34,21 @@ export function ApiKeysPage(props: { tenant: string; isAdmin: boolean }) {
       </div>
       <p class="hint">Keys authenticate CI pipelines, Terraform and scripts: <code>Authorization: Bearer kupe_…</code>. Give each the narrowest role that works.</p>
       <label class="filter">Filter by display name <input type="search" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} /></label>
-      <ErrorText text={error} />
-      {keys === null ? <p role="status">Loading…</p> : (
+      <Loaded state={keys} what="the API keys">{(all) => {
+        const shown = all.filter((k) => k.displayName.toLowerCase().includes(filter.trim().toLowerCase()));
+        return (
         <div class="table-wrap">
           <table class="stack">
             <caption class="visually-hidden">API keys of {tenant}</caption>
             <thead><tr><th scope="col">Display name</th><th scope="col">Role</th><th scope="col">Created by</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
             <tbody>
               {shown.map((k) => <KeyRow key={k.id} apiKey={k} onRevoke={() => setModal({ kind: 'revoke', key: k })} onRotate={() => setModal({ kind: 'rotate', key: k })} />)}
-              {shown.length === 0 && <tr><td colSpan={7}>{keys.length === 0 ? 'No API keys yet.' : 'No key matches the filter.'}</td></tr>}
+              {shown.length === 0 && <tr><td colSpan={7}>{all.length === 0 ? 'No API keys yet.' : 'No key matches the filter.'}</td></tr>}
             </tbody>
           </table>
         </div>
-      )}
+        );
+      }}</Loaded>
       {modal?.kind === 'create' && <CreateKeyDialog tenant={tenant} onCancel={close} onCreated={(key) => setModal({ kind: 'created', key })} />}
       {modal?.kind === 'created' && <Dialog title="Your new API key" onClose={close}><ShowOnce tenant={tenant} created={modal.key} /><button type="button" onClick={close}>I have stored the key</button></Dialog>}
       {modal?.kind === 'revoke' && <RevokeDialog tenant={tenant} apiKey={modal.key} onDone={close} />}

@@ -1,15 +1,16 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { call, type Member, type NewMember, t, messageOf } from '../api.ts';
+import { Loaded, useLoad } from '../load.tsx';
 import { Dialog, ErrorText } from '../ui.tsx';
 
 export function MembersPage(props: { tenant: string; isAdmin: boolean; me: string }) {
   const { tenant, isAdmin } = props;
-  const [members, setMembers] = useState<Member[] | null>(null);
+  const members = useLoad(async () => (await call<{ items: Member[] }>('GET', `${t(tenant)}/members`)).data.items, [tenant]);
   const [error, setError] = useState('');
   const [invite, setInvite] = useState<NewMember | null>(null);
   const [removing, setRemoving] = useState<Member | null>(null);
 
-  const load = async () => setMembers((await call<{ items: Member[] }>('GET', `${t(tenant)}/members`)).data.items);
+  /** An action, then the list again (whatever the action's outcome: another admin may have changed it). */
   const run = async (action: () => Promise<unknown>) => {
     setError('');
     try {
@@ -17,11 +18,10 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
     } catch (err) {
       setError(messageOf(err));
     }
-    await load();
+    await members.reload();
   };
-  useEffect(() => { void run(async () => undefined); }, [tenant]);
 
-  const admins = (members ?? []).filter((m) => m.role === 'admin' && !m.pending).length;
+  const admins = (members.data ?? []).filter((m) => m.role === 'admin' && !m.pending).length;
   const add = (e: Event) => {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
@@ -42,13 +42,13 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
         {' '}A new member is <strong>pending</strong> until they accept their invite link, and has no access until then.
       </p>
       <ErrorText text={error} />
-      {members === null ? <p role="status">Loading…</p> : (
+      <Loaded state={members} what="the members">{(list) => (
         <div class="table-wrap">
           <table>
             <caption class="visually-hidden">Members of {tenant}</caption>
             <thead><tr><th scope="col">Email</th><th scope="col">Role</th>{isAdmin && <th scope="col"><span class="visually-hidden">Actions</span></th>}</tr></thead>
             <tbody>
-              {members.map((m) => {
+              {list.map((m) => {
                 const lastAdmin = m.role === 'admin' && !m.pending && admins === 1;
                 return (
                   <tr key={m.email}>
@@ -81,7 +81,7 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
             </tbody>
           </table>
         </div>
-      )}
+      )}</Loaded>
       {isAdmin && (
         <form class="row-form" onSubmit={add}>
           <h2>Add a member</h2>

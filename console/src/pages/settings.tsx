@@ -1,16 +1,14 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, call, t, type Tenant, messageOf } from '../api.ts';
 import { PLANS } from '../../../src/domain/vocabulary.ts';
+import { Loaded, useLoad } from '../load.tsx';
 import { ErrorText } from '../ui.tsx';
-
 
 export function SettingsPage(props: { tenant: string; isAdmin: boolean }) {
   const { tenant, isAdmin } = props;
-  const [current, setCurrent] = useState<{ data: Tenant; etag: string | null } | null>(null);
+  const current = useLoad(() => call<Tenant>('GET', t(tenant)), [tenant]);
   const [error, setError] = useState('');
   const [saved, setSaved] = useState('');
-  const load = async () => setCurrent(await call<Tenant>('GET', t(tenant)));
-  useEffect(() => { void load(); }, [tenant]);
 
   const save = async (e: Event) => {
     e.preventDefault();
@@ -21,8 +19,8 @@ export function SettingsPage(props: { tenant: string; isAdmin: boolean }) {
       const result = await call<Tenant>('PATCH', t(tenant), {
         displayName: form.get('displayName'), plan: form.get('plan'),
         enforceMetricsLimit: form.get('enforceMetricsLimit') === 'on', enforceLogLimit: form.get('enforceLogLimit') === 'on',
-      }, current?.etag ? { 'if-match': current.etag } : {});
-      setCurrent(result);
+      }, current.data?.etag ? { 'if-match': current.data.etag } : {});
+      current.set(result);
       setSaved('Saved.');
     } catch (err) {
       if (err instanceof ApiError && err.status === 412) {
@@ -32,9 +30,7 @@ export function SettingsPage(props: { tenant: string; isAdmin: boolean }) {
       }
     }
   };
-  if (!current) return <p role="status">Loading…</p>;
-  const d = current.data;
-  return (
+  return <Loaded state={current} what="the tenant's settings">{({ data: d }) => (
     <>
       <h1>Tenant settings</h1>
       <form onSubmit={(e) => void save(e)} key={d.resourceVersion}>
@@ -50,9 +46,9 @@ export function SettingsPage(props: { tenant: string; isAdmin: boolean }) {
         <ErrorText text={error} />
         {saved && <p role="status">{saved}</p>}
         {isAdmin
-          ? <div class="buttons"><button type="submit">Save settings</button><button type="button" class="secondary" onClick={() => { setError(''); void load(); }}>Reload</button></div>
+          ? <div class="buttons"><button type="submit">Save settings</button><button type="button" class="secondary" onClick={() => { setError(''); void current.reload(); }}>Reload</button></div>
           : <p>Only tenant admins can change settings.</p>}
       </form>
     </>
-  );
+  )}</Loaded>;
 }

@@ -4,7 +4,7 @@ import { AppError } from '../../domain/errors.ts';
 import type { Store } from '../../domain/store.ts';
 import type { FastifyReply } from 'fastify';
 import type { AttemptKey, AttemptLimiter } from '../../limits/index.ts';
-import { clearSessionCookie, ownOrigin, readCookie, SESSION_COOKIE, setSessionCookie } from '../cookies.ts';
+import { clearSessionCookie, ownOrigin, sessionToken, setSessionCookie } from '../cookies.ts';
 import { accountOf } from '../guard.ts';
 import { errorResponses, RoleSchema } from '../schemas.ts';
 import type { App, RouteDeps } from './context.ts';
@@ -75,7 +75,7 @@ export function sessionRoutes(app: App, deps: RouteDeps, attempts: AttemptLimite
     config: { access: 'session' },
     schema: { summary: 'Sign out', tags, response: { 204: Type.Null(), ...errorResponses(401, 403) } },
   }, async (request, reply) => {
-    const token = readCookie(request, SESSION_COOKIE);
+    const token = sessionToken(request);
     if (token) await signOut(deps.store, token);
     clearSessionCookie(request, reply);
     return reply.code(204).send(null);

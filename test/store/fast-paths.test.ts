@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { formatTimestamp } from '../../src/domain/validation.ts';
+import { postgresKeyReader, sqliteKeyReader, STATEMENT_CACHE_SIZE, withStatementCache } from '../../src/store/fast-paths.ts';
+import { createSchema } from '../postgres-schema.ts';
+
+const PG = process.env.KUPE_TEST_POSTGRES_URL ?? process.env.KUPE_TEST_DATABASE_URL;
+
+function sqliteWithKeys(t: { after: (fn: () => void) => void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'kupe-fast-'));
+  const sqlite = new SQLite(join(dir, 'kupe.db'));
+  t.after(() => { sqlite.close(); rmSync(dir, { recursive: true, force: true }); });
+  sqlite.exec('create table api_keys (id text primary key, tenant text, revoked_at text)');
+  sqlite.prepare("insert into api_keys values ('ak-00000001', 'acme', null)").run();
+  return sqlite;
+}
+
+test('the statement cache prepares each SQL text once, never hands out a busy statement, and is bounded', (t) => {
+  const sqlite = sqliteWithKeys(t);
+  const cached = withStatementCache(sqlite);
+  const sql = 'select id from api_keys where id = ?';
+  const first = cached.prepare(sql);
+  assert.equal(cached.prepare(sql), first, 'the same statement again');
+  const iterating = (first as unknown as SQLite.Statement).iterate('ak-00000001');
+  iterating.next();
+  const other = cached.prepare(sql);
+  assert.notEqual(other, first, 'a statement mid-iteration is busy: another is prepared');
+  iterating.return?.();
+  assert.equal(cached.prepare(sql), first, 'and the cached one comes back once it is free');
+  for (let i = 0; i < STATEMENT_CACHE_SIZE; i++) cached.prepare(`select ${i} from api_keys`);
+  assert.notEqual(cached.prepare(sql), first, 'the oldest text was evicted past the bound');
+});
+
+test('the SQLite key reader finds a key by id and sees a revocation at once', (t) => {
+  const sqlite = sqliteWithKeys(t);
+  const read = sqliteKeyReader(sqlite);
+  assert.deepEqual({ ...(read('ak-00000001') as object) }, { id: 'ak-00000001', tenant: 'acme', revoked_at: null });
+  assert.equal(read('ak-ffffffff'), undefined);
+  sqlite.prepare("update api_keys set revoked_at = '2026-11-28T00:00:00Z' where id = 'ak-00000001'").run();
+  assert.equal((read('ak-00000001') as { revoked_at: string }).revoked_at, '2026-11-28T00:00:00Z');
+});
+
+test('the PostgreSQL key reader (a named statement) finds a key by id and sees a revocation at once', { skip: PG ? false : 'KUPE_TEST_POSTGRES_URL is not set' }, async (t) => {
+  const { url, drop } = await createSchema(PG!, 'fast');
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  t.after(async () => { await pool.end(); await drop(); });
+  await pool.query("create table api_keys (id text primary key, tenant text, revoked_at text); insert into api_keys values ('ak-00000001', 'acme', null)");
+  const read = postgresKeyReader(pool);
+  assert.deepEqual(await read('ak-00000001'), { id: 'ak-00000001', tenant: 'acme', revoked_at: null });
+  assert.equal(await read('ak-ffffffff'), undefined);
+  await pool.query("update api_keys set revoked_at = 'now' where id = 'ak-00000001'");
+  assert.equal(((await read('ak-00000001')) as unknown as { revoked_at: string }).revoked_at, 'now');
+});
+
+test('the timestamp text is kept for the current second only', () => {
+  const at = (iso: string) => formatTimestamp(new Date(iso));
+  assert.equal(at('2026-11-28T10:00:00.100Z'), '2026-11-28T10:00:00Z');
+  assert.equal(at('2026-11-28T10:00:00.900Z'), '2026-11-28T10:00:00Z', 'same second: the kept text');
+  assert.equal(at('2026-11-28T10:00:01.000Z'), '2026-11-28T10:00:01Z', 'the next second: new text');
+  assert.equal(at('2026-11-28T09:59:59.999Z'), '2026-11-28T09:59:59Z', 'an earlier instant too');
+});
