@@ -1,32 +1,9 @@
 // The console is a client of the public API like any other: same routes,
 // same errors. Types come from the server's schemas (import type only).
-import type { ApiKey, Member, Tenant } from '../../src/http/schemas.ts';
+import type { ApiKey, AuditEntry, CreatedApiKey, Member, NewMember, Session, Tenant } from '../../src/http/schemas.ts';
 
-export type { ApiKey, Member, Tenant };
-
-export interface Session {
-  email: string;
-  mustChangePassword: boolean;
-  csrfToken: string;
-  memberships: { tenant: string; role: 'admin' | 'readonly' }[];
-}
-
-export interface CreatedKey extends ApiKey {
-  key: string;
-}
-
-export interface AuditEntry {
-  id: string;
-  time: string;
-  actor: string;
-  action: string;
-  target: string;
-  clientIp?: string;
-}
-
-export interface NewMember extends Member {
-  invite: { url: string; expiresAt: string };
-}
+export type { ApiKey, AuditEntry, Member, NewMember, Session, Tenant };
+export type CreatedKey = CreatedApiKey;
 
 export class ApiError extends Error {
   readonly status: number;

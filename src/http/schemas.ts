@@ -82,6 +82,29 @@ export const CreatedApiKeySchema = Type.Object({
   key: Type.String({ description: 'The raw key. Shown only in this response: store it now', examples: ['kupe_a1b2c3d4_...'] }),
 });
 
+export type CreatedApiKey = Static<typeof CreatedApiKeySchema>;
+
+export const InviteSchema = Type.Object({
+  url: Type.String({ description: 'Console link for the member, shown only in this response. With it they choose a password (no account yet) or, signed in to their account, join' }),
+  expiresAt: Type.String(),
+});
+export const NewMemberSchema = Type.Object({
+  ...MemberSchema.properties,
+  invite: Type.Object(InviteSchema.properties, {
+    description: 'Always present, whether or not the email has an account: the answer says nothing about other tenants',
+  }),
+});
+export type NewMember = Static<typeof NewMemberSchema>;
+
+/** A console session, as every session route answers it. */
+export const SessionSchema = Type.Object({
+  email: Type.String({ examples: ['alice@acme.com'] }),
+  mustChangePassword: Type.Boolean({ description: 'True until a one-time password has been replaced' }),
+  csrfToken: Type.String({ description: 'Send as X-Kupe-CSRF on every unsafe request made with the session cookie' }),
+  memberships: Type.Array(Type.Object({ tenant: Type.String(), role: RoleSchema })),
+});
+export type Session = Static<typeof SessionSchema>;
+
 export const ListOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item) });
 
 export const AuditActionSchema = Type.Enum([...AUDIT_ACTIONS]);
@@ -95,6 +118,7 @@ export const AuditEntrySchema = Type.Object({
   clientIp: Type.Optional(Type.String()),
   requestId: Type.Optional(Type.String()),
 });
+export type AuditEntry = Static<typeof AuditEntrySchema>;
 
 export const WhoamiSchema = Type.Object({
   kind: Type.Enum(['apikey', 'member']),

@@ -3,9 +3,9 @@ import type { FastifyRequest } from 'fastify';
 import { acceptInvite, describeInvite, joinWithInvite } from '../../domain/invites.ts';
 import { accountOf } from '../guard.ts';
 import { setSessionCookie } from '../cookies.ts';
-import { errorResponses } from '../schemas.ts';
+import { errorResponses, SessionSchema } from '../schemas.ts';
 import type { App, RouteDeps } from './context.ts';
-import { SessionSchema, sessionBody } from './session.ts';
+import { sessionBody } from './session.ts';
 
 const Params = Type.Object({ token: Type.String({ description: 'The token from the invite link' }) });
 const tags = ['console session'];

@@ -3,7 +3,9 @@ import { Type } from 'typebox';
 import { addMember, listMembers, reissueInvite, removeMember, updateMember } from '../../domain/members.ts';
 import { ownOrigin } from '../cookies.ts';
 import { principalOf } from '../guard.ts';
-import { AUTH_ERRORS, EmailSchema, errorResponses, ListOf, MemberSchema, RoleSchema, TenantParamsSchema } from '../schemas.ts';
+import {
+  AUTH_ERRORS, EmailSchema, errorResponses, InviteSchema, ListOf, MemberSchema, NewMemberSchema, RoleSchema, TenantParamsSchema,
+} from '../schemas.ts';
 import { actionContext, type App, ifMatchOf, type RouteDeps } from './context.ts';
 
 const MemberParamsSchema = Type.Object({
@@ -11,16 +13,6 @@ const MemberParamsSchema = Type.Object({
   email: EmailSchema({ description: 'Member email; `@` may be sent literally or as %40', examples: ['bob@acme.com'] }),
 });
 const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: "Tenant's ETag; optional" })) });
-const InviteSchema = Type.Object({
-  url: Type.String({ description: 'Console link for the member, shown only in this response. With it they choose a password (no account yet) or, signed in to their account, join' }),
-  expiresAt: Type.String(),
-});
-const NewMemberSchema = Type.Object({
-  ...MemberSchema.properties,
-  invite: Type.Object(InviteSchema.properties, {
-    description: 'Always present, whether or not the email has an account: the answer says nothing about other tenants',
-  }),
-});
 const tags = ['members'];
 const security = [{ bearer: [] }];
 

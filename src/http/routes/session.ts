@@ -6,15 +6,9 @@ import type { FastifyReply } from 'fastify';
 import type { AttemptKey, AttemptLimiter } from '../../limits/index.ts';
 import { clearSessionCookie, ownOrigin, sessionToken, setSessionCookie } from '../cookies.ts';
 import { accountOf } from '../guard.ts';
-import { errorResponses, RoleSchema } from '../schemas.ts';
+import { errorResponses, SessionSchema } from '../schemas.ts';
 import type { App, RouteDeps } from './context.ts';
 
-export const SessionSchema = Type.Object({
-  email: Type.String({ examples: ['alice@acme.com'] }),
-  mustChangePassword: Type.Boolean({ description: 'True until a one-time password has been replaced' }),
-  csrfToken: Type.String({ description: 'Send as X-Kupe-CSRF on every unsafe request made with the session cookie' }),
-  memberships: Type.Array(Type.Object({ tenant: Type.String(), role: RoleSchema })),
-});
 
 const tags = ['console session'];
 
