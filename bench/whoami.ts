@@ -20,7 +20,9 @@ const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
 
-const server = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts'], {
+// KUPE_BENCH_SERVER_FLAGS: Node/V8 flags for the server process only (e.g. --max-semi-space-size=1).
+const serverFlags = (process.env.KUPE_BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
+const server = spawn(process.execPath, [...serverFlags, '--import', 'tsx', 'bench/server.ts'], {
   env: { ...process.env, KUPE_LOG_LEVEL: process.env.KUPE_LOG_LEVEL ?? 'warn' },
   stdio: ['ignore', 'pipe', 'inherit'],
 });

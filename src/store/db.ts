@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
 import {
   Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient,
 } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DatabaseTuning } from '../config.ts';
 import { describeStoreFault } from './faults.ts';
 import { type ApiKeyRowReader, postgresKeyReader, sqliteKeyReader, withStatementCache } from './fast-paths.ts';
@@ -25,6 +26,10 @@ export interface DatabaseOptions extends DatabaseTuning {
   /** Errors no request is waiting for (a pooled connection dropped by a restart): to log and count. */
   onBackgroundError?: ((error: unknown) => void) | undefined;
 }
+
+// Each driver is loaded only for the database it serves (node-postgres costs about 4 MB of memory on an
+// instance that runs on SQLite); both are CommonJS, so require() keeps opening synchronous.
+const require = createRequire(import.meta.url);
 
 /** Opens the database that KUPE_DATABASE_URL names (validated by loadConfig). */
 export function openDatabase(url: string, options: DatabaseOptions): OpenedDatabase {
@@ -47,7 +52,8 @@ export function openDatabase(url: string, options: DatabaseOptions): OpenedDatab
  */
 function openPostgres(url: string, options: DatabaseOptions): OpenedDatabase {
   const report = options.onBackgroundError ?? (() => {});
-  const pool = new pg.Pool({
+  const { Pool } = require('pg') as typeof pg;
+  const pool = new Pool({
     connectionString: url,
     application_name: 'kupe',
     max: options.poolSize,
@@ -88,7 +94,8 @@ function discardingBrokenClients(pool: pg.Pool): PostgresPool {
 
 function openSqlite(path: string, options: DatabaseOptions): OpenedDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new SQLite(path);
+  const Database = require('better-sqlite3') as typeof SQLite;
+  const sqlite = new Database(path);
   sqlite.pragma('busy_timeout = 5000'); // opening may wait: nothing else runs yet
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL'); // an acknowledged write survives a power loss, not only a crash

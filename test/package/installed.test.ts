@@ -111,7 +111,6 @@ test("the image's command, as the Dockerfile states it: PID 1, unprivileged, hea
     KUPE_DATABASE_URL: spec.env.KUPE_DATABASE_URL!.replace('/var/lib/kupe', volume), KUPE_SHUTDOWN_DELAY_SECONDS: '2',
   };
   const command = [...spec.entrypoint, ...spec.cmd].map((arg) => arg.replace('/opt/kupe', dir));
-  command[0] = process.execPath;
   const child = spawn('unshare', ['--pid', '--fork', '--kill-child', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...command],
     { cwd: volume, env, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => { child.kill('SIGKILL'); });
@@ -128,7 +127,8 @@ test("the image's command, as the Dockerfile states it: PID 1, unprivileged, hea
   const status = readFileSync(`/proc/${server}/status`, 'utf8');
   assert.match(status, /^NSpid:\s+\d+\s+1$/m, 'kupe-server is PID 1 in its namespace');
   assert.match(status, /^Uid:\s+65534\s/m, 'and runs unprivileged');
-  assert.match(readFileSync(`/proc/${server}/cmdline`, 'utf8'), /kupe-server\.js\0serve/);
+  assert.match(readFileSync(`/proc/${server}/cmdline`, 'utf8'), /^[^\0]*node\0--max-semi-space-size=1\0[^\0]*kupe-server\0serve\0$/,
+    'node itself, through the #! line (env execs it: no shell or env left as PID 1)');
 
   process.kill(server!, 'SIGTERM');
   await new Promise((r) => setTimeout(r, 500));
