@@ -9,7 +9,8 @@ import { DEFAULT_TENANT_CAPS } from '../domain/tenants.ts';
 import type { Limits } from '../limits/index.ts';
 import { RATE_WINDOW_SECONDS } from '../limits/policy.ts';
 import cookie from '@fastify/cookie';
-import { registerConsole, registerSecurityHeaders } from './console.ts';
+import { registerConsole } from './console.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 import { BODY_LIMIT_BYTES, clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandling } from './errors.ts';
 import { registerGuard } from './guard.ts';
 import { Metrics, registerMetrics } from './metrics.ts';
@@ -95,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   const faults = deps.faults ?? new StoreFaults(app.log, metrics);
 
   await app.register(cookie);
-  await registerSecurityHeaders(app, API_DOCS_PREFIX);
+  registerSecurityHeaders(app, API_DOCS_PREFIX);
   app.setValidatorCompiler(compileValidator);
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
