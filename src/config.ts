@@ -19,10 +19,12 @@ export interface DatabaseTuning {
   statementTimeoutMs: number;
   /** PostgreSQL: a transaction left idle this long is ended by the server. */
   idleInTransactionTimeoutMs: number;
+  /** SQLite: API keys whose rows verification keeps in memory (0: none); see src/store/fast-paths.ts. */
+  keyCacheSize: number;
 }
 
 export const DATABASE_TUNING_DEFAULTS: Readonly<DatabaseTuning> = Object.freeze({
-  poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 10_000,
+  poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 10_000, keyCacheSize: 10_000,
 });
 
 export interface Config {
@@ -139,6 +141,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     connectTimeoutMs: integer('KUPE_DB_CONNECT_TIMEOUT_MS', tuning.connectTimeoutMs, 100, 600_000),
     statementTimeoutMs: integer('KUPE_DB_STATEMENT_TIMEOUT_MS', tuning.statementTimeoutMs, 100, 600_000),
     idleInTransactionTimeoutMs: integer('KUPE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', tuning.idleInTransactionTimeoutMs, 100, 3_600_000),
+    keyCacheSize: integer('KUPE_KEY_CACHE_SIZE', tuning.keyCacheSize, 0, 10_000_000),
   };
 
   const config: Config = {

@@ -86,6 +86,8 @@ export async function seed(store: Store, now: Date): Promise<Seed> {
 
 export interface TestApp extends KupeApp, Seed {
   store: Store;
+  /** The test's database, for a second connection of its own (another process would open the same). */
+  databaseUrl: string;
   clock: ReturnType<typeof testClock>;
   call(method: string, url: string, options?: CallOptions): Promise<LightMyRequestResponse>;
 }
@@ -107,7 +109,7 @@ export async function buildTestApp(
   t: TestContext,
   options: { config?: Partial<TestConfig>; logger?: FastifyBaseLogger; clock?: ReturnType<typeof testClock>; limits?: Limits } = {},
 ): Promise<TestApp> {
-  const { store } = await openTestStore(t);
+  const { store, url: databaseUrl } = await openTestStore(t);
   const clock = options.clock ?? testClock(new Date());
   const seeded = await seed(store, clock());
   const config = { ...TEST_CONFIG, ...options.config };
@@ -124,7 +126,7 @@ export async function buildTestApp(
     },
     ...(opts.body !== undefined && { payload: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }),
   });
-  return { ...kupe, ...seeded, store, clock, call };
+  return { ...kupe, ...seeded, store, databaseUrl, clock, call };
 }
 
 /** Every row of every table: to prove that a refused request changed nothing. */

@@ -147,5 +147,5 @@ export function verifyApiKey(parsed: ParsedApiKey, row: ApiKeyRecord | undefined
 export async function authenticateApiKey(store: Store, token: string, now: Date): Promise<VerifyResult> {
   const parsed = parseRawApiKey(token);
   if (!parsed) return { ok: false, reason: 'malformed' };
-  return verifyApiKey(parsed, await store.apiKeys.get(parsed.id), now);
+  return verifyApiKey(parsed, await store.apiKeys.getForVerification(parsed.id), now);
 }

@@ -89,6 +89,11 @@ export interface MemberRepository {
 export interface ApiKeyRepository {
   /** The row by primary key, revoked or not. */
   get(id: string): Promise<ApiKeyRecord | undefined>;
+  /**
+   * The row as verification needs it (id, tenant, role, digest, expiry, revocation), possibly from a cache
+   * that hears every revocation before it answers: other fields (lastUsedAt) may be stale.
+   */
+  getForVerification(id: string): Promise<ApiKeyRecord | undefined>;
   /** Keys of the tenant that are not revoked, oldest first. */
   listActive(tenant: string): Promise<ApiKeyRecord[]>;
   countActive(tenant: string): Promise<number>;

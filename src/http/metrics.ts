@@ -75,15 +75,21 @@ const METRICS_CACHE_MS = 1000;
 
 /** The request metrics hook and `GET /metrics`, behind `Authorization: Bearer <token>` when a token is set. */
 export function registerMetrics(app: FastifyInstance, metrics: Metrics, token?: string) {
-  app.addHook('onResponse', async (request, reply) => {
-    // The route pattern, never the raw URL: label sets stay bounded.
-    const labels = {
-      method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
-      status: String(reply.statusCode),
-    };
-    metrics.requests.inc(labels);
-    metrics.latency.observe(labels, reply.elapsedTime / 1000);
+  // One pair of bound series per method, route pattern (never the raw URL: label sets stay bounded) and
+  // status, looked up by a string key: prom-client then hashes no label object per request.
+  const series = new Map<string, { count: Counter.Internal; latency: Histogram.Internal<string> }>();
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const key = `${request.method} ${reply.statusCode} ${route}`;
+    let bound = series.get(key);
+    if (!bound) {
+      const labels = [request.method, route, String(reply.statusCode)] as const;
+      bound = { count: metrics.requests.labels(...labels), latency: metrics.latency.labels(...labels) };
+      series.set(key, bound);
+    }
+    bound.count.inc();
+    bound.latency.observe(reply.elapsedTime / 1000);
+    done();
   });
   let cached: { at: number; text: string } | undefined;
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ApiKeyRecord, ApiKeyRepository } from '../domain/store.ts';
 import type { Role } from '../domain/roles.ts';
-import type { ApiKeyRowReader } from './fast-paths.ts';
+import type { ApiKeyRowReader, KeyRows } from './fast-paths.ts';
 import { type ApiKeysTable, type Database, insertedOne } from './schema.ts';
 
 function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
@@ -19,15 +19,19 @@ function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
   };
 }
 
-/** `readRow`, where the dialect offers one (src/store/fast-paths.ts), serves `get` outside transactions. */
-export function apiKeyRepository(db: Kysely<Database>, readRow?: ApiKeyRowReader): ApiKeyRepository {
+/**
+ * `keyRows` (src/store/fast-paths.ts), where the dialect offers it, serves `get` outside transactions and
+ * hears every revocation.
+ */
+export function apiKeyRepository(db: Kysely<Database>, keyRows?: KeyRows, inTransaction = false): ApiKeyRepository {
+  const readRow = inTransaction ? undefined : keyRows?.read;
+  const read = async (id: string, fast: ApiKeyRowReader | undefined) => {
+    const row = fast ? await fast(id) : await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toApiKey(row);
+  };
   return {
-    async get(id) {
-      const row = readRow
-        ? await readRow(id)
-        : await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && toApiKey(row);
-    },
+    get: (id) => read(id, readRow),
+    getForVerification: (id) => read(id, inTransaction ? undefined : keyRows?.readForVerification),
     async listActive(tenant) {
       const rows = await db
         .selectFrom('api_keys').selectAll()
@@ -60,6 +64,7 @@ export function apiKeyRepository(db: Kysely<Database>, readRow?: ApiKeyRowReader
         .set({ revoked_at: revokedAt, revoked_by: revokedBy })
         .where('id', '=', id).where('tenant', '=', tenant).where('revoked_at', 'is', null)
         .executeTakeFirst();
+      keyRows?.forget(id); // before the revocation can answer (committed or not: see fast-paths.ts)
       return Number(result.numUpdatedRows) === 1;
     },
     async recordLastUsed(uses) {

@@ -8,7 +8,7 @@ import {
 import type pg from 'pg';
 import type { DatabaseTuning } from '../config.ts';
 import { describeStoreFault } from './faults.ts';
-import { type ApiKeyRowReader, postgresKeyReader, sqliteKeyReader, withStatementCache } from './fast-paths.ts';
+import { cachedSqliteKeyReader, type KeyRows, postgresKeyReader, withStatementCache } from './fast-paths.ts';
 import { nonBlockingSqliteDialect } from './sqlite-driver.ts';
 import type { Database, Dialect } from './schema.ts';
 
@@ -16,7 +16,7 @@ export interface OpenedDatabase {
   db: Kysely<Database>;
   dialect: Dialect;
   /** The key lookup of every authenticated request, bypassing the query builder (outside transactions). */
-  readApiKeyRow?: ApiKeyRowReader;
+  keyRows?: KeyRows;
   /** The SQLite connection itself (for the readiness probe). */
   sqlite?: SQLite.Database;
 }
@@ -66,7 +66,9 @@ function openPostgres(url: string, options: DatabaseOptions): OpenedDatabase {
   pool.on('connect', (client) => client.on('error', report));
   pool.on('error', () => {}); // an idle client's error: already reported by the listener above
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingBrokenClients(pool) }) });
-  return { db, dialect: 'postgres', readApiKeyRow: postgresKeyReader(pool) };
+  // No key cache on PostgreSQL yet: other instances' revocations need the fence of issue 11 first.
+  const read = postgresKeyReader(pool);
+  return { db, dialect: 'postgres', keyRows: { read, readForVerification: read, forget: () => {} } };
 }
 
 /** The pool as Kysely sees it, except that a client whose query met a connection fault is not reused. */
@@ -104,5 +106,5 @@ function openSqlite(path: string, options: DatabaseOptions): OpenedDatabase {
   sqlite.pragma('busy_timeout = 0');
   const dialect = nonBlockingSqliteDialect(sqlite, withStatementCache(sqlite), options.statementTimeoutMs);
   const db = new Kysely<Database>({ dialect });
-  return { db, dialect: 'sqlite', readApiKeyRow: sqliteKeyReader(sqlite), sqlite };
+  return { db, dialect: 'sqlite', keyRows: cachedSqliteKeyReader(sqlite, options.keyCacheSize), sqlite };
 }

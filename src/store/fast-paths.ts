@@ -11,6 +11,16 @@ import type { ApiKeysTable } from './schema.ts';
 /** Reads one API key row by id, outside any transaction: the one query of an authenticated request. */
 export type ApiKeyRowReader = (id: string) => Selectable<ApiKeysTable> | undefined | Promise<Selectable<ApiKeysTable> | undefined>;
 
+/** The key readers, and what a revocation tells them (a cache forgets the key at once). */
+export interface KeyRows {
+  /** Always the stored row. */
+  read: ApiKeyRowReader;
+  /** For verification: the stored row, or a cached one while that is safe (fields verification ignores may be stale). */
+  readForVerification: ApiKeyRowReader;
+  /** Called by a revocation as soon as its UPDATE has run, before its transaction commits. */
+  forget(id: string): void;
+}
+
 const KEY_BY_ID = 'select * from api_keys where id';
 
 /**
@@ -25,6 +35,52 @@ export function sqliteKeyReader(sqlite: SQLite.Database): ApiKeyRowReader {
   return (id) => {
     lookup ??= sqlite.prepare<[string], Selectable<ApiKeysTable>>(`${KEY_BY_ID} = ?`);
     return lookup.get(id);
+  };
+}
+
+/**
+ * SQLite, one process: the rows of valid keys kept in memory, at most maxEntries (the least recently used
+ * go first; 0 turns the cache off). What makes it safe (docs/performance.md, "The key cache"):
+ * - Only rows that are not revoked are kept; unknown ids and failed reads are never kept. Expiry is checked
+ *   by verification on every use, so a cached key expires on time.
+ * - A revocation in this process forgets the key as its UPDATE runs (reads share the connection, so from
+ *   then on they see the revocation, committed or not), before the DELETE can answer.
+ * - Another process's commit to the same file (a second server, the operator CLI, a sqlite3 shell)
+ *   changes `PRAGMA data_version` on this connection: checked before every cached answer, and the whole
+ *   cache is dropped when it moved. Commits of this connection do not move it.
+ * Reads are synchronous here, so no read can straddle a revocation and put back a stale row.
+ */
+export function cachedSqliteKeyReader(sqlite: SQLite.Database, maxEntries: number): KeyRows {
+  const read = sqliteKeyReader(sqlite);
+  if (maxEntries <= 0) return { read, readForVerification: read, forget: () => {} };
+  const rows = new Map<string, Selectable<ApiKeysTable>>();
+  let seenVersion: number | undefined;
+  let dataVersion: SQLite.Statement<[], number> | undefined;
+  return {
+    read,
+    readForVerification(id) {
+      dataVersion ??= sqlite.prepare<[], number>('pragma data_version').pluck();
+      const version = dataVersion.get()!;
+      if (version !== seenVersion) {
+        rows.clear();
+        seenVersion = version;
+      }
+      const cached = rows.get(id);
+      if (cached) {
+        rows.delete(id); // most recently used goes last
+        rows.set(id, cached);
+        return cached;
+      }
+      const row = read(id) as Selectable<ApiKeysTable> | undefined;
+      if (row && row.revoked_at === null) {
+        rows.set(id, row);
+        if (rows.size > maxEntries) rows.delete(rows.keys().next().value!);
+      }
+      return row;
+    },
+    forget(id) {
+      rows.delete(id);
+    },
   };
 }
 

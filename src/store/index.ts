@@ -6,7 +6,7 @@ import { apiKeyRepository } from './api-keys.ts';
 import { auditRepository } from './audit.ts';
 import { DATABASE_TUNING_DEFAULTS } from '../config.ts';
 import { type DatabaseOptions, openDatabase } from './db.ts';
-import type { ApiKeyRowReader } from './fast-paths.ts';
+import type { KeyRows } from './fast-paths.ts';
 import { describeStoreFault } from './faults.ts';
 import { memberRepository } from './members.ts';
 import { migrateToLatest } from './migrate.ts';
@@ -18,7 +18,7 @@ interface StoreParts {
   /** Closes the database once, however often it is called. */
   close: () => Promise<void>;
   dialect: Dialect;
-  readApiKeyRow?: ApiKeyRowReader | undefined;
+  keyRows?: KeyRows | undefined;
   ping: () => Promise<void>;
 }
 
@@ -26,7 +26,7 @@ function storeOn(db: Kysely<Database>, parts: StoreParts, inTransaction: boolean
   const store: Store = {
     tenants: tenantRepository(db, parts.dialect),
     members: memberRepository(db),
-    apiKeys: apiKeyRepository(db, inTransaction ? undefined : parts.readApiKeyRow),
+    apiKeys: apiKeyRepository(db, parts.keyRows, inTransaction),
     users: userRepository(db),
     sessions: sessionRepository(db),
     invites: inviteRepository(db),
@@ -53,10 +53,10 @@ export interface OpenedStore {
 
 /** Opens the store that the database URL names. Migrations are a separate, explicit step. */
 export function openStore(databaseUrl: string, options: Partial<DatabaseOptions> = {}): OpenedStore {
-  const { db, dialect, readApiKeyRow, sqlite } = openDatabase(databaseUrl, { ...DATABASE_TUNING_DEFAULTS, ...options });
+  const { db, dialect, keyRows, sqlite } = openDatabase(databaseUrl, { ...DATABASE_TUNING_DEFAULTS, ...options });
   const ping = sqlite ? () => probeSqlite(sqlite) : async () => { await sql`select 1`.execute(db); };
   return {
-    store: storeOn(db, { close: once(() => db.destroy()), dialect, readApiKeyRow, ping }, false),
+    store: storeOn(db, { close: once(() => db.destroy()), dialect, keyRows, ping }, false),
     migrate: () => migrateToLatest(db, dialect),
   };
 }

@@ -25,9 +25,13 @@ test('readyz turns 503 when the store is gone or the instance drains', async (t)
 
 test('every response carries X-Request-Id; a well-formed incoming one is kept', async (t) => {
   const app = await buildTestApp(t);
-  for (const url of ['/healthz', '/api/v1/whoami', '/nope']) {
-    assert.match(String((await app.call('GET', url)).headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  const ids = [];
+  for (const url of ['/healthz', '/api/v1/whoami', '/nope', '/healthz']) {
+    const id = String((await app.call('GET', url)).headers['x-request-id']);
+    assert.match(id, /^[0-9a-f]{12}-[0-9a-z]+$/, 'this process\'s random prefix and a counter');
+    ids.push(id);
   }
+  assert.equal(new Set(ids).size, ids.length, 'every request its own id');
   const res = await app.call('GET', '/api/v1/whoami', { headers: { 'x-request-id': 'lb-1234' } });
   assert.equal(res.headers['x-request-id'], 'lb-1234');
   assert.equal(res.json().requestId, 'lb-1234');

@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { formatTimestamp } from '../../src/domain/validation.ts';
-import { postgresKeyReader, sqliteKeyReader, STATEMENT_CACHE_SIZE, withStatementCache } from '../../src/store/fast-paths.ts';
+import {
+  cachedSqliteKeyReader, postgresKeyReader, sqliteKeyReader, STATEMENT_CACHE_SIZE, withStatementCache,
+} from '../../src/store/fast-paths.ts';
 import { createSchema } from '../postgres-schema.ts';
 
 const PG = process.env.KUPE_TEST_POSTGRES_URL ?? process.env.KUPE_TEST_DATABASE_URL;
@@ -63,4 +65,42 @@ test('the timestamp text is kept for the current second only', () => {
   assert.equal(at('2026-11-28T10:00:00.900Z'), '2026-11-28T10:00:00Z', 'same second: the kept text');
   assert.equal(at('2026-11-28T10:00:01.000Z'), '2026-11-28T10:00:01Z', 'the next second: new text');
   assert.equal(at('2026-11-28T09:59:59.999Z'), '2026-11-28T09:59:59Z', 'an earlier instant too');
+});
+
+test('the SQLite key cache: keeps valid rows only, forgets on revocation, and is bounded', (t) => {
+  const sqlite = sqliteWithKeys(t);
+  sqlite.prepare("insert into api_keys values ('ak-00000002', 'acme', null), ('ak-00000003', 'acme', '2026-11-28T00:00:00Z')").run();
+  const keys = cachedSqliteKeyReader(sqlite, 2);
+  // Rows changed through this same connection do not move data_version: what read() answers then shows
+  // whether it came from the cache.
+  const touch = (id: string, tenant: string) => sqlite.prepare('update api_keys set tenant = ? where id = ?').run(tenant, id);
+  assert.equal((keys.readForVerification('ak-00000001') as { tenant: string }).tenant, 'acme');
+  touch('ak-00000001', 'changed');
+  assert.equal((keys.readForVerification('ak-00000001') as { tenant: string }).tenant, 'acme', 'served from the cache');
+  keys.forget('ak-00000001');
+  assert.equal((keys.readForVerification('ak-00000001') as { tenant: string }).tenant, 'changed', 'forgotten: read again');
+
+  void keys.readForVerification('ak-00000003');
+  touch('ak-00000003', 'changed');
+  assert.equal((keys.readForVerification('ak-00000003') as { tenant: string }).tenant, 'changed', 'a revoked row is never kept');
+  assert.equal(keys.readForVerification('ak-ffffffff'), undefined);
+  sqlite.prepare("insert into api_keys values ('ak-ffffffff', 'late', null)").run();
+  assert.equal((keys.readForVerification('ak-ffffffff') as { tenant: string }).tenant, 'late', 'an unknown id is never kept');
+
+  // Bound 2: ak-00000001 and ak-ffffffff are kept; reading ak-00000002 evicts the least recently used.
+  void keys.readForVerification('ak-00000001');
+  void keys.readForVerification('ak-00000002');
+  touch('ak-ffffffff', 'after');
+  assert.equal((keys.readForVerification('ak-ffffffff') as { tenant: string }).tenant, 'after', 'evicted at the bound');
+});
+
+test("the SQLite key cache drops everything when another connection commits (another process, the CLI)", (t) => {
+  const sqlite = sqliteWithKeys(t);
+  const keys = cachedSqliteKeyReader(sqlite, 100);
+  assert.equal((keys.readForVerification('ak-00000001') as { revoked_at: string | null }).revoked_at, null);
+  const other = new SQLite(sqlite.name);
+  t.after(() => other.close());
+  other.prepare("update api_keys set revoked_at = '2026-11-28T00:00:00Z' where id = 'ak-00000001'").run();
+  assert.equal((keys.readForVerification('ak-00000001') as { revoked_at: string }).revoked_at, '2026-11-28T00:00:00Z');
+  assert.equal(cachedSqliteKeyReader(sqlite, 0).read('ak-00000001') !== undefined, true, 'size 0: a plain reader');
 });
