@@ -10,6 +10,7 @@ import { limitSettings } from './limits/policy.ts';
 import { StoreFaults } from './http/store-faults.ts';
 import { describeStoreFault } from './store/faults.ts';
 import { openStore } from './store/index.ts';
+import { lockForServing } from './store/serve-lock.ts';
 
 export const CONSOLE_DIR = fileURLToPath(new URL('../console/dist', import.meta.url));
 
@@ -41,6 +42,7 @@ export async function startServer(
   const reportBackground = (error: unknown) => {
     faults.report(describeStoreFault(error) ?? { kind: 'unavailable', detail: String(error) }, error);
   };
+  const releaseLock = lockForServing(config.databaseUrl); // SQLite: one server per file (the key cache needs it)
   const { store, migrate } = openStore(config.databaseUrl, { ...config.database, onBackgroundError: reportBackground });
   const applied = await migrate();
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -96,6 +98,7 @@ export async function startServer(
       clearInterval(purgeTimer);
       await flushLastUsed();
       await store.close();
+      releaseLock();
       logger.info('stopped');
     })();
     return stopping;

@@ -39,32 +39,23 @@ export function sqliteKeyReader(sqlite: SQLite.Database): ApiKeyRowReader {
 }
 
 /**
- * SQLite, one process: the rows of valid keys kept in memory, at most maxEntries (the least recently used
- * go first; 0 turns the cache off). What makes it safe (docs/performance.md, "The key cache"):
+ * SQLite: the rows of valid keys kept in memory, at most maxEntries (the least recently used go first; 0
+ * turns the cache off). What makes it safe (docs/performance.md, "The key cache"):
  * - Only rows that are not revoked are kept; unknown ids and failed reads are never kept. Expiry is checked
  *   by verification on every use, so a cached key expires on time.
- * - A revocation in this process forgets the key as its UPDATE runs (reads share the connection, so from
- *   then on they see the revocation, committed or not), before the DELETE can answer.
- * - Another process's commit to the same file (a second server, the operator CLI, a sqlite3 shell)
- *   changes `PRAGMA data_version` on this connection: checked before every cached answer, and the whole
- *   cache is dropped when it moved. Commits of this connection do not move it.
- * Reads are synchronous here, so no read can straddle a revocation and put back a stale row.
+ * - A revocation forgets the key as its UPDATE runs (reads share the connection, so from then on they see
+ *   the revocation, committed or not), before the DELETE can answer. Reads are synchronous here, so no
+ *   read can straddle a revocation and put back a stale row.
+ * - Revocations happen only in this process: one server per SQLite file (src/store/serve-lock.ts), and
+ *   no command of the operator CLI changes what verification sees.
  */
 export function cachedSqliteKeyReader(sqlite: SQLite.Database, maxEntries: number): KeyRows {
   const read = sqliteKeyReader(sqlite);
   if (maxEntries <= 0) return { read, readForVerification: read, forget: () => {} };
   const rows = new Map<string, Selectable<ApiKeysTable>>();
-  let seenVersion: number | undefined;
-  let dataVersion: SQLite.Statement<[], number> | undefined;
   return {
     read,
     readForVerification(id) {
-      dataVersion ??= sqlite.prepare<[], number>('pragma data_version').pluck();
-      const version = dataVersion.get()!;
-      if (version !== seenVersion) {
-        rows.clear();
-        seenVersion = version;
-      }
       const cached = rows.get(id);
       if (cached) {
         rows.delete(id); // most recently used goes last

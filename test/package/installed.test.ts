@@ -49,6 +49,7 @@ test('the packed package installs without dev dependencies and serves the API an
   t.after(() => { child.kill('SIGKILL'); });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
+    child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString(); });
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);

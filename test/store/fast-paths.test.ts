@@ -9,6 +9,7 @@ import { formatTimestamp } from '../../src/domain/validation.ts';
 import {
   cachedSqliteKeyReader, postgresKeyReader, sqliteKeyReader, STATEMENT_CACHE_SIZE, withStatementCache,
 } from '../../src/store/fast-paths.ts';
+import { lockForServing } from '../../src/store/serve-lock.ts';
 import { createSchema } from '../postgres-schema.ts';
 
 const PG = process.env.KUPE_TEST_POSTGRES_URL ?? process.env.KUPE_TEST_DATABASE_URL;
@@ -94,13 +95,19 @@ test('the SQLite key cache: keeps valid rows only, forgets on revocation, and is
   assert.equal((keys.readForVerification('ak-ffffffff') as { tenant: string }).tenant, 'after', 'evicted at the bound');
 });
 
-test("the SQLite key cache drops everything when another connection commits (another process, the CLI)", (t) => {
-  const sqlite = sqliteWithKeys(t);
-  const keys = cachedSqliteKeyReader(sqlite, 100);
-  assert.equal((keys.readForVerification('ak-00000001') as { revoked_at: string | null }).revoked_at, null);
-  const other = new SQLite(sqlite.name);
-  t.after(() => other.close());
-  other.prepare("update api_keys set revoked_at = '2026-11-28T00:00:00Z' where id = 'ak-00000001'").run();
-  assert.equal((keys.readForVerification('ak-00000001') as { revoked_at: string }).revoked_at, '2026-11-28T00:00:00Z');
-  assert.equal(cachedSqliteKeyReader(sqlite, 0).read('ak-00000001') !== undefined, true, 'size 0: a plain reader');
+test('one server per SQLite file: a second one is refused (after waiting), the first one\'s release frees it', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kupe-lock-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const url = `sqlite:${join(dir, 'kupe.db')}`;
+  const release = lockForServing(url);
+  assert.throws(() => lockForServing(url, 50), /another kupe-server serve is using .*kupe\.db/);
+  release();
+  lockForServing(url, 50)();
+  assert.doesNotThrow(() => lockForServing('postgres://kupe@localhost/kupe')(), 'PostgreSQL: no lock');
+});
+
+test('the serve lock makes the data folder, as opening the database would', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kupe-lock-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  lockForServing(`sqlite:${join(dir, 'not', 'yet', 'kupe.db')}`)();
 });

@@ -1,0 +1,35 @@
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type SQLite from 'better-sqlite3';
+
+const require = createRequire(import.meta.url);
+
+/** How long a starting server waits for the previous one on the same file to stop (a restart). */
+export const SERVE_LOCK_WAIT_MS = 10_000;
+
+/**
+ * One server per SQLite file. The key cache (src/store/fast-paths.ts) hears every revocation of its own
+ * process, so no other server may revoke keys in the same file: the second `kupe-server serve` on a
+ * file waits up to SERVE_LOCK_WAIT_MS for the first to stop, then refuses to start. The operator CLI takes
+ * no lock (none of its commands changes what verification sees), and neither does PostgreSQL, where
+ * instances are many by design. The lock is SQLite's own exclusive lock on `<file>.serve-lock`, held by
+ * an open connection: the system drops it when the process ends, however it ends. Returns its release.
+ */
+export function lockForServing(databaseUrl: string, waitMs = SERVE_LOCK_WAIT_MS): () => void {
+  const path = databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : undefined;
+  if (path === undefined || path === ':memory:') return () => {};
+  const Database = require('better-sqlite3') as typeof SQLite;
+  mkdirSync(dirname(path), { recursive: true }); // as opening the database would
+  const lock = new Database(`${path}.serve-lock`, { timeout: waitMs });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('begin exclusive');
+  } catch (error) {
+    lock.close();
+    if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+    throw new Error(`another kupe-server serve is using ${path} (it holds ${path}.serve-lock): one server per SQLite ` +
+      'file; stop it first, or run several instances on PostgreSQL (docs/deployment.md)');
+  }
+  return () => lock.close();
+}
