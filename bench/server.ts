@@ -29,8 +29,9 @@ async function benchDatabaseUrl(given: string | undefined): Promise<string> {
   dropSchema = drop;
   return url;
 }
-const { store, migrate } = openStore(config.databaseUrl, config.database);
+const { store, migrate, startKeyCache } = openStore(config.databaseUrl, config.database);
 await migrate();
+await startKeyCache(); // PostgreSQL: the key cache answers once this instance holds a lease
 const now = new Date();
 await createTenant(store, { name: 'bench', adminEmail: 'bench@example.com' }, now);
 const { key, record } = await createApiKey(store, 'bench', { displayName: 'bench', role: 'readonly' }, { actor: 'operator', now });

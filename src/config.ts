@@ -19,12 +19,15 @@ export interface DatabaseTuning {
   statementTimeoutMs: number;
   /** PostgreSQL: a transaction left idle this long is ended by the server. */
   idleInTransactionTimeoutMs: number;
-  /** SQLite: API keys whose rows verification keeps in memory (0: none); see src/store/fast-paths.ts. */
+  /** API keys whose rows verification keeps in memory (0: none); see src/store/fast-paths.ts. */
   keyCacheSize: number;
+  /** PostgreSQL: an instance's lease on the revocation channel; also the longest a DELETE waits for a silent instance. */
+  keyCacheLeaseMs: number;
 }
 
 export const DATABASE_TUNING_DEFAULTS: Readonly<DatabaseTuning> = Object.freeze({
   poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 10_000, keyCacheSize: 10_000,
+  keyCacheLeaseMs: 3000,
 });
 
 export interface Config {
@@ -142,6 +145,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     statementTimeoutMs: integer('KUPE_DB_STATEMENT_TIMEOUT_MS', tuning.statementTimeoutMs, 100, 600_000),
     idleInTransactionTimeoutMs: integer('KUPE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', tuning.idleInTransactionTimeoutMs, 100, 3_600_000),
     keyCacheSize: integer('KUPE_KEY_CACHE_SIZE', tuning.keyCacheSize, 0, 10_000_000),
+    keyCacheLeaseMs: integer('KUPE_KEY_CACHE_LEASE_MS', tuning.keyCacheLeaseMs, 300, 60_000),
   };
 
   const config: Config = {

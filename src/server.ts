@@ -43,8 +43,9 @@ export async function startServer(
     faults.report(describeStoreFault(error) ?? { kind: 'unavailable', detail: String(error) }, error);
   };
   const releaseLock = lockForServing(config.databaseUrl); // SQLite: one server per file (the key cache needs it)
-  const { store, migrate } = openStore(config.databaseUrl, { ...config.database, onBackgroundError: reportBackground });
+  const { store, migrate, startKeyCache } = openStore(config.databaseUrl, { ...config.database, onBackgroundError: reportBackground });
   const applied = await migrate();
+  await startKeyCache();
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
   const limits = await openLimits(limitSettings(config), config.redisUrl === undefined ? undefined : {

@@ -5,7 +5,7 @@ import { loadConfig } from '../src/config.ts';
 test('defaults run one machine on SQLite under ./data', () => {
   assert.deepEqual({ ...loadConfig({}) }, {
     host: '127.0.0.1', port: 8080, databaseUrl: 'sqlite:./data/kupe.db', logLevel: 'info',
-    database: { poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 10_000, keyCacheSize: 10_000 },
+    database: { poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 10_000, keyCacheSize: 10_000, keyCacheLeaseMs: 3000 },
     requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 65, maxConnections: 1024, tenantCaps: { maxApiKeys: 1000, maxMembers: 1000 }, retention: { auditDays: 365, endedDays: 30 }, metricsToken: undefined, trustProxy: false, redisUrl: undefined, redisPrefix: 'kupe:',
     rateLimit: 600, authBackoffAfter: 5, authBackoffMaxSeconds: 300, lastUsedFlushSeconds: 30,
     sessionIdleMinutes: 480, sessionMaxHours: 168, shutdownDelaySeconds: 5,
@@ -22,7 +22,7 @@ test('every setting is read', () => {
     KUPE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '3500', KUPE_REQUEST_TIMEOUT_SECONDS: '7', KUPE_KEEP_ALIVE_TIMEOUT_SECONDS: '75',
     KUPE_MAX_CONNECTIONS: '50',
   });
-  assert.deepEqual({ ...config.database }, { poolSize: 4, connectTimeoutMs: 1500, statementTimeoutMs: 2500, idleInTransactionTimeoutMs: 3500, keyCacheSize: 10_000 });
+  assert.deepEqual({ ...config.database }, { poolSize: 4, connectTimeoutMs: 1500, statementTimeoutMs: 2500, idleInTransactionTimeoutMs: 3500, keyCacheSize: 10_000, keyCacheLeaseMs: 3000 });
   assert.deepEqual([config.requestTimeoutSeconds, config.keepAliveTimeoutSeconds, config.maxConnections], [7, 75, 50]);
   assert.equal(config.port, 9000);
   assert.deepEqual(config.trustProxy, ['10.0.0.0/8', 'loopback']);

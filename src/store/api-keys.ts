@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { ApiKeyRecord, ApiKeyRepository } from '../domain/store.ts';
 import type { Role } from '../domain/roles.ts';
 import type { ApiKeyRowReader, KeyRows } from './fast-paths.ts';
+import type { Revocations } from './revocation-fence.ts';
 import { type ApiKeysTable, type Database, insertedOne } from './schema.ts';
 
 function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
@@ -23,7 +24,11 @@ function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
  * `keyRows` (src/store/fast-paths.ts), where the dialect offers it, serves `get` outside transactions and
  * hears every revocation.
  */
-export function apiKeyRepository(db: Kysely<Database>, keyRows?: KeyRows, inTransaction = false): ApiKeyRepository {
+export function apiKeyRepository(
+  db: Kysely<Database>,
+  { keyRows, revocations, afterCommit }: { keyRows?: KeyRows | undefined; revocations?: Revocations | undefined; afterCommit?: (() => Promise<void>)[] | undefined },
+  inTransaction = false,
+): ApiKeyRepository {
   const readRow = inTransaction ? undefined : keyRows?.read;
   const read = async (id: string, fast: ApiKeyRowReader | undefined) => {
     const row = fast ? await fast(id) : await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
@@ -65,7 +70,15 @@ export function apiKeyRepository(db: Kysely<Database>, keyRows?: KeyRows, inTran
         .where('id', '=', id).where('tenant', '=', tenant).where('revoked_at', 'is', null)
         .executeTakeFirst();
       keyRows?.forget(id); // before the revocation can answer (committed or not: see fast-paths.ts)
-      return Number(result.numUpdatedRows) === 1;
+      const revoked = Number(result.numUpdatedRows) === 1;
+      if (revoked && revocations) {
+        // PostgreSQL: other instances hear of it at commit; the answer waits until they have (or lapsed).
+        const seq = await revocations.announce(db, id);
+        const heard = () => revocations.awaitHeard(seq);
+        if (afterCommit) afterCommit.push(heard);
+        else await heard();
+      }
+      return revoked;
     },
     async recordLastUsed(uses) {
       await db.transaction().execute(async (trx) => {

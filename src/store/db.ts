@@ -8,7 +8,10 @@ import {
 import type pg from 'pg';
 import type { DatabaseTuning } from '../config.ts';
 import { describeStoreFault } from './faults.ts';
-import { cachedSqliteKeyReader, type KeyRows, postgresKeyReader, withStatementCache } from './fast-paths.ts';
+import {
+  cachedPostgresKeyReader, cachedSqliteKeyReader, KeyRowCache, type KeyRows, postgresKeyReader, withStatementCache,
+} from './fast-paths.ts';
+import { postgresRevocations, type Revocations, RevocationFence } from './revocation-fence.ts';
 import { nonBlockingSqliteDialect } from './sqlite-driver.ts';
 import type { Database, Dialect } from './schema.ts';
 
@@ -17,6 +20,9 @@ export interface OpenedDatabase {
   dialect: Dialect;
   /** The key lookup of every authenticated request, bypassing the query builder (outside transactions). */
   keyRows?: KeyRows;
+  /** PostgreSQL: how revocations reach the other instances, and this instance's fence (with a key cache). */
+  revocations?: Revocations;
+  fence?: RevocationFence;
   /** The SQLite connection itself (for the readiness probe). */
   sqlite?: SQLite.Database;
 }
@@ -66,9 +72,19 @@ function openPostgres(url: string, options: DatabaseOptions): OpenedDatabase {
   pool.on('connect', (client) => client.on('error', report));
   pool.on('error', () => {}); // an idle client's error: already reported by the listener above
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingBrokenClients(pool) }) });
-  // No key cache on PostgreSQL yet: other instances' revocations need the fence of issue 11 first.
   const read = postgresKeyReader(pool);
-  return { db, dialect: 'postgres', keyRows: { read, readForVerification: read, forget: () => {} } };
+  if (options.keyCacheSize <= 0) {
+    return { db, dialect: 'postgres', keyRows: { read, readForVerification: read, forget: () => {} }, revocations: postgresRevocations(pool, options.keyCacheLeaseMs, () => undefined) };
+  }
+  // The cache answers only while the fence holds a lease, i.e. once the server has started it.
+  const cache = new KeyRowCache(options.keyCacheSize);
+  const fence = new RevocationFence(pool, url, options.keyCacheLeaseMs, {
+    onRevoked: (id) => cache.forget(id), onLapse: () => cache.clear(), onError: report,
+  });
+  return {
+    db, dialect: 'postgres', keyRows: cachedPostgresKeyReader(read, cache, fence), fence,
+    revocations: postgresRevocations(pool, options.keyCacheLeaseMs, () => fence.instanceId),
+  };
 }
 
 /** The pool as Kysely sees it, except that a client whose query met a connection fault is not reused. */

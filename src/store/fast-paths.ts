@@ -39,39 +39,92 @@ export function sqliteKeyReader(sqlite: SQLite.Database): ApiKeyRowReader {
 }
 
 /**
- * SQLite: the rows of valid keys kept in memory, at most maxEntries (the least recently used go first; 0
- * turns the cache off). What makes it safe (docs/performance.md, "The key cache"):
- * - Only rows that are not revoked are kept; unknown ids and failed reads are never kept. Expiry is checked
- *   by verification on every use, so a cached key expires on time.
- * - A revocation forgets the key as its UPDATE runs (reads share the connection, so from then on they see
- *   the revocation, committed or not), before the DELETE can answer. Reads are synchronous here, so no
- *   read can straddle a revocation and put back a stale row.
- * - Revocations happen only in this process: one server per SQLite file (src/store/serve-lock.ts), and
- *   no command of the operator CLI changes what verification sees.
+ * The rows of valid keys, at most maxEntries (the least recently used go first). Only rows that are not
+ * revoked are kept; unknown ids and failed reads never are; expiry is checked by verification on every use.
+ * Every forget() and clear() moves the epoch: a read that began before may not put its row back (on
+ * PostgreSQL a read is asynchronous and can straddle a revocation).
+ */
+export class KeyRowCache {
+  readonly #rows = new Map<string, Selectable<ApiKeysTable>>();
+  readonly #maxEntries: number;
+  #epoch = 0;
+
+  constructor(maxEntries: number) {
+    this.#maxEntries = maxEntries;
+  }
+
+  get epoch(): number { return this.#epoch; }
+  get size(): number { return this.#rows.size; }
+
+  get(id: string): Selectable<ApiKeysTable> | undefined {
+    const row = this.#rows.get(id);
+    if (row) {
+      this.#rows.delete(id); // most recently used goes last
+      this.#rows.set(id, row);
+    }
+    return row;
+  }
+
+  /** Keeps the row if it is valid and nothing was forgotten since epochAtRead. */
+  put(id: string, row: Selectable<ApiKeysTable> | undefined, epochAtRead: number): void {
+    if (!row || row.revoked_at !== null || epochAtRead !== this.#epoch) return;
+    this.#rows.set(id, row);
+    if (this.#rows.size > this.#maxEntries) this.#rows.delete(this.#rows.keys().next().value!);
+  }
+
+  forget(id: string): void {
+    this.#rows.delete(id);
+    this.#epoch += 1;
+  }
+
+  clear(): void {
+    this.#rows.clear();
+    this.#epoch += 1;
+  }
+}
+
+/**
+ * SQLite: verification through a KeyRowCache (0 entries: none). What makes it safe (docs/performance.md,
+ * "The key cache"): a revocation forgets the key as its UPDATE runs (reads share the connection, so from
+ * then on they see the revocation, committed or not), before the DELETE can answer; and revocations happen
+ * only in this process: one server per SQLite file (src/store/serve-lock.ts), and no command of the
+ * operator CLI changes what verification sees.
  */
 export function cachedSqliteKeyReader(sqlite: SQLite.Database, maxEntries: number): KeyRows {
   const read = sqliteKeyReader(sqlite);
   if (maxEntries <= 0) return { read, readForVerification: read, forget: () => {} };
-  const rows = new Map<string, Selectable<ApiKeysTable>>();
+  const cache = new KeyRowCache(maxEntries);
   return {
     read,
     readForVerification(id) {
-      const cached = rows.get(id);
-      if (cached) {
-        rows.delete(id); // most recently used goes last
-        rows.set(id, cached);
-        return cached;
-      }
+      const cached = cache.get(id);
+      if (cached) return cached;
       const row = read(id) as Selectable<ApiKeysTable> | undefined;
-      if (row && row.revoked_at === null) {
-        rows.set(id, row);
-        if (rows.size > maxEntries) rows.delete(rows.keys().next().value!);
-      }
+      cache.put(id, row, cache.epoch);
       return row;
     },
-    forget(id) {
-      rows.delete(id);
+    forget: (id) => cache.forget(id),
+  };
+}
+
+/**
+ * PostgreSQL: verification through a KeyRowCache only while this instance holds a fresh lease on the
+ * revocation channel (src/store/revocation-fence.ts); otherwise, and for a row read across a revocation,
+ * the store.
+ */
+export function cachedPostgresKeyReader(read: ApiKeyRowReader, cache: KeyRowCache, fence: { holdsLease(): boolean }): KeyRows {
+  return {
+    read,
+    async readForVerification(id) {
+      if (!fence.holdsLease()) return read(id);
+      const cached = cache.get(id);
+      if (cached) return cached;
+      const epoch = cache.epoch;
+      const row = await read(id);
+      if (fence.holdsLease()) cache.put(id, row, epoch);
+      return row;
     },
+    forget: (id) => cache.forget(id),
   };
 }
 

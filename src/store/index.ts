@@ -7,6 +7,7 @@ import { auditRepository } from './audit.ts';
 import { DATABASE_TUNING_DEFAULTS } from '../config.ts';
 import { type DatabaseOptions, openDatabase } from './db.ts';
 import type { KeyRows } from './fast-paths.ts';
+import type { Revocations } from './revocation-fence.ts';
 import { describeStoreFault } from './faults.ts';
 import { memberRepository } from './members.ts';
 import { migrateToLatest } from './migrate.ts';
@@ -19,6 +20,9 @@ interface StoreParts {
   close: () => Promise<void>;
   dialect: Dialect;
   keyRows?: KeyRows | undefined;
+  revocations?: Revocations | undefined;
+  /** In a transaction: work that must follow its commit (a revocation waits for the other instances). */
+  afterCommit?: (() => Promise<void>)[];
   ping: () => Promise<void>;
 }
 
@@ -26,13 +30,18 @@ function storeOn(db: Kysely<Database>, parts: StoreParts, inTransaction: boolean
   const store: Store = {
     tenants: tenantRepository(db, parts.dialect),
     members: memberRepository(db),
-    apiKeys: apiKeyRepository(db, parts.keyRows, inTransaction),
+    apiKeys: apiKeyRepository(db, { keyRows: parts.keyRows, revocations: parts.revocations, afterCommit: parts.afterCommit }, inTransaction),
     users: userRepository(db),
     sessions: sessionRepository(db),
     invites: inviteRepository(db),
     audit: auditRepository(db),
-    transaction: (fn) =>
-      inTransaction ? fn(store) : db.transaction().execute((trx) => fn(storeOn(trx, parts, true))),
+    transaction: async (fn) => {
+      if (inTransaction) return fn(store);
+      const afterCommit: (() => Promise<void>)[] = [];
+      const result = await db.transaction().execute((trx) => fn(storeOn(trx, { ...parts, afterCommit }, true)));
+      for (const work of afterCommit) await work();
+      return result;
+    },
     ping: parts.ping,
     describeFault: describeStoreFault,
     close: parts.close,
@@ -49,14 +58,20 @@ export interface OpenedStore {
   store: Store;
   /** Applies pending migrations; returns their names. */
   migrate: () => Promise<string[]>;
+  /**
+   * PostgreSQL with a key cache: joins the revocation fence (listen, lease), after migrating. Until then,
+   * and in processes that never call it (the operator CLI), verification reads the store.
+   */
+  startKeyCache: () => Promise<void>;
 }
 
 /** Opens the store that the database URL names. Migrations are a separate, explicit step. */
 export function openStore(databaseUrl: string, options: Partial<DatabaseOptions> = {}): OpenedStore {
-  const { db, dialect, keyRows, sqlite } = openDatabase(databaseUrl, { ...DATABASE_TUNING_DEFAULTS, ...options });
+  const { db, dialect, keyRows, revocations, fence, sqlite } = openDatabase(databaseUrl, { ...DATABASE_TUNING_DEFAULTS, ...options });
   const ping = sqlite ? () => probeSqlite(sqlite) : async () => { await sql`select 1`.execute(db); };
   return {
-    store: storeOn(db, { close: once(() => db.destroy()), dialect, keyRows, ping }, false),
+    store: storeOn(db, { close: once(async () => { await fence?.stop(); await db.destroy(); }), dialect, keyRows, revocations, ping }, false),
     migrate: () => migrateToLatest(db, dialect),
+    startKeyCache: async () => { await fence?.start(); },
   };
 }

@@ -2,10 +2,12 @@ import { type Kysely, type Migration, type MigrationResult, Migrator, sql } from
 import { initial } from './migrations/0001-initial.ts';
 import { accounts } from './migrations/0002-accounts.ts';
 import { pendingMembers } from './migrations/0003-pending-members.ts';
+import { revocationFence } from './migrations/0004-revocation-fence.ts';
 import type { Database, Dialect } from './schema.ts';
 
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
-  return { '0001-initial': initial(dialect), '0002-accounts': accounts(), '0003-pending-members': pendingMembers() };
+  return { '0001-initial': initial(dialect), '0002-accounts': accounts(), '0003-pending-members': pendingMembers(),
+    '0004-revocation-fence': revocationFence(dialect) };
 }
 
 /** Brings the schema up to date; returns the names of the migrations it applied. */

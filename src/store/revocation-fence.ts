@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { type Kysely, sql } from 'kysely';
+import type pg from 'pg';
+import type { Database } from './schema.ts';
+
+const require = createRequire(import.meta.url);
+
+const CHANNEL = 'kupe_revocations';
+/** How often the wait for acknowledgements looks again. */
+const POLL_MS = 10;
+
+/**
+ * PostgreSQL: what makes an instance's key cache safe while other instances revoke keys.
+ *
+ * - Every revocation announces itself in its own transaction (`pg_notify`, delivered at commit, with a
+ *   sequence number), and after the commit waits until every other instance holding a live lease has
+ *   acknowledged it, or until that instance's lease has run out; only then does the DELETE answer.
+ * - An instance listens on a connection of its own. A notification evicts the key at once, then is
+ *   acknowledged. Every leaseMs / 3 the instance renews its lease through that same connection; the
+ *   renewal's answer comes after every notification committed before it, so a renewed lease means
+ *   "every revocation before this moment has been heard". The lease in the database ends leaseMs after
+ *   the renewal ran; the instance's own deadline ends 90 % of leaseMs after it sent the renewal, on the
+ *   monotonic clock, checked at every use. So once a revoker has stopped waiting for an instance, that
+ *   instance's deadline has passed too: frozen (SIGSTOP), partitioned or dead, it cannot serve a cached
+ *   key after the DELETE's 204; awake again, it reads the store.
+ * - A lost listening connection means no renewal: the cache lapses (and is emptied) until a new
+ *   connection is listening and a renewal has succeeded. Meanwhile verification reads the store.
+ */
+export class RevocationFence {
+  readonly instanceId = randomBytes(8).toString('hex');
+  readonly #pool: pg.Pool;
+  readonly #connectionString: string;
+  readonly #leaseMs: number;
+  readonly #onRevoked: (keyId: string) => void;
+  readonly #onLapse: () => void;
+  readonly #onError: (error: unknown) => void;
+  #deadline = 0;
+  #client: pg.Client | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(pool: pg.Pool, connectionString: string, leaseMs: number, hooks: {
+    onRevoked: (keyId: string) => void; onLapse: () => void; onError: (error: unknown) => void;
+  }) {
+    this.#pool = pool;
+    this.#connectionString = connectionString;
+    this.#leaseMs = leaseMs;
+    this.#onRevoked = hooks.onRevoked;
+    this.#onLapse = hooks.onLapse;
+    this.#onError = hooks.onError;
+  }
+
+  /** Whether the cache may answer now. When the lease has lapsed, the cache is emptied first. */
+  holdsLease(): boolean {
+    if (performance.now() < this.#deadline) return true;
+    if (this.#deadline !== 0) {
+      this.#deadline = 0;
+      this.#onLapse();
+    }
+    return false;
+  }
+
+  /** Starts listening and renewing; resolves after the first attempt (the cache waits for a lease). */
+  async start(): Promise<void> {
+    await this.#renew();
+  }
+
+  async #connect(): Promise<pg.Client> {
+    const { Client } = require('pg') as typeof pg;
+    const client = new Client({ connectionString: this.#connectionString, application_name: `kupe-listen ${process.pid}`, keepAlive: true });
+    client.on('error', (error) => {
+      this.#onError(error);
+      if (this.#client === client) this.#client = undefined;
+    });
+    client.on('notification', (message) => {
+      const [seq, keyId] = (message.payload ?? '').split(':');
+      if (!seq || !keyId) return;
+      this.#onRevoked(keyId);
+      this.#pool.query('insert into kupe_revocation_acks (seq, instance) values ($1, $2) on conflict do nothing', [seq, this.instanceId])
+        .catch(this.#onError);
+    });
+    await client.connect();
+    await client.query(`listen ${CHANNEL}`);
+    this.#onLapse(); // whatever was cached before this connection listened may have missed revocations
+    return client;
+  }
+
+  /** One renewal through the listening connection; schedules the next. */
+  async #renew(): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      this.#client ??= await this.#connect();
+      const sent = performance.now();
+      await this.#client.query(
+        `insert into kupe_instances (id, lease_until) values ($1, now() + $2 * interval '1 millisecond')
+         on conflict (id) do update set lease_until = excluded.lease_until`, [this.instanceId, this.#leaseMs]);
+      this.#deadline = Math.max(this.#deadline, sent + this.#leaseMs * 0.9);
+    } catch (error) {
+      this.#onError(error);
+      const client = this.#client;
+      this.#client = undefined;
+      client?.end().catch(() => {});
+    }
+    if (!this.#stopped) {
+      this.#timer = setTimeout(() => void this.#renew(), Math.max(100, Math.floor(this.#leaseMs / 3)));
+      this.#timer.unref();
+    }
+  }
+
+  /** Leaves: no revoker waits for this instance any more. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#deadline = 0;
+    await this.#pool.query('delete from kupe_instances where id = $1', [this.instanceId]).catch(() => {});
+    await this.#client?.end().catch(() => {});
+  }
+}
+
+/** How a PostgreSQL store's revocations reach the other instances (see RevocationFence). */
+export interface Revocations {
+  /** Inside the revoking transaction: the announcement, delivered to every listener at commit. */
+  announce(db: Kysely<Database>, keyId: string): Promise<string>;
+  /** After the commit: returns once every other live instance has heard it, or its lease has run out. */
+  awaitHeard(seq: string): Promise<void>;
+}
+
+export function postgresRevocations(pool: pg.Pool, leaseMs: number, ownInstance: () => string | undefined): Revocations {
+  return {
+    async announce(db, keyId) {
+      const { rows } = await sql<{ seq: string }>`select nextval('kupe_revocation_seq')::text as seq`.execute(db);
+      const seq = rows[0]!.seq;
+      await sql`select pg_notify(${CHANNEL}, ${`${seq}:${keyId}`})`.execute(db);
+      return seq;
+    },
+    async awaitHeard(seq) {
+      // A lease runs at most leaseMs past its last renewal: by then every instance has acknowledged or lapsed.
+      const until = performance.now() + leaseMs + 1000;
+      for (;;) {
+        const { rows } = await pool.query<{ waiting: number }>(
+          `select count(*)::int as waiting from kupe_instances i
+            where i.lease_until > now() and i.id is distinct from $2
+              and not exists (select 1 from kupe_revocation_acks a where a.seq = $1 and a.instance = i.id)`, [seq, ownInstance() ?? null]);
+        if (rows[0]!.waiting === 0 || performance.now() >= until) break;
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      }
+      await pool.query(`delete from kupe_revocation_acks where acked_at < now() - interval '1 minute'`).catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test, type TestContext } from 'node:test';
+import pg from 'pg';
+import { createApiKey } from '../../src/domain/api-keys.ts';
+import { createTenant } from '../../src/domain/tenants.ts';
+import { openStore } from '../../src/store/index.ts';
+import { TEST_POSTGRES_URL, testDatabaseUrl } from '../helpers.ts';
+import { type Instance, request, startInstance } from '../processes.ts';
+
+// The key cache on PostgreSQL (src/store/revocation-fence.ts): three instances cache a key; another revokes
+// it; whatever happens to the one that cached it, no request is accepted after the DELETE's 204.
+const REDIS = process.env.KUPE_TEST_REDIS_URL;
+const skip = TEST_POSTGRES_URL && REDIS ? false
+  : 'runs with KUPE_TEST_DATABASE_URL=postgres://... and KUPE_TEST_REDIS_URL (npm run test:postgres after scripts/services.sh)';
+const LEASE_MS = 1500;
+
+async function cluster(t: TestContext) {
+  const url = await testDatabaseUrl(t);
+  const env = {
+    KUPE_DATABASE_URL: url, KUPE_REDIS_URL: REDIS!, KUPE_REDIS_PREFIX: `kupe-test:${randomBytes(6).toString('hex')}:`,
+    KUPE_TRUST_PROXY: 'loopback', KUPE_RATE_LIMIT: '0', KUPE_KEY_CACHE_LEASE_MS: String(LEASE_MS),
+  };
+  const instances = await Promise.all(['A', 'B', 'C'].map((name) => startInstance(t, name, env)));
+  const { store } = openStore(url);
+  t.after(() => store.close());
+  await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, new Date());
+  const ctx = { actor: 'operator', now: new Date() };
+  const admin = await createApiKey(store, 'acme', { displayName: 'admin', role: 'admin' }, ctx);
+  const ci = await createApiKey(store, 'acme', { displayName: 'ci', role: 'readonly' }, ctx);
+  // Every instance holds a lease once it has renewed it (at start), and caches a key once it has used it.
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  t.after(() => client.end());
+  for (let i = 0; i < 50; i++) {
+    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from kupe_instances where lease_until > now()');
+    if (rows[0]!.n === 3) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { instances, client, adminKey: admin.key, key: ci.key, keyId: ci.record.id };
+}
+
+const whoami = (instance: Instance, key: string) => request(instance.url, 'GET', '/api/v1/whoami', { key });
+const revoke = (instance: Instance, adminKey: string, id: string) =>
+  request(instance.url, 'DELETE', `/api/v1/tenants/acme/apikeys/${id}`, { key: adminKey });
+
+test('all live: the DELETE waits for every instance to hear it, then no instance accepts the key', { skip }, async (t) => {
+  const { instances: [a, b, c], adminKey, key, keyId } = await cluster(t);
+  for (const instance of [a!, b!, c!]) for (let i = 0; i < 3; i++) assert.equal((await whoami(instance, key)).status, 200);
+  const revoked = await revoke(a!, adminKey, keyId);
+  assert.equal(revoked.status, 204);
+  for (const instance of [a!, b!, c!]) assert.equal((await whoami(instance, key)).status, 401, instance.name);
+});
+
+test('one instance frozen (SIGSTOP) while it caches the key: the DELETE answers within the lease, and the thawed instance refuses the key', { skip }, async (t) => {
+  const { instances: [a, , c], adminKey, key, keyId } = await cluster(t);
+  for (let i = 0; i < 3; i++) assert.equal((await whoami(c!, key)).status, 200, 'C has the key cached');
+  c!.child.kill('SIGSTOP');
+  t.after(() => { c!.child.kill('SIGCONT'); });
+  const revoked = await revoke(a!, adminKey, keyId);
+  assert.equal(revoked.status, 204);
+  const waited = revoked.finishedAt - revoked.startedAt;
+  assert.ok(waited < LEASE_MS + 5000, `the DELETE waited ${waited.toFixed(0)} ms for the frozen instance: no longer than its lease (and slack)`);
+  // Requests to the frozen instance wait in its socket; it answers them once thawed.
+  const pending = Array.from({ length: 5 }, () => whoami(c!, key));
+  await new Promise((r) => setTimeout(r, 200));
+  c!.child.kill('SIGCONT');
+  const answers = await Promise.all(pending);
+  assert.deepEqual(answers.map((x) => x.status), [401, 401, 401, 401, 401], 'every request after the 204 refused');
+  assert.equal((await whoami(c!, key)).status, 401);
+});
+
+test('frozen and cut off from the channel: the thawed instance never heard the revocation, and refuses the key (its lease ran out)', { skip }, async (t) => {
+  const { instances: [a, , c], client, adminKey, key, keyId } = await cluster(t);
+  for (let i = 0; i < 3; i++) assert.equal((await whoami(c!, key)).status, 200, 'C has the key cached');
+  c!.child.kill('SIGSTOP');
+  t.after(() => { c!.child.kill('SIGCONT'); });
+  // C's listening connection goes: the notification can never reach it.
+  const { rows } = await client.query<{ n: number }>(
+    'select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where application_name = $1', [`kupe-listen ${c!.child.pid}`]);
+  assert.equal(rows[0]!.n, 1);
+  const revoked = await revoke(a!, adminKey, keyId);
+  assert.equal(revoked.status, 204);
+  const pending = Array.from({ length: 5 }, () => whoami(c!, key));
+  await new Promise((r) => setTimeout(r, 200));
+  c!.child.kill('SIGCONT');
+  assert.deepEqual((await Promise.all(pending)).map((x) => x.status), [401, 401, 401, 401, 401]);
+});
+
+test("an instance whose listening connection is terminated falls back to the store and never serves a revoked key", { skip }, async (t) => {
+  const { instances: [a, b], client, adminKey, key, keyId } = await cluster(t);
+  for (let i = 0; i < 3; i++) assert.equal((await whoami(b!, key)).status, 200, 'B has the key cached');
+  const { rows } = await client.query<{ n: number }>(
+    "select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where application_name like 'kupe-listen %' and datname = current_database()");
+  assert.ok(rows[0]!.n >= 3, `every instance's listening connection terminated (${rows[0]!.n})`);
+  const revoked = await revoke(a!, adminKey, keyId);
+  assert.equal(revoked.status, 204);
+  for (let i = 0; i < 5; i++) assert.equal((await whoami(b!, key)).status, 401);
+  // And every instance listens again and renews its lease.
+  let live = 0;
+  for (let i = 0; i < 50 && live < 3; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    live = (await client.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where application_name like 'kupe-listen %' and datname = current_database()")).rows[0]!.n;
+  }
+  assert.equal(live, 3, 'listening again');
+});
+
+test('kill -9 of an instance during a revoke: the DELETE still answers within the lease', { skip }, async (t) => {
+  const { instances: [a, b, c], adminKey, key, keyId } = await cluster(t);
+  for (let i = 0; i < 3; i++) assert.equal((await whoami(c!, key)).status, 200);
+  const revoking = revoke(a!, adminKey, keyId);
+  c!.child.kill('SIGKILL');
+  const revoked = await revoking;
+  assert.equal(revoked.status, 204);
+  assert.ok(revoked.finishedAt - revoked.startedAt < LEASE_MS + 5000, 'within the lease (and slack)');
+  for (const instance of [a!, b!]) assert.equal((await whoami(instance, key)).status, 401, instance.name);
+});
