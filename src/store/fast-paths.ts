@@ -54,7 +54,6 @@ export class KeyRowCache {
   }
 
   get epoch(): number { return this.#epoch; }
-  get size(): number { return this.#rows.size; }
 
   get(id: string): Selectable<ApiKeysTable> | undefined {
     const row = this.#rows.get(id);

@@ -21,7 +21,7 @@ const POLL_MS = 10;
  *   renewal's answer comes after every notification committed before it, so a renewed lease means
  *   "every revocation before this moment has been heard". The lease in the database ends leaseMs after
  *   the renewal ran; the instance's own deadline ends 90 % of leaseMs after it sent the renewal, on the
- *   monotonic clock, checked at every use. So once a revoker has stopped waiting for an instance, that
+ *   monotonic clock and on the wall clock (a suspended machine), both checked at every use. So once a revoker has stopped waiting for an instance, that
  *   instance's deadline has passed too: frozen (SIGSTOP), partitioned or dead, it cannot serve a cached
  *   key after the DELETE's 204; awake again, it reads the store.
  * - A lost listening connection means no renewal: the cache lapses (and is emptied) until a new
@@ -36,6 +36,7 @@ export class RevocationFence {
   readonly #onLapse: () => void;
   readonly #onError: (error: unknown) => void;
   #deadline = 0;
+  #wallDeadline = 0;
   #client: pg.Client | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -53,7 +54,9 @@ export class RevocationFence {
 
   /** Whether the cache may answer now. When the lease has lapsed, the cache is emptied first. */
   holdsLease(): boolean {
-    if (performance.now() < this.#deadline) return true;
+    // The monotonic clock does not jump with the wall clock, but does not run while the whole machine is
+    // suspended; the wall clock does. Both deadlines must hold.
+    if (performance.now() < this.#deadline && Date.now() < this.#wallDeadline) return true;
     if (this.#deadline !== 0) {
       this.#deadline = 0;
       this.#onLapse();
@@ -92,10 +95,12 @@ export class RevocationFence {
     try {
       this.#client ??= await this.#connect();
       const sent = performance.now();
+      const sentWall = Date.now();
       await this.#client.query(
         `insert into kupe_instances (id, lease_until) values ($1, now() + $2 * interval '1 millisecond')
          on conflict (id) do update set lease_until = excluded.lease_until`, [this.instanceId, this.#leaseMs]);
       this.#deadline = Math.max(this.#deadline, sent + this.#leaseMs * 0.9);
+      this.#wallDeadline = Math.max(this.#wallDeadline, sentWall + this.#leaseMs * 0.9);
     } catch (error) {
       this.#onError(error);
       const client = this.#client;
@@ -113,6 +118,7 @@ export class RevocationFence {
     this.#stopped = true;
     clearTimeout(this.#timer);
     this.#deadline = 0;
+    this.#wallDeadline = 0;
     await this.#pool.query('delete from kupe_instances where id = $1', [this.instanceId]).catch(() => {});
     await this.#client?.end().catch(() => {});
   }
