@@ -151,7 +151,9 @@ export function postgresRevocations(pool: pg.Pool, leaseMs: number, ownInstance:
         if (rows[0]!.waiting === 0 || performance.now() >= until) break;
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
+      // Housekeeping, on the rare path: old acknowledgements, and the lease rows of instances gone an hour.
       await pool.query(`delete from kupe_revocation_acks where acked_at < now() - interval '1 minute'`).catch(() => {});
+      await pool.query(`delete from kupe_instances where lease_until < now() - interval '1 hour'`).catch(() => {});
     },
   };
 }
