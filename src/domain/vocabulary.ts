@@ -30,7 +30,7 @@ export const CONTROL = '\\u0000-\\u001F\\u007F-\\u009F';
 /** Bidirectional controls: they make a name display as something else (`lanif.exe` shown as `exe.final`). */
 export const BIDI = '\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069';
 /** What String.prototype.trim removes. */
-export const TRIMMED = '\\u0009-\\u000D\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF';
+const TRIMMED = '\\u0009-\\u000D\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF';
 /** What shows nothing: the trimmed spaces, format characters, fillers, variation selectors, combining marks. */
 const INVISIBLE = `${TRIMMED}\\u00AD\\u034F\\u0300-\\u036F\\u0600-\\u0605\\u06DD\\u070F\\u115F\\u1160\\u17B4\\u17B5` +
   '\\u180B-\\u180F\\u1AB0-\\u1AFF\\u1DC0-\\u1DFF\\u200B-\\u200F\\u2060-\\u206F\\u20D0-\\u20FF\\u3164\\uFE00-\\uFE0F' +

@@ -31,7 +31,7 @@ const OPTIONS: HelmetOptions = {
 };
 
 /** The headers helmet sets for these options, worked out once (helmet sets the same ones on every answer). */
-export function helmetHeaders(options: HelmetOptions): Record<string, string> {
+function helmetHeaders(options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {};
   const response = {
     setHeader: (name: string, value: unknown) => { headers[name.toLowerCase()] = String(value); },
