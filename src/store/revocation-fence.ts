@@ -71,7 +71,12 @@ export class RevocationFence {
 
   async #connect(): Promise<pg.Client> {
     const { Client } = require('pg') as typeof pg;
-    const client = new Client({ connectionString: this.#connectionString, application_name: `kupe-listen ${process.pid}`, keepAlive: true });
+    // A renewal or connect that hangs (a silent partition, a frozen server) gives up after a lease, so the
+    // connection is replaced then, not when TCP keep-alive notices hours later.
+    const client = new Client({
+      connectionString: this.#connectionString, application_name: `kupe-listen ${process.pid}`, keepAlive: true,
+      query_timeout: this.#leaseMs, connectionTimeoutMillis: this.#leaseMs,
+    });
     client.on('error', (error) => {
       this.#onError(error);
       if (this.#client === client) this.#client = undefined;
