@@ -66,6 +66,37 @@ export interface Config {
   sessionIdleMinutes: number;
   /** ...and after this long in any case. */
   sessionMaxHours: number;
+  /** false: the console takes no passwords (sign-in through the identity provider only). */
+  passwordSignIn: boolean;
+  /** The OpenID Connect provider whose access tokens the API takes and whose sign-in the console offers. */
+  oidc: OidcConfig | undefined;
+}
+
+/** Asymmetric signature algorithms only: never `none`, never an HMAC (whose key would be the public one). */
+export const OIDC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+export interface OidcConfig {
+  /** Exactly as the provider's discovery document states it (Authentik: https://HOST/application/o/SLUG/). */
+  issuer: string;
+  /** An access token's `aud` must name one of these (Authentik: the client id of the application that issued it). */
+  audience: string[];
+  /** The console's client at the provider; undefined: no console sign-in, bearer tokens only. */
+  clientId: string | undefined;
+  /** undefined: a public client (PKCE alone). */
+  clientSecret: string | undefined;
+  /** undefined: the request's own origin + /oidc/callback. */
+  redirectUri: string | undefined;
+  /** Shown on the console's button: "Sign in with <name>". */
+  providerName: string;
+  scopes: string;
+  groupsClaim: string;
+  /** Group-name templates holding `{tenant}` once. */
+  adminGroup: string;
+  readonlyGroup: string;
+  algorithms: string[];
+  clockToleranceSeconds: number;
+  /** How often the provider's keys are fetched again in the background. */
+  jwksRefreshSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -170,9 +201,85 @@ export function loadConfig(env: Env): Readonly<Config> {
     shutdownDelaySeconds: integer('KUPE_SHUTDOWN_DELAY_SECONDS', 5, 0, 300),
     sessionIdleMinutes: integer('KUPE_SESSION_IDLE_MINUTES', 480, 1, 43_200),
     sessionMaxHours: integer('KUPE_SESSION_MAX_HOURS', 168, 1, 8760),
+    passwordSignIn: boolean('KUPE_PASSWORD_SIGN_IN', true, env, problems),
+    oidc: undefined,
   };
+  config.oidc = oidcConfig(text, integer, problems);
+  if (!config.passwordSignIn && config.oidc?.clientId === undefined) {
+    problems.push('KUPE_PASSWORD_SIGN_IN=false needs KUPE_OIDC_ISSUER and KUPE_OIDC_CLIENT_ID: otherwise nobody can sign in to the console');
+  }
   if (problems.length > 0) {
     throw new Error(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
   return Object.freeze(config);
+}
+
+function boolean(name: string, fallback: boolean, env: Env, problems: string[]): boolean {
+  const raw = env[name]?.trim().toLowerCase() ?? '';
+  if (raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  problems.push(`${name}=${JSON.stringify(raw)}: must be true or false`);
+  return fallback;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** An https URL, or http on this machine's loopback (a provider run for development or tests). */
+function urlProblem(name: string, value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `${name}=${JSON.stringify(value)}: not a URL`;
+  }
+  if (url.search !== '' || url.hash !== '') return `${name}: no query or fragment allowed`;
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) return undefined;
+  return `${name}=${JSON.stringify(value)}: must be https (http only on localhost, 127.0.0.1 or [::1])`;
+}
+
+function groupTemplateProblem(name: string, value: string): string | undefined {
+  return value.split('{tenant}').length === 2 ? undefined : `${name}=${JSON.stringify(value)}: must hold {tenant} exactly once`;
+}
+
+/** The KUPE_OIDC_* settings; undefined when KUPE_OIDC_ISSUER is not set (then no other may be). */
+function oidcConfig(
+  text: (name: string, fallback: string) => string,
+  integer: (name: string, fallback: number, min: number, max: number) => number,
+  problems: string[],
+): OidcConfig | undefined {
+  const issuer = text('KUPE_OIDC_ISSUER', '');
+  if (issuer === '') {
+    for (const name of ['KUPE_OIDC_CLIENT_ID', 'KUPE_OIDC_CLIENT_SECRET', 'KUPE_OIDC_AUDIENCE']) {
+      if (text(name, '') !== '') problems.push(`${name} is set but KUPE_OIDC_ISSUER is not`);
+    }
+    return undefined;
+  }
+  const clientId = text('KUPE_OIDC_CLIENT_ID', '') || undefined;
+  const audience = text('KUPE_OIDC_AUDIENCE', clientId ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  if (audience.length === 0) problems.push('KUPE_OIDC_AUDIENCE: required when KUPE_OIDC_CLIENT_ID is not set (the aud access tokens carry)');
+  const redirectUri = text('KUPE_OIDC_REDIRECT_URI', '') || undefined;
+  const algorithms = text('KUPE_OIDC_ALGORITHMS', 'RS256,PS256,ES256,EdDSA').split(',').map((a) => a.trim()).filter(Boolean);
+  const unknown = algorithms.filter((a) => !(OIDC_ALGORITHMS as readonly string[]).includes(a));
+  if (unknown.length > 0) {
+    problems.push(`KUPE_OIDC_ALGORITHMS: ${unknown.join(', ')} not allowed (asymmetric only: ${OIDC_ALGORITHMS.join(', ')})`);
+  }
+  const groupsClaim = text('KUPE_OIDC_GROUPS_CLAIM', 'groups');
+  const adminGroup = text('KUPE_OIDC_ADMIN_GROUP', '{tenant}-admins');
+  const readonlyGroup = text('KUPE_OIDC_READONLY_GROUP', '{tenant}-readonly');
+  problems.push(...[
+    urlProblem('KUPE_OIDC_ISSUER', issuer),
+    redirectUri === undefined ? undefined : urlProblem('KUPE_OIDC_REDIRECT_URI', redirectUri),
+    groupTemplateProblem('KUPE_OIDC_ADMIN_GROUP', adminGroup),
+    groupTemplateProblem('KUPE_OIDC_READONLY_GROUP', readonlyGroup),
+    adminGroup === readonlyGroup ? 'KUPE_OIDC_ADMIN_GROUP and KUPE_OIDC_READONLY_GROUP must differ' : undefined,
+  ].filter((p): p is string => p !== undefined));
+  return Object.freeze({
+    issuer, audience, clientId, redirectUri, groupsClaim, adminGroup, readonlyGroup, algorithms,
+    clientSecret: text('KUPE_OIDC_CLIENT_SECRET', '') || undefined,
+    providerName: text('KUPE_OIDC_PROVIDER_NAME', 'your identity provider'),
+    scopes: text('KUPE_OIDC_SCOPES', 'openid email profile'),
+    clockToleranceSeconds: integer('KUPE_OIDC_CLOCK_SKEW_SECONDS', 60, 0, 300),
+    jwksRefreshSeconds: integer('KUPE_OIDC_JWKS_REFRESH_SECONDS', 300, 30, 86_400),
+  });
 }

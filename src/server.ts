@@ -6,6 +6,7 @@ import { purgeExpiredRecords } from './domain/retention.ts';
 import { buildApp, sessionSettings } from './http/app.ts';
 import { Metrics } from './http/metrics.ts';
 import { openLimits } from './limits/index.ts';
+import { IssuerKeys } from './oidc/issuer.ts';
 import { limitSettings } from './limits/policy.ts';
 import { StoreFaults } from './http/store-faults.ts';
 import { describeStoreFault } from './store/faults.ts';
@@ -54,7 +55,16 @@ export async function startServer(
     onSlowStart: () => logger.error('Redis did not answer within 2 s: starting anyway; limits fail open until it does'),
   });
 
-  const { app, lastUsed, drain } = await buildApp({ config, store, limits, logger, metrics, faults, consoleDir: CONSOLE_DIR });
+  const issuerKeys = config.oidc && new IssuerKeys({
+    issuer: config.oidc.issuer, refreshSeconds: config.oidc.jwksRefreshSeconds,
+    onError: reportIssuerError(logger),
+    onRecovered: (keyIds) => logger.info({ issuer: config.oidc?.issuer, keyIds }, 'identity provider keys loaded'),
+  });
+  issuerKeys?.start(); // not awaited: API keys and passwords work while the provider is down
+
+  const { app, lastUsed, drain } = await buildApp({
+    config, store, limits, logger, metrics, faults, issuerKeys, consoleDir: CONSOLE_DIR,
+  });
   // A database fault in background work is reported like a request's (once per incident); anything else is logged.
   const reportFailure = (err: unknown, message: string) => {
     const fault = store.describeFault(err);
@@ -76,7 +86,8 @@ export async function startServer(
 
   // Before listening: once the "listening" line is out, serve() must already handle SIGTERM (an
   // orchestrator may send it at once), so nothing slow may come between listening and returning.
-  const demo = await bootstrapEmptyStore(store, new Date());
+  // Without passwords the demo admin could never sign in: tenants come from `kupe-server tenants create`.
+  const demo = config.passwordSignIn ? await bootstrapEmptyStore(store, new Date()) : undefined;
   const url = await app.listen({ host: config.host, port: config.port });
   if (demo) {
     // The password goes to the terminal once, never into the log.
@@ -84,8 +95,10 @@ export async function startServer(
     announce(`Kupe is running. Sign in to the console at ${consoleUrl(url, config.host)}\n` +
       `  email:              ${demo.email}\n  one-time password:  ${demo.password}\n` +
       'You will choose a new password at first sign-in. This password is not shown again.\n');
-  } else {
+  } else if (config.passwordSignIn) {
     logger.info('the store has tenants already: no demo tenant created');
+  } else {
+    logger.info('password sign-in is off: no demo tenant; create tenants with kupe-server tenants create');
   }
 
   let stopping: Promise<void> | undefined;
@@ -94,6 +107,7 @@ export async function startServer(
       drain();
       if (delaySeconds > 0) await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
       await app.close();
+      issuerKeys?.stop();
       await limits.close();
       clearInterval(timer);
       clearInterval(purgeTimer);
@@ -105,6 +119,16 @@ export async function startServer(
     return stopping;
   };
   return { url, stop };
+}
+
+/** Logs a failed fetch of the identity provider's keys at most once a minute (the keys held keep working). */
+function reportIssuerError(logger: Logger) {
+  let lastLogged = 0;
+  return (message: string) => {
+    if (Date.now() - lastLogged < 60_000) return;
+    lastLogged = Date.now();
+    logger.error({ problem: message }, 'identity provider unreachable: access tokens signed by keys already held still verify; new keys cannot be fetched');
+  };
 }
 
 /** Logs a Redis failure loudly, at most once every 10 s, and counts every one. */

@@ -9,6 +9,7 @@ import { createTenant } from '../src/domain/tenants.ts';
 import { type AppConfig, buildApp, type KupeApp } from '../src/http/app.ts';
 import type { Limits } from '../src/limits/index.ts';
 import { memoryLimits } from '../src/limits/memory.ts';
+import type { IssuerKeys } from '../src/oidc/issuer.ts';
 import { limitSettings } from '../src/limits/policy.ts';
 import { openStore } from '../src/store/index.ts';
 import { createSchema } from './postgres-schema.ts';
@@ -107,13 +108,18 @@ export function testLimits(config: Pick<TestConfig, 'rateLimit' | 'authBackoffAf
 /** The app on a fresh seeded SQLite store, closed after the test. */
 export async function buildTestApp(
   t: TestContext,
-  options: { config?: Partial<TestConfig>; logger?: FastifyBaseLogger; clock?: ReturnType<typeof testClock>; limits?: Limits } = {},
+  options: {
+    config?: Partial<TestConfig>; logger?: FastifyBaseLogger; clock?: ReturnType<typeof testClock>; limits?: Limits;
+    issuerKeys?: IssuerKeys;
+  } = {},
 ): Promise<TestApp> {
   const { store, url: databaseUrl } = await openTestStore(t);
   const clock = options.clock ?? testClock(new Date());
   const seeded = await seed(store, clock());
   const config = { ...TEST_CONFIG, ...options.config };
-  const kupe = await buildApp({ config, store, clock, logger: options.logger, limits: options.limits ?? testLimits(config) });
+  const kupe = await buildApp({
+    config, store, clock, logger: options.logger, limits: options.limits ?? testLimits(config), issuerKeys: options.issuerKeys,
+  });
   t.after(() => kupe.app.close());
   const call: TestApp['call'] = (method, url, opts = {}) => kupe.app.inject({
     method: method as 'GET',

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { ActionContext } from './context.ts';
 import { AppError } from './errors.ts';
+import { strongerRole } from './provider-groups.ts';
+import type { Role } from './roles.ts';
 import { sha256Hex } from './key-format.ts';
 import { checkNewPassword, generateOneTimePassword, hashPassword, verifyAgainstNothing, verifyPassword } from './passwords.ts';
 import type { SessionRecord, Store, UserRecord } from './store.ts';
@@ -24,12 +27,16 @@ function newToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export async function openSession(store: Store, email: string, now: Date, settings: SessionSettings): Promise<OpenedSession> {
+export async function openSession(
+  store: Store, email: string, now: Date, settings: SessionSettings,
+  provider?: { roles: Readonly<Record<string, Role>> },
+): Promise<OpenedSession> {
   const token = newToken();
   const at = formatTimestamp(now);
   const session: SessionRecord = {
     id: sha256Hex(token), email, csrfToken: newToken(), createdAt: at, lastSeenAt: at,
     expiresAt: formatTimestamp(new Date(now.getTime() + settings.absoluteSeconds * 1000)),
+    ...(provider && { method: 'oidc' as const, providerRoles: provider.roles }),
   };
   await store.sessions.insert(session);
   return { token, csrfToken: session.csrfToken, expiresAt: session.expiresAt };
@@ -65,7 +72,9 @@ export async function signIn(
 ): Promise<{ session: OpenedSession; user: UserRecord }> {
   const email = rawEmail.trim().toLowerCase();
   const user = await store.users.get(email);
-  const ok = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstNothing(password);
+  // An account made through the identity provider has no password: it takes as long as a missing one.
+  const ok = user && user.passwordHash !== NO_PASSWORD
+    ? await verifyPassword(user.passwordHash, password) : await verifyAgainstNothing(password);
   if (!user || !ok) throw new AppError('invalid_credentials', 'wrong email or password');
   return { session: await openSession(store, email, now, settings), user };
 }
@@ -97,13 +106,99 @@ export function findAccount(store: Store, rawEmail: string): Promise<UserRecord 
   return store.users.get(normalizeEmail('email', rawEmail));
 }
 
-/** The tenants an account's memberships are in effect in, with the role in each (pending ones excluded). */
-export function listMemberships(store: Store, email: string) {
-  return store.members.tenantsOf(email);
+export interface Membership {
+  tenant: string;
+  role: Role;
+  /** The identity provider's groups grant a role here (the stronger of the two roles applies). */
+  viaProvider?: true;
 }
 
-export async function signOut(store: Store, token: string): Promise<void> {
+/**
+ * The tenants a person may act in, with the role in each: Kupe's members list (accepted memberships) and the
+ * identity provider's groups at sign-in, combined; where both name a tenant the stronger role applies.
+ */
+export async function listMemberships(
+  store: Store, email: string, providerRoles: Readonly<Record<string, Role>> = {},
+): Promise<Membership[]> {
+  const byTenant = new Map<string, Membership>();
+  for (const m of await store.members.tenantsOf(email)) byTenant.set(m.tenant, { tenant: m.tenant, role: m.role });
+  for (const [tenant, role] of Object.entries(providerRoles)) {
+    byTenant.set(tenant, { tenant, role: strongerRole(role, byTenant.get(tenant)?.role) ?? role, viaProvider: true });
+  }
+  return [...byTenant.values()].sort((a, b) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));
+}
+
+/**
+ * A person's role in one tenant: the stronger of what the provider's groups give and what Kupe's members list
+ * gives (a pending membership gives nothing). Admin through the groups needs no read.
+ */
+export async function personRole(
+  store: Store, tenant: string, email: string, providerRole: Role | undefined,
+): Promise<Role | undefined> {
+  if (providerRole === 'admin') return 'admin';
+  const member = await store.members.get(tenant, email);
+  return strongerRole(providerRole, member?.pending ? undefined : member?.role);
+}
+
+/** How a person signed in or out, for the audit log of each tenant they act in. */
+export interface SessionEvent {
+  email: string;
+  method: 'password' | 'oidc';
+  providerRoles?: Readonly<Record<string, Role>> | undefined;
+  ctx: Omit<ActionContext, 'actor'>;
+}
+
+/** One audit entry per tenant the person may act in: each tenant's admins see who came and went. */
+export async function recordSessionEvent(store: Store, action: 'session.signin' | 'session.signout', event: SessionEvent) {
+  const memberships = await listMemberships(store, event.email, event.providerRoles);
+  const time = formatTimestamp(event.ctx.now);
+  for (const { tenant } of memberships) {
+    await store.audit.append({
+      tenant, time, actor: event.email, action, target: event.method,
+      clientIp: event.ctx.clientIp, requestId: event.ctx.requestId,
+    });
+  }
+}
+
+/** What the identity provider vouched for at sign-in (from its verified ID token). */
+export interface ProviderIdentity {
+  email: string;
+  emailVerified: boolean;
+  /** From the groups claim; undefined when the ID token has none (then only Kupe's members list applies). */
+  roles: ReadonlyMap<string, Role> | undefined;
+}
+
+/** No password verifies against this: an account made through the identity provider has no local password. */
+export const NO_PASSWORD = '';
+
+/**
+ * Sign-in through the identity provider: the email must be verified by the provider; the account is made on
+ * first sign-in (without a local password); the provider's roles are kept with the session, for tenants that
+ * exist.
+ */
+export async function signInWithProvider(
+  store: Store, identity: ProviderIdentity, now: Date, settings: SessionSettings,
+): Promise<{ session: OpenedSession; user: UserRecord; providerRoles: Record<string, Role> }> {
+  if (!identity.emailVerified) {
+    throw new AppError('invalid_credentials', `the identity provider has not verified ${identity.email}: Kupe signs in verified emails only`);
+  }
+  const email = normalizeEmail('email', identity.email);
+  const at = formatTimestamp(now);
+  await store.users.insert({ email, passwordHash: NO_PASSWORD, mustChangePassword: false, createdAt: at, passwordChangedAt: at });
+  const user = await store.users.get(email);
+  if (!user) throw new Error(`account ${email} vanished after its insert`);
+  const providerRoles: Record<string, Role> = {};
+  for (const [tenant, role] of identity.roles ?? []) {
+    if (await store.tenants.get(tenant)) providerRoles[tenant] = role;
+  }
+  const session = await openSession(store, email, now, settings, { roles: providerRoles });
+  return { session, user, providerRoles };
+}
+
+export async function signOut(store: Store, token: string): Promise<SessionRecord | undefined> {
+  const session = await store.sessions.get(sha256Hex(token));
   await store.sessions.remove(sha256Hex(token));
+  return session;
 }
 
 /** Ends every session of the account (this browser's too) and opens a fresh one for this browser. */
@@ -111,6 +206,9 @@ export async function changePassword(
   store: Store, email: string, current: string, next: string, now: Date, settings: SessionSettings,
 ): Promise<OpenedSession> {
   const user = await store.users.get(email);
+  if (user?.passwordHash === NO_PASSWORD) {
+    throw new AppError('validation_failed', 'this account signs in through the identity provider and has no Kupe password to change');
+  }
   if (!user || !(await verifyPassword(user.passwordHash, current))) {
     throw new AppError('invalid_credentials', 'current password is wrong');
   }

@@ -135,6 +135,10 @@ export interface SessionRecord {
   createdAt: string;
   lastSeenAt: string;
   expiresAt: string;
+  /** Set when the person signed in through the identity provider. */
+  method?: 'oidc' | undefined;
+  /** The roles by tenant the provider's groups claim gave at sign-in (tenants that existed then). */
+  providerRoles?: Readonly<Record<string, Role>> | undefined;
 }
 
 export interface InviteRecord {

@@ -13,7 +13,7 @@ export type Plan = (typeof PLANS)[number];
 /** Every kind of audit entry. */
 export const AUDIT_ACTIONS = [
   'tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'member.invite', 'member.join',
-  'apikey.create', 'apikey.revoke',
+  'apikey.create', 'apikey.revoke', 'session.signin', 'session.signout',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -7,6 +7,8 @@ import { LastUsedTracker } from '../domain/last-used.ts';
 import type { Store } from '../domain/store.ts';
 import { DEFAULT_TENANT_CAPS } from '../domain/tenants.ts';
 import type { Limits } from '../limits/index.ts';
+import type { IssuerKeys } from '../oidc/issuer.ts';
+import { ConsoleSignIn } from '../oidc/sign-in.ts';
 import { RATE_WINDOW_SECONDS } from '../limits/policy.ts';
 import cookie from '@fastify/cookie';
 import { registerConsole } from './console.ts';
@@ -21,6 +23,7 @@ import type { RouteDeps } from './routes/context.ts';
 import { healthRoutes } from './routes/health.ts';
 import { inviteRoutes } from './routes/invites.ts';
 import { memberRoutes } from './routes/members.ts';
+import { providerSignInRoutes } from './routes/provider-sign-in.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
@@ -44,7 +47,7 @@ function nextRequestId(): string {
 /** The settings the HTTP app reads. */
 export type AppConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'
   | 'sessionIdleMinutes' | 'sessionMaxHours' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'maxConnections'>
-  & Partial<Pick<Config, 'tenantCaps' | 'metricsToken'>>;
+  & Partial<Pick<Config, 'tenantCaps' | 'metricsToken' | 'passwordSignIn' | 'oidc'>>;
 
 /** What the app is built from; the composition root (src/server.ts) makes each part. */
 export interface AppDeps {
@@ -57,6 +60,8 @@ export interface AppDeps {
   metrics?: Metrics | undefined;
   /** Database faults seen outside requests (the pool, the lastUsedAt flush) are reported here too. */
   faults?: StoreFaults | undefined;
+  /** The identity provider's keys (src/oidc/issuer.ts), started by the caller; needed when config.oidc is set. */
+  issuerKeys?: IssuerKeys | undefined;
   /** The built console to serve under `/` (console/dist); none when absent. */
   consoleDir?: string | undefined;
 }
@@ -122,7 +127,12 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   acceptEmptyDeleteBodies(app);
   registerMetrics(app, metrics, deps.config.metricsToken);
   const sessions = sessionSettings(deps.config);
-  registerGuard(app, { store: deps.store, limits: deps.limits.clients, lastUsed, metrics, clock, sessions }, RATE_WINDOW_SECONDS);
+  const oidc = deps.config.oidc;
+  if (oidc && !deps.issuerKeys) throw new Error('config.oidc is set but no issuerKeys were given');
+  const bearerTokens = oidc && deps.issuerKeys && { keys: deps.issuerKeys, settings: oidc };
+  registerGuard(app, {
+    store: deps.store, limits: deps.limits.clients, lastUsed, metrics, clock, sessions, oidc: bearerTokens,
+  }, RATE_WINDOW_SECONDS);
 
   await registerOpenApi(app);
 
@@ -130,7 +140,10 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
     app.log.warn({ dir: deps.consoleDir }, 'the console is not built (npm run build:console); serving the API only');
   }
 
-  const routeDeps: RouteDeps = { store: deps.store, lastUsed, clock, sessions, caps: deps.config.tenantCaps ?? DEFAULT_TENANT_CAPS };
+  const routeDeps: RouteDeps = {
+    store: deps.store, lastUsed, clock, sessions, caps: deps.config.tenantCaps ?? DEFAULT_TENANT_CAPS,
+    passwordSignIn: deps.config.passwordSignIn ?? true,
+  };
   healthRoutes(app, deps.store, faults, () => draining);
   whoamiRoutes(app);
   tenantRoutes(app, routeDeps);
@@ -139,6 +152,10 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   auditLogRoutes(app, routeDeps);
   sessionRoutes(app, routeDeps, deps.limits.attempts);
   inviteRoutes(app, routeDeps);
+  const clientId = oidc?.clientId;
+  providerSignInRoutes(app, routeDeps, bearerTokens && clientId !== undefined ? {
+    flow: new ConsoleSignIn(bearerTokens.keys, { ...oidc, clientId }), name: oidc.providerName, redirectUri: oidc.redirectUri,
+  } : undefined);
 
   return { app, lastUsed, metrics, faults, drain: () => { draining = true; } };
 }

@@ -26,3 +26,18 @@ export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply)
 export function ownOrigin(request: FastifyRequest): string {
   return `${request.protocol}://${request.host}`;
 }
+
+/** Holds state, nonce and PKCE verifier while the browser is at the identity provider. */
+export const PENDING_SIGN_IN_COOKIE = 'kupe_oidc';
+/** How long a sign-in at the identity provider may take. */
+export const PENDING_SIGN_IN_SECONDS = 600;
+
+/**
+ * SameSite=Lax, unlike the session cookie: the provider sends the browser back with a top-level GET from its
+ * own site, which a Strict cookie would not ride on. HttpOnly and scoped to /oidc.
+ */
+export function setPendingSignInCookie(request: FastifyRequest, reply: FastifyReply, value: string, maxAgeSeconds: number) {
+  void reply.setCookie(PENDING_SIGN_IN_COOKIE, value, {
+    path: '/oidc', httpOnly: true, sameSite: 'lax', maxAge: maxAgeSeconds, secure: request.protocol === 'https',
+  });
+}

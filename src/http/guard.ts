@@ -1,13 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateSession, type SessionSettings } from '../domain/accounts.ts';
+import { authenticateSession, personRole, type SessionSettings } from '../domain/accounts.ts';
 import { authenticateApiKey, type AuthFailure } from '../domain/api-keys.ts';
 import { AppError } from '../domain/errors.ts';
 import type { LastUsedTracker } from '../domain/last-used.ts';
-import type { Principal } from '../domain/roles.ts';
+import type { Principal, Role } from '../domain/roles.ts';
 import type { Store } from '../domain/store.ts';
 import { formatTimestamp, isTenantName } from '../domain/validation.ts';
 import type { Admission, ClientLimits } from '../limits/index.ts';
 import { ownOrigin, sessionToken } from './cookies.ts';
+import { type AccessTokenSettings, looksLikeJwt, type TokenFailure, verifyAccessToken } from '../oidc/access-tokens.ts';
+import type { IssuerKeys } from '../oidc/issuer.ts';
 import type { Metrics } from './metrics.ts';
 
 /**
@@ -26,6 +28,10 @@ export interface Account {
   sessionId: string;
   csrfToken: string;
   mustChangePassword: boolean;
+  /** Set when the session was opened through the identity provider. */
+  method: 'password' | 'oidc';
+  /** The provider's roles by tenant, from its groups claim at sign-in. */
+  providerRoles: Readonly<Record<string, Role>>;
 }
 
 declare module 'fastify' {
@@ -35,7 +41,15 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
     account: Account | null;
+    /** The person an identity provider's access token names (bearer tokens that are not API keys). */
+    tokenEmail: string | null;
   }
+}
+
+/** The identity provider's access tokens, when KUPE_OIDC_ISSUER is set. */
+export interface BearerTokens {
+  keys: IssuerKeys;
+  settings: AccessTokenSettings;
 }
 
 export interface GuardDeps {
@@ -45,7 +59,12 @@ export interface GuardDeps {
   metrics: Metrics;
   clock: () => Date;
   sessions: SessionSettings;
+  oidc?: BearerTokens | undefined;
 }
+
+const TOKEN_FAILURE_CODE: Partial<Record<TokenFailure, 'token_expired' | 'token_missing_groups' | 'identity_provider_unavailable'>> = {
+  expired: 'token_expired', missing_groups: 'token_missing_groups', provider_unavailable: 'identity_provider_unavailable',
+};
 
 const FAILURE_MESSAGE: Record<AuthFailure, { code: 'invalid_api_key' | 'api_key_expired' | 'api_key_revoked'; message: string }> = {
   malformed: { code: 'invalid_api_key', message: 'invalid api key' },
@@ -104,9 +123,12 @@ async function sessionAccount(request: FastifyRequest, deps: GuardDeps, now: Dat
   if (!token) return undefined;
   const result = await authenticateSession(deps.store, token, now, deps.sessions);
   if (!result.ok) throw new AppError('session_invalid', 'your session has ended; sign in again');
+  const oidc = result.session.method === 'oidc';
   return {
     email: result.user.email, sessionId: result.session.id, csrfToken: result.session.csrfToken,
-    mustChangePassword: result.user.mustChangePassword,
+    // The provider vouched for the person: a one-time Kupe password still pending does not stand in the way.
+    mustChangePassword: result.user.mustChangePassword && !oidc,
+    method: oidc ? 'oidc' : 'password', providerRoles: result.session.providerRoles ?? {},
   };
 }
 
@@ -118,6 +140,18 @@ async function sessionAccount(request: FastifyRequest, deps: GuardDeps, now: Dat
 export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSeconds: number) {
   app.decorateRequest('principal', null);
   app.decorateRequest('account', null);
+  app.decorateRequest('tokenEmail', null);
+
+  /** A failure that looks like guessing: answered 429 while the address is in backoff, otherwise counted. */
+  const countGuess = async (request: FastifyRequest, reply: FastifyReply, admission: Extract<Admission, { ok: true }>, now: Date) => {
+    // In backoff, a guess is answered 429 (and not counted again); otherwise counted and answered 401.
+    if (admission.backoffSeconds > 0) {
+      deps.metrics.limited.inc({ reason: 'auth_backoff' });
+      void reply.header('retry-after', admission.backoffSeconds);
+      throw new AppError('auth_backoff', 'too many failed authentication attempts from this address; retry later');
+    }
+    await deps.limits.recordAuthFailure(request.ip, now.getTime());
+  };
 
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access;
@@ -142,18 +176,32 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
         ? 'sign in first'
         : 'authentication required: send Authorization: Bearer <api key>');
     }
+    if (deps.oidc && looksLikeJwt(token)) {
+      const check = await verifyAccessToken(token, deps.oidc.keys, deps.oidc.settings);
+      if (!check.ok) {
+        deps.metrics.authentications.inc({ outcome: 'failure', reason: `token_${check.reason}` });
+        if (check.reason === 'provider_unavailable') {
+          void reply.header('retry-after', Math.max(1, Math.ceil(deps.oidc.keys.settings.unknownKeyCooldownMs / 1000)));
+        } else if (!check.signatureVerified) {
+          // A token whose signature verified is genuine (expired, or for another audience): not a guess.
+          await countGuess(request, reply, admission, now);
+        }
+        throw new AppError(TOKEN_FAILURE_CODE[check.reason] ?? 'invalid_token', check.message);
+      }
+      deps.metrics.authentications.inc({ outcome: 'success', reason: 'oidc_token' });
+      if (admission.authFailures > 0) await deps.limits.recordAuthSuccess(request.ip);
+      request.tokenEmail = check.email;
+      if (access === 'authenticated') return;
+      const tenant = tenantInPath(request);
+      const role = await personRole(deps.store, tenant, check.email, check.roles.get(tenant));
+      request.principal = role ? { kind: 'member', tenant, role, email: check.email } : null;
+      checkTenant(request, role && tenant, role, access);
+      return;
+    }
     const result = await authenticateApiKey(deps.store, token, now);
     if (!result.ok) {
       deps.metrics.authentications.inc({ outcome: 'failure', reason: result.reason });
-      if (LOOKS_LIKE_GUESSING.has(result.reason)) {
-        // In backoff, a guess is answered 429 (and not counted again); otherwise counted and answered 401.
-        if (admission.backoffSeconds > 0) {
-          deps.metrics.limited.inc({ reason: 'auth_backoff' });
-          void reply.header('retry-after', admission.backoffSeconds);
-          throw new AppError('auth_backoff', 'too many failed authentication attempts from this address; retry later');
-        }
-        await deps.limits.recordAuthFailure(request.ip, now.getTime());
-      }
+      if (LOOKS_LIKE_GUESSING.has(result.reason)) await countGuess(request, reply, admission, now);
       const failure = FAILURE_MESSAGE[result.reason];
       throw new AppError(failure.code, failure.message);
     }
@@ -188,10 +236,9 @@ async function authorizeAccount(request: FastifyRequest, access: Access, account
   }
   if (access === 'authenticated') return;
   const tenant = tenantInPath(request);
-  const found = await deps.store.members.get(tenant, account.email);
-  const member = found?.pending ? undefined : found; // a pending membership grants nothing
-  request.principal = member ? { kind: 'member', tenant, role: member.role, email: account.email } : null;
-  checkTenant(request, member && tenant, member?.role, access);
+  const role = await personRole(deps.store, tenant, account.email, account.providerRoles[tenant]);
+  request.principal = role ? { kind: 'member', tenant, role, email: account.email } : null;
+  checkTenant(request, role && tenant, role, access);
 }
 
 /** The principal of a request that passed the guard. */

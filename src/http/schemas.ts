@@ -101,7 +101,14 @@ export const SessionSchema = Type.Object({
   email: Type.String({ examples: ['alice@acme.com'] }),
   mustChangePassword: Type.Boolean({ description: 'True until a one-time password has been replaced' }),
   csrfToken: Type.String({ description: 'Send as X-Kupe-CSRF on every unsafe request made with the session cookie' }),
-  memberships: Type.Array(Type.Object({ tenant: Type.String(), role: RoleSchema })),
+  signedInWith: Type.Enum(['password', 'oidc'], { description: 'A Kupe password, or the identity provider (OpenID Connect)' }),
+  memberships: Type.Array(Type.Object({
+    tenant: Type.String(),
+    role: RoleSchema,
+    viaProvider: Type.Optional(Type.Literal(true, {
+      description: "The identity provider's groups grant a role here; where Kupe's members list grants one too, the stronger applies",
+    })),
+  })),
 });
 export type Session = Static<typeof SessionSchema>;
 

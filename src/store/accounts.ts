@@ -1,3 +1,4 @@
+import { isRole, type Role } from '../domain/roles.ts';
 import type { Kysely } from 'kysely';
 import type { InviteRepository, SessionRepository, UserRepository } from '../domain/store.ts';
 import { type Database, insertedOne } from './schema.ts';
@@ -26,6 +27,12 @@ export function userRepository(db: Kysely<Database>): UserRepository {
   };
 }
 
+/** The stored JSON back into roles; anything that is not a role is dropped (the column is written only here). */
+function parseProviderRoles(json: string): Record<string, Role> {
+  const parsed = JSON.parse(json) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, Role] => isRole(entry[1])));
+}
+
 export function sessionRepository(db: Kysely<Database>): SessionRepository {
   return {
     async get(id) {
@@ -33,12 +40,15 @@ export function sessionRepository(db: Kysely<Database>): SessionRepository {
       return row && {
         id: row.id, email: row.email, csrfToken: row.csrf_token, createdAt: row.created_at,
         lastSeenAt: row.last_seen_at, expiresAt: row.expires_at,
+        ...(row.sign_in_method === 'oidc' && { method: 'oidc' as const }),
+        ...(row.provider_roles !== null && { providerRoles: parseProviderRoles(row.provider_roles) }),
       };
     },
     async insert(s) {
       await db.insertInto('sessions').values({
         id: s.id, email: s.email, csrf_token: s.csrfToken, created_at: s.createdAt,
-        last_seen_at: s.lastSeenAt, expires_at: s.expiresAt,
+        last_seen_at: s.lastSeenAt, expires_at: s.expiresAt, sign_in_method: s.method ?? null,
+        provider_roles: s.providerRoles === undefined ? null : JSON.stringify(s.providerRoles),
       }).execute();
     },
     async touch(id, at) {

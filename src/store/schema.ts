@@ -67,6 +67,10 @@ export interface SessionsTable {
   last_seen_at: string;
   /** The absolute end; the idle end is last_seen_at plus the idle timeout. */
   expires_at: string;
+  /** 'oidc' for a sign-in through the identity provider; null: a password. */
+  sign_in_method: string | null;
+  /** JSON object tenant -> role, from the provider's groups claim at sign-in; null: none. */
+  provider_roles: string | null;
 }
 
 export interface InvitesTable {

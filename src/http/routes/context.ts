@@ -19,6 +19,8 @@ export interface RouteDeps {
   clock: () => Date;
   sessions: SessionSettings;
   caps: TenantCaps;
+  /** false: the console takes no passwords (KUPE_PASSWORD_SIGN_IN). */
+  passwordSignIn: boolean;
 }
 
 export function actionContext(request: FastifyRequest, deps: RouteDeps): ActionContext {

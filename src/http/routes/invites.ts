@@ -5,7 +5,7 @@ import { accountOf } from '../guard.ts';
 import { setSessionCookie } from '../cookies.ts';
 import { errorResponses, SessionSchema } from '../schemas.ts';
 import type { App, RouteDeps } from './context.ts';
-import { sessionBody } from './session.ts';
+import { passwordSignInDisabled, sessionBody } from './session.ts';
 
 const Params = Type.Object({ token: Type.String({ description: 'The token from the invite link' }) });
 const tags = ['console session'];
@@ -32,9 +32,10 @@ export function inviteRoutes(app: App, deps: RouteDeps) {
       response: { 200: SessionSchema, ...errorResponses(400, 404, 409) },
     },
   }, async (request, reply) => {
+    if (!deps.passwordSignIn) throw passwordSignInDisabled();
     const { email, session } = await acceptInvite(deps.store, request.params.token, request.body.password, acceptContext(request), deps.sessions);
     setSessionCookie(request, reply, session.token, deps.sessions.absoluteSeconds);
-    return sessionBody(deps.store, email, false, session.csrfToken);
+    return sessionBody(deps.store, { email, mustChangePassword: false, csrfToken: session.csrfToken });
   });
 
   app.post('/api/v1/invites/:token/join', {
@@ -48,7 +49,7 @@ export function inviteRoutes(app: App, deps: RouteDeps) {
   }, async (request) => {
     const account = accountOf(request);
     await joinWithInvite(deps.store, request.params.token, account.email, acceptContext(request));
-    return sessionBody(deps.store, account.email, account.mustChangePassword, account.csrfToken);
+    return sessionBody(deps.store, account);
   });
 
   function acceptContext(request: FastifyRequest) {

@@ -1,20 +1,32 @@
 import { Type } from 'typebox';
-import { changePassword, listMemberships, type OpenedSession, signIn, signOut } from '../../domain/accounts.ts';
+import {
+  changePassword, listMemberships, type OpenedSession, recordSessionEvent, signIn, signOut,
+} from '../../domain/accounts.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Store } from '../../domain/store.ts';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AttemptKey, AttemptLimiter } from '../../limits/index.ts';
 import { clearSessionCookie, ownOrigin, sessionToken, setSessionCookie } from '../cookies.ts';
-import { accountOf } from '../guard.ts';
+import { type Account, accountOf } from '../guard.ts';
 import { errorResponses, SessionSchema } from '../schemas.ts';
 import type { App, RouteDeps } from './context.ts';
 
 
 const tags = ['console session'];
 
-/** The body every session route answers with: who, whether a new password is due, the CSRF token, the tenants. */
-export async function sessionBody(store: Store, email: string, mustChangePassword: boolean, csrfToken: string) {
-  return { email, mustChangePassword, csrfToken, memberships: await listMemberships(store, email) };
+export type SessionView = Pick<Account, 'email' | 'mustChangePassword' | 'csrfToken'> & Partial<Pick<Account, 'method' | 'providerRoles'>>;
+
+/** The body every session route answers with: who, how signed in, whether a new password is due, the CSRF token, the tenants. */
+export async function sessionBody(store: Store, view: SessionView) {
+  return {
+    email: view.email, mustChangePassword: view.mustChangePassword, csrfToken: view.csrfToken,
+    signedInWith: view.method ?? 'password', memberships: await listMemberships(store, view.email, view.providerRoles),
+  };
+}
+
+/** Password sign-in turned off (KUPE_PASSWORD_SIGN_IN=false): the one answer every password route gives. */
+export function passwordSignInDisabled(): AppError {
+  return new AppError('password_sign_in_disabled', 'password sign-in is turned off here: sign in through the identity provider');
 }
 
 export function sessionRoutes(app: App, deps: RouteDeps, attempts: AttemptLimiter) {
@@ -27,8 +39,7 @@ export function sessionRoutes(app: App, deps: RouteDeps, attempts: AttemptLimite
       throw new AppError('sign_in_throttled', 'too many wrong passwords; wait before trying again');
     }
   };
-  const describe = (email: string, mustChangePassword: boolean, csrfToken: string) =>
-    sessionBody(deps.store, email, mustChangePassword, csrfToken);
+  const context = (request: FastifyRequest) => ({ now: deps.clock(), clientIp: request.ip, requestId: request.id });
 
   app.post('/api/v1/session', {
     config: { access: 'public' },
@@ -42,6 +53,7 @@ export function sessionRoutes(app: App, deps: RouteDeps, attempts: AttemptLimite
       response: { 200: SessionSchema, ...errorResponses(400, 401, 403, 429) },
     },
   }, async (request, reply) => {
+    if (!deps.passwordSignIn) throw passwordSignInDisabled();
     const origin = request.headers.origin;
     if (origin !== undefined && origin !== ownOrigin(request)) {
       throw new AppError('csrf_rejected', 'cross-site sign-in refused');
@@ -53,24 +65,28 @@ export function sessionRoutes(app: App, deps: RouteDeps, attempts: AttemptLimite
     await reserveAttempt(reply, keys);
     const result = await signIn(deps.store, email, request.body.password, deps.clock(), deps.sessions);
     await attempts.reset(keys);
+    await recordSessionEvent(deps.store, 'session.signin', { email: result.user.email, method: 'password', ctx: context(request) });
     setSessionCookie(request, reply, result.session.token, maxAge);
-    return describe(result.user.email, result.user.mustChangePassword, result.session.csrfToken);
+    return sessionBody(deps.store, { ...result.user, csrfToken: result.session.csrfToken });
   });
 
   app.get('/api/v1/session', {
     config: { access: 'session' },
     schema: { summary: 'The signed-in person', tags, response: { 200: SessionSchema, ...errorResponses(401) } },
   }, async (request) => {
-    const account = accountOf(request);
-    return describe(account.email, account.mustChangePassword, account.csrfToken);
+    return sessionBody(deps.store, accountOf(request));
   });
 
   app.delete('/api/v1/session', {
     config: { access: 'session' },
     schema: { summary: 'Sign out', tags, response: { 204: Type.Null(), ...errorResponses(401, 403) } },
   }, async (request, reply) => {
+    const account = accountOf(request);
     const token = sessionToken(request);
     if (token) await signOut(deps.store, token);
+    await recordSessionEvent(deps.store, 'session.signout', {
+      email: account.email, method: account.method, providerRoles: account.providerRoles, ctx: context(request),
+    });
     clearSessionCookie(request, reply);
     return reply.code(204).send(null);
   });
@@ -95,6 +111,6 @@ export function sessionRoutes(app: App, deps: RouteDeps, attempts: AttemptLimite
     );
     await attempts.reset(keys);
     setSessionCookie(request, reply, session.token, maxAge);
-    return describe(account.email, false, session.csrfToken);
+    return sessionBody(deps.store, { email: account.email, mustChangePassword: false, csrfToken: session.csrfToken });
   });
 }

@@ -11,5 +11,5 @@ export function whoamiRoutes(app: App) {
       tags: ['identity'], security: [{ bearer: [] }],
       response: { 200: WhoamiSchema, ...errorResponses(...AUTH_ERRORS) },
     },
-  }, async (request) => request.principal ?? { kind: 'member' as const, email: accountOf(request).email });
+  }, async (request) => request.principal ?? { kind: 'member' as const, email: request.tokenEmail ?? accountOf(request).email });
 }

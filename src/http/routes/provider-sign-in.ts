@@ -1,0 +1,128 @@
+import { Type } from 'typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { recordSessionEvent, signInWithProvider } from '../../domain/accounts.ts';
+import { AppError } from '../../domain/errors.ts';
+import type { ConsoleSignIn, PendingSignIn } from '../../oidc/sign-in.ts';
+import {
+  ownOrigin, PENDING_SIGN_IN_COOKIE, PENDING_SIGN_IN_SECONDS, setPendingSignInCookie, setSessionCookie,
+} from '../cookies.ts';
+import { errorResponses } from '../schemas.ts';
+import type { App, RouteDeps } from './context.ts';
+
+/** The console's sign-in through the identity provider, when one is configured. */
+export interface ProviderSignIn {
+  flow: ConsoleSignIn;
+  /** Shown as "Sign in with <name>". */
+  name: string;
+  /** Registered at the provider; undefined: this request's origin + /oidc/callback. */
+  redirectUri: string | undefined;
+}
+
+export const SignInMethodsSchema = Type.Object({
+  password: Type.Boolean({ description: 'The console takes Kupe passwords' }),
+  provider: Type.Optional(Type.Object({
+    name: Type.String({ examples: ['Authentik'] }),
+    url: Type.String({ description: 'Open in the browser (a full-page navigation) to sign in through the provider', examples: ['/oidc/login'] }),
+  })),
+});
+
+const tags = ['console session'];
+
+/**
+ * Where the browser goes after a failed sign-in: the console's sign-in page, which shows the reason. The
+ * reason is in the fragment, which never reaches a server or a log.
+ */
+function backToSignIn(reply: FastifyReply, message: string) {
+  return reply.redirect(`/#/sign-in?error=${encodeURIComponent(message)}`, 303);
+}
+
+function readPending(request: FastifyRequest): PendingSignIn | undefined {
+  const raw = request.cookies[PENDING_SIGN_IN_COOKIE];
+  if (!raw) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Partial<PendingSignIn>;
+    const { state, nonce, verifier, redirectUri } = parsed;
+    if ([state, nonce, verifier, redirectUri].every((v) => typeof v === 'string')) return parsed as PendingSignIn;
+  } catch {
+    // a cookie this code did not write: as good as none
+  }
+  return undefined;
+}
+
+export function providerSignInRoutes(app: App, deps: RouteDeps, provider: ProviderSignIn | undefined) {
+  app.get('/api/v1/sign-in-methods', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'How people sign in to the console',
+      description: 'Kupe passwords, the identity provider (OpenID Connect), or both, as the operator configured.',
+      tags, response: { 200: SignInMethodsSchema, ...errorResponses(429) },
+    },
+  }, async () => ({
+    password: deps.passwordSignIn,
+    ...(provider && { provider: { name: provider.name, url: '/oidc/login' } }),
+  }));
+
+  if (!provider) return;
+  const redirectUri = (request: FastifyRequest) => provider.redirectUri ?? `${ownOrigin(request)}/oidc/callback`;
+  const context = (request: FastifyRequest) => ({ now: deps.clock(), clientIp: request.ip, requestId: request.id });
+
+  app.get('/oidc/login', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'Sign in through the identity provider',
+      description: 'A browser navigation: answers 303 to the provider (authorization code with PKCE, state and nonce).',
+      tags, response: { 303: Type.Null(), ...errorResponses(429) },
+    },
+  }, async (request, reply) => {
+    void reply.header('cache-control', 'no-store');
+    let started;
+    try {
+      started = await provider.flow.begin(redirectUri(request));
+    } catch (error) {
+      request.log.error({ err: error }, 'could not start a sign-in through the identity provider');
+      return backToSignIn(reply, `${provider.name} could not be reached; try again later, or ask your operator`);
+    }
+    setPendingSignInCookie(request, reply, Buffer.from(JSON.stringify(started.pending)).toString('base64url'), PENDING_SIGN_IN_SECONDS);
+    return reply.redirect(started.url, 303);
+  });
+
+  app.get('/oidc/callback', {
+    config: { access: 'public' },
+    schema: {
+      summary: 'Where the identity provider sends the browser back',
+      description: 'Register this URL (or KUPE_OIDC_REDIRECT_URI) at the provider. Answers 303 to the console.',
+      tags,
+      // The provider adds parameters of its own (iss, session_state, ...): all are passed to openid-client.
+      querystring: Type.Object({}, { additionalProperties: Type.String({ maxLength: 4096 }) }),
+      response: { 303: Type.Null(), ...errorResponses(429) },
+    },
+  }, async (request, reply) => {
+    void reply.header('cache-control', 'no-store');
+    const pending = readPending(request);
+    setPendingSignInCookie(request, reply, '', 0); // one use
+    if (!pending) {
+      return backToSignIn(reply, 'this sign-in was not started from this browser, or took longer than 10 minutes; sign in again');
+    }
+    const query = request.url.slice(request.url.indexOf('?') + 1);
+    let identity;
+    try {
+      identity = await provider.flow.finish(request.url.includes('?') ? query : '', pending);
+    } catch (error) {
+      request.log.warn({ err: error }, 'sign-in through the identity provider failed');
+      const description = (error as { error_description?: unknown }).error_description;
+      const reason = typeof description === 'string' ? description : error instanceof Error ? error.message : 'unknown error';
+      return backToSignIn(reply, `${provider.name} sign-in failed: ${reason}`);
+    }
+    try {
+      const result = await signInWithProvider(deps.store, identity, deps.clock(), deps.sessions);
+      await recordSessionEvent(deps.store, 'session.signin', {
+        email: result.user.email, method: 'oidc', providerRoles: result.providerRoles, ctx: context(request),
+      });
+      setSessionCookie(request, reply, result.session.token, deps.sessions.absoluteSeconds);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'invalid_credentials') throw error;
+      return backToSignIn(reply, error.message);
+    }
+    return reply.redirect('/', 303);
+  });
+}

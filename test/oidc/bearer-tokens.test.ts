@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { type TestContext, test } from 'node:test';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { loadConfig } from '../../src/config.ts';
+import { IssuerKeys } from '../../src/oidc/issuer.ts';
+import { buildTestApp, type TestConfig } from '../helpers.ts';
+import { newSigningKey, signToken, startTestProvider, type TestProvider } from './provider.ts';
+
+const USERS = {
+  ada: { email: 'Ada@Example.com', email_verified: true, groups: ['acme-admins', 'unrelated-group'] },
+  ro: { email: 'ro@example.com', groups: ['acme-readonly'] },
+  hank: { email: 'hank2@globex.com', groups: ['globex-admins'] },
+  nogroups: { email: 'nogroups@example.com' },
+  // Kupe's members list makes alice an admin of acme (the seed); her groups give nothing there.
+  alice: { email: 'alice@acme.com', groups: ['acme-everyone'] },
+  unverified: { email: 'mallory@example.com', email_verified: false, groups: ['acme-admins'] },
+};
+
+async function setUp(t: TestContext, config: Partial<TestConfig> = {}, keySettings: { fetchTimeoutMs?: number } = {}) {
+  const provider = await startTestProvider({ users: USERS });
+  t.after(() => provider.close());
+  const oidc = loadConfig({ KUPE_OIDC_ISSUER: provider.issuer, KUPE_OIDC_AUDIENCE: provider.audience }).oidc!;
+  const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300, unknownKeyCooldownMs: 0, ...keySettings });
+  await keys.refresh();
+  assert.equal(keys.lastFailure, undefined);
+  const app = await buildTestApp(t, { config: { oidc, ...config }, issuerKeys: keys });
+  return { provider, keys, app };
+}
+
+/** Claims a genuine token from the test provider would carry, for tokens the test signs itself. */
+function claims(provider: TestProvider, extra: Record<string, unknown> = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  return { iss: provider.issuer, aud: provider.audience, sub: 'ada', iat: now, exp: now + 300, email: 'ada@example.com', groups: ['acme-admins'], ...extra };
+}
+
+test('access tokens from the provider: admin, readonly, another tenant, no groups', async (t) => {
+  const { provider, app } = await setUp(t);
+  const admin = await provider.issueAccessToken('ada');
+
+  const whoami = await app.call('GET', '/api/v1/whoami', { key: admin });
+  assert.equal(whoami.statusCode, 200, whoami.body);
+  assert.deepEqual(whoami.json(), { kind: 'member', email: 'ada@example.com' });
+
+  assert.equal((await app.call('GET', '/api/v1/tenants/acme', { key: admin })).statusCode, 200);
+  const created = await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: admin, body: { displayName: 'deploy', role: 'readonly' } });
+  assert.equal(created.statusCode, 201, created.body);
+  assert.equal(created.json().createdBy, 'ada@example.com');
+  const audit = await app.call('GET', '/api/v1/tenants/acme/auditlog', { key: app.adminKey });
+  assert.equal(audit.json().items[0].actor, 'ada@example.com');
+  assert.equal(audit.json().items[0].action, 'apikey.create');
+
+  const readonly = await provider.issueAccessToken('ro');
+  assert.equal((await app.call('GET', '/api/v1/tenants/acme/members', { key: readonly })).statusCode, 200);
+  const refused = await app.call('GET', '/api/v1/tenants/acme/apikeys', { key: readonly });
+  assert.equal(refused.statusCode, 403);
+  assert.equal(refused.json().code, 'admin_required');
+
+  const other = await app.call('GET', '/api/v1/tenants/acme', { key: await provider.issueAccessToken('hank') });
+  assert.equal(other.statusCode, 403);
+  assert.equal(other.json().error, 'not a member of this tenant');
+  // A tenant named by the groups but not in Kupe: the action answers, not the guard.
+  const ghost = await app.call('GET', '/api/v1/tenants/ghost', { key: await signToken(provider.keys[0]!, claims(provider, { groups: ['ghost-admins'] })) });
+  assert.equal(ghost.statusCode, 404);
+
+  const noGroups = await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('nogroups') });
+  assert.equal(noGroups.statusCode, 401);
+  assert.equal(noGroups.json().error, 'token missing groups claim');
+  assert.equal(noGroups.json().code, 'token_missing_groups');
+  assert.equal(noGroups.headers['www-authenticate'], 'Bearer');
+
+  const unverified = await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('unverified') });
+  assert.equal(unverified.statusCode, 401);
+  assert.match(unverified.json().error, /email not verified/);
+});
+
+test("Kupe's members list and the groups combine: the stronger role applies", async (t) => {
+  const { provider, app } = await setUp(t);
+  const alice = await provider.issueAccessToken('alice'); // admin of acme in Kupe's list, no acme group
+  assert.equal((await app.call('GET', '/api/v1/tenants/acme/apikeys', { key: alice })).statusCode, 200);
+  // readonly through the groups, admin through the list: admin.
+  const both = await signToken(provider.keys[0]!, claims(provider, { email: 'alice@acme.com', groups: ['acme-readonly'] }));
+  assert.equal((await app.call('GET', '/api/v1/tenants/acme/apikeys', { key: both })).statusCode, 200);
+  // A pending membership grants nothing.
+  await app.call('POST', '/api/v1/tenants/acme/members', { key: app.adminKey, body: { email: 'pending@example.com', role: 'admin' } });
+  const pending = await signToken(provider.keys[0]!, claims(provider, { email: 'pending@example.com', groups: [] }));
+  assert.equal((await app.call('GET', '/api/v1/tenants/acme', { key: pending })).statusCode, 403);
+});
+
+test('tokens refused: expired, not yet valid, wrong audience or issuer, alg none, tampered, HMAC-confused', async (t) => {
+  const { provider, app } = await setUp(t);
+  const key = provider.keys[0]!;
+  const now = Math.floor(Date.now() / 1000);
+  const good = await signToken(key, claims(provider));
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: good })).statusCode, 200, 'the test-signed token itself is good');
+
+  const [header, payload, signature] = good.split('.') as [string, string, string];
+  const tamperedPayload = Buffer.from(JSON.stringify({ ...claims(provider), email: 'eve@example.com' })).toString('base64url');
+  const hmacSecret = new TextEncoder().encode(JSON.stringify(key.publicJwk));
+  const cases: [string, string, string, RegExp][] = [
+    ['expired beyond the leeway', await signToken(key, claims(provider, { iat: now - 3600, exp: now - 120 })), 'token_expired', /^token expired$/],
+    ['not valid yet', await signToken(key, claims(provider, { nbf: now + 600 })), 'invalid_token', /not valid yet/],
+    ['wrong audience', await signToken(key, claims(provider, { aud: 'another-api' })), 'invalid_token', /audience is not kupe-api/],
+    ['wrong issuer', await signToken(key, claims(provider, { iss: 'https://evil.example/' })), 'invalid_token', /issuer is not/],
+    ['no exp', await signToken(key, claims(provider, { exp: undefined })), 'invalid_token', /exp/],
+    ['alg none', new UnsecuredJWT(claims(provider)).encode(), 'invalid_token', /algorithm "none" not allowed/],
+    ['tampered payload', `${header}.${tamperedPayload}.${signature}`, 'invalid_token', /signature does not verify/],
+    ['tampered signature', `${header}.${payload}.${signature.slice(0, -4)}AAAA`, 'invalid_token', /signature does not verify/],
+    ['HMAC with the public key as secret', await new SignJWT(claims(provider)).setProtectedHeader({ alg: 'HS256', kid: key.kid }).sign(hmacSecret),
+      'invalid_token', /algorithm "HS256" not allowed/],
+    ['signed by a key the provider never published', await signToken(await newSigningKey('rogue'), claims(provider)), 'invalid_token', /key "rogue", which the issuer does not publish/],
+    ['not a JWT at all, though it starts like one', 'eyJhbGciOiJSUzI1NiJ9.e30.', 'invalid_token', /./],
+  ];
+  for (const [name, token, code, message] of cases) {
+    const res = await app.call('GET', '/api/v1/tenants/acme', { key: token });
+    assert.equal(res.statusCode, 401, `${name}: ${res.body}`);
+    assert.equal(res.json().code, code, name);
+    assert.match(res.json().error, message, name);
+    assert.equal(res.headers['www-authenticate'], 'Bearer', name);
+  }
+  // Within the leeway (60 s) an expired token still passes.
+  const justExpired = await signToken(key, claims(provider, { exp: now - 10 }));
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: justExpired })).statusCode, 200);
+});
+
+test('failed token verification counts as guessing; a genuine expired token does not', async (t) => {
+  const { provider, app } = await setUp(t, { authBackoffAfter: 2 });
+  const key = provider.keys[0]!;
+  const now = Math.floor(Date.now() / 1000);
+  const expired = await signToken(key, claims(provider, { exp: now - 3600, iat: now - 7200 }));
+  for (let i = 0; i < 5; i++) {
+    assert.equal((await app.call('GET', '/api/v1/whoami', { key: expired, remoteAddress: '10.0.0.1' })).statusCode, 401);
+  }
+  const forged = await signToken(await newSigningKey('key-1'), claims(provider)); // the provider's kid, another key
+  const answers = [];
+  for (let i = 0; i < 4; i++) answers.push((await app.call('GET', '/api/v1/whoami', { key: forged, remoteAddress: '10.0.0.2' })).statusCode);
+  assert.deepEqual(answers, [401, 401, 429, 429]);
+  // A good token from the same address is never refused by the backoff, and resets it.
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('ada'), remoteAddress: '10.0.0.2' })).statusCode, 200);
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: forged, remoteAddress: '10.0.0.2' })).statusCode, 401);
+});
+
+test('a known key verifies without calling the provider', async (t) => {
+  const { provider, app } = await setUp(t);
+  const token = await provider.issueAccessToken('ada');
+  const before = provider.jwksFetches;
+  for (let i = 0; i < 20; i++) assert.equal((await app.call('GET', '/api/v1/tenants/acme', { key: token })).statusCode, 200);
+  assert.equal(provider.jwksFetches, before);
+});
+
+test('key rotation at the provider: the new kid is fetched on first sight, the dropped one refused', async (t) => {
+  const { provider, app } = await setUp(t);
+  const oldToken = await provider.issueAccessToken('ada');
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: oldToken })).statusCode, 200);
+
+  provider.rotate([await newSigningKey('key-2')]);
+  const newToken = await provider.issueAccessToken('ada');
+  assert.equal(JSON.parse(Buffer.from(newToken.split('.')[0]!, 'base64url').toString()).kid, 'key-2');
+  const before = provider.jwksFetches;
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: newToken })).statusCode, 200);
+  assert.equal(provider.jwksFetches, before + 1, 'one fetch for the new key');
+
+  const dropped = await app.call('GET', '/api/v1/whoami', { key: oldToken });
+  assert.equal(dropped.statusCode, 401);
+  assert.match(dropped.json().error, /key "key-1", which the issuer does not publish/);
+});
+
+test('provider down: cached keys keep working; a new kid is refused with a clear error, and nothing hangs', async (t) => {
+  const { provider, app, keys } = await setUp(t, {}, { fetchTimeoutMs: 500 });
+  const cached = await provider.issueAccessToken('ada');
+  const rogue = await signToken(await newSigningKey('key-9'), claims(provider));
+
+  for (const state of ['refusing', 'silent'] as const) {
+    provider.setState(state);
+    assert.equal((await app.call('GET', '/api/v1/tenants/acme', { key: cached })).statusCode, 200, state);
+    const started = performance.now();
+    const res = await app.call('GET', '/api/v1/tenants/acme', { key: rogue });
+    const took = performance.now() - started;
+    assert.equal(res.statusCode, 503, `${state}: ${res.body}`);
+    assert.equal(res.json().code, 'identity_provider_unavailable');
+    assert.match(res.json().error, /signing key "key-9" is not among the keys Kupe holds, and the identity provider's keys could not be fetched/);
+    assert.ok(Number(res.headers['retry-after']) >= 1, 'Retry-After of at least 1 s');
+    // Bounded by the fetch timeout (500 ms here), whatever the provider does.
+    assert.ok(took < 5000, `${state}: answered after ${Math.round(took)} ms`);
+    assert.ok(keys.lastFailure, state);
+  }
+  provider.setState('up');
+  await keys.refresh();
+  assert.equal(keys.lastFailure, undefined);
+  const back = await app.call('GET', '/api/v1/tenants/acme', { key: rogue });
+  assert.equal(back.statusCode, 401, 'back up: the unknown key is refused, not waited for');
+});
+
+test('without KUPE_OIDC_ISSUER a JWT is just an invalid api key', async (t) => {
+  const provider = await startTestProvider({ users: USERS });
+  t.after(() => provider.close());
+  const app = await buildTestApp(t);
+  const res = await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('ada') });
+  assert.equal(res.statusCode, 401);
+  assert.equal(res.json().error, 'invalid api key');
+});
