@@ -96,6 +96,7 @@ function Shell(props: {
   session: Session; tenant?: string; section?: Section; onSignedOut: () => void; children: preact.ComponentChildren;
 }) {
   const { session, tenant, section } = props;
+  const membership = session.memberships.find((m) => m.tenant === tenant);
   const [signOutError, setSignOutError] = useState('');
   const signOut = async () => {
     try {
@@ -120,6 +121,11 @@ function Shell(props: {
           </label>
         )}
         {session.memberships.length === 1 && tenant && <span class="tenant-name">{tenant}</span>}
+        {membership?.viaProvider && (
+          <span class="via-provider" title="This membership comes from your groups at the identity provider; it is managed there">
+            {membership.role} through your identity provider's groups
+          </span>
+        )}
         <nav aria-label="Sections">
           <ul>
             {tenant && SECTIONS.map(([id, label]) => (
@@ -128,7 +134,8 @@ function Shell(props: {
           </ul>
         </nav>
         <span class="me">
-          {session.email} · <a href="#/password">Change password</a>{' '}
+          {session.email}
+          {session.signedInWith === 'password' && <> · <a href="#/password">Change password</a></>}{' '}
           <button type="button" class="link" onClick={() => void signOut()}>Sign out</button>
         </span>
       </header>

@@ -112,6 +112,15 @@ export const SessionSchema = Type.Object({
 });
 export type Session = Static<typeof SessionSchema>;
 
+export const SignInMethodsSchema = Type.Object({
+  password: Type.Boolean({ description: 'The console takes Kupe passwords' }),
+  provider: Type.Optional(Type.Object({
+    name: Type.String({ examples: ['Authentik'] }),
+    url: Type.String({ description: 'Open in the browser (a full-page navigation) to sign in through the provider', examples: ['/oidc/login'] }),
+  })),
+});
+export type SignInMethods = Static<typeof SignInMethodsSchema>;
+
 export const ListOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item) });
 
 export const AuditActionSchema = Type.Enum([...AUDIT_ACTIONS]);

@@ -98,10 +98,23 @@ export async function startTestProvider(options: ProviderOptions): Promise<TestP
   const issuer = `${baseUrl}${mount}/`;
 
   const build = () => {
+    // oidc-provider says, on each construction, that its development defaults are in use: they are, on purpose.
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => {
+      if (!String(args[0]).startsWith('oidc-provider WARNING: a quick start development-only')) warn(...args);
+    };
+    try {
+      build_();
+    } finally {
+      console.warn = warn;
+    }
+  };
+  const build_ = () => {
     provider = new Provider(issuer, {
       clients,
       jwks: { keys: keys.map((k) => k.privateJwk) },
-      claims: { openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups'], profile: ['name'] },
+      // As Authentik: groups come with the profile scope.
+      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'] },
       scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
       conformIdTokenClaims: false, // the groups and email claims in the ID token, as Authentik sends them
       pkce: { required: () => true },
@@ -126,7 +139,6 @@ export async function startTestProvider(options: ProviderOptions): Promise<TestP
         return { email: user.email, ...(user.email_verified !== undefined && { email_verified: user.email_verified }), ...(user.groups && { groups: user.groups }) };
       },
     });
-    // oidc-provider logs nothing by itself; its warnings about development defaults go to the console once.
   };
   build();
 

@@ -1,9 +1,23 @@
 import { useEffect, useState } from 'preact/hooks';
-import { call, type Session, messageOf } from '../api.ts';
+import { call, type Session, type SignInMethods, messageOf } from '../api.ts';
+import { Loaded, useLoad } from '../load.tsx';
 import { ErrorText } from '../ui.tsx';
+
+/** A failed sign-in through the identity provider comes back as `#/sign-in?error=...`. */
+function providerError(): string {
+  const match = /^#\/sign-in\?error=(.*)$/.exec(location.hash);
+  if (!match) return '';
+  try {
+    return decodeURIComponent(match[1]!);
+  } catch {
+    return 'sign-in failed';
+  }
+}
 
 export function SignInPage(props: { onSignedIn: (s: Session) => void; notice?: string }) {
   const [error, setError] = useState('');
+  const [fromProvider] = useState(providerError);
+  const methods = useLoad(() => call<SignInMethods>('GET', '/sign-in-methods').then((r) => r.data), []);
   const submit = async (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
@@ -18,12 +32,23 @@ export function SignInPage(props: { onSignedIn: (s: Session) => void; notice?: s
     <main class="narrow" id="main">
       <h1>Sign in to Kupe</h1>
       {props.notice && <p class="notice" role="status">{props.notice}</p>}
-      <form onSubmit={(e) => void submit(e)}>
-        <label>Email <input name="email" type="email" autocomplete="username" required /></label>
-        <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
-        <ErrorText text={error} />
-        <button type="submit">Sign in</button>
-      </form>
+      <ErrorText text={fromProvider} />
+      <Loaded state={methods} what="the sign-in methods">
+        {(m) => (
+          <>
+            {m.provider && <p><a class="button" href={m.provider.url}>Sign in with {m.provider.name}</a></p>}
+            {m.password && (
+              <form onSubmit={(e) => void submit(e)}>
+                {m.provider && <p>Or with your Kupe password:</p>}
+                <label>Email <input name="email" type="email" autocomplete="username" required /></label>
+                <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
+                <ErrorText text={error} />
+                <button type="submit">Sign in</button>
+              </form>
+            )}
+          </>
+        )}
+      </Loaded>
     </main>
   );
 }

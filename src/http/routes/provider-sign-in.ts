@@ -6,7 +6,7 @@ import type { ConsoleSignIn, PendingSignIn } from '../../oidc/sign-in.ts';
 import {
   ownOrigin, PENDING_SIGN_IN_COOKIE, PENDING_SIGN_IN_SECONDS, setPendingSignInCookie, setSessionCookie,
 } from '../cookies.ts';
-import { errorResponses } from '../schemas.ts';
+import { errorResponses, SignInMethodsSchema } from '../schemas.ts';
 import type { App, RouteDeps } from './context.ts';
 
 /** The console's sign-in through the identity provider, when one is configured. */
@@ -18,13 +18,6 @@ export interface ProviderSignIn {
   redirectUri: string | undefined;
 }
 
-export const SignInMethodsSchema = Type.Object({
-  password: Type.Boolean({ description: 'The console takes Kupe passwords' }),
-  provider: Type.Optional(Type.Object({
-    name: Type.String({ examples: ['Authentik'] }),
-    url: Type.String({ description: 'Open in the browser (a full-page navigation) to sign in through the provider', examples: ['/oidc/login'] }),
-  })),
-});
 
 const tags = ['console session'];
 
