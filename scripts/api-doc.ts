@@ -1,6 +1,7 @@
 // Writes docs/api.md from the OpenAPI document the server serves (npm run docs:api).
 import { writeFileSync } from 'node:fs';
-import { renderApiReference } from '../src/http/api-doc.ts';
+import { REFERENCE_ENV, renderApiReference } from '../src/http/api-doc.ts';
+import { IssuerKeys } from '../src/oidc/issuer.ts';
 import { loadConfig } from '../src/config.ts';
 import { buildApp } from '../src/http/app.ts';
 import { memoryLimits } from '../src/limits/memory.ts';
@@ -9,8 +10,9 @@ import { openStore } from '../src/store/index.ts';
 
 const { store, migrate } = openStore('sqlite::memory:');
 await migrate();
-const config = loadConfig({});
-const { app } = await buildApp({ config, store, limits: memoryLimits(limitSettings(config)) });
+const config = loadConfig(REFERENCE_ENV);
+const issuerKeys = new IssuerKeys({ issuer: REFERENCE_ENV.KUPE_OIDC_ISSUER, refreshSeconds: 300 }); // never started: no fetch
+const { app } = await buildApp({ config, store, limits: memoryLimits(limitSettings(config)), issuerKeys });
 await app.ready();
 writeFileSync(new URL('../docs/api.md', import.meta.url), renderApiReference(app.swagger() as Parameters<typeof renderApiReference>[0]));
 await app.close();

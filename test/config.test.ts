@@ -8,7 +8,7 @@ test('defaults run one machine on SQLite under ./data', () => {
     database: { poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 10_000, keyCacheSize: 10_000, keyCacheLeaseMs: 3000 },
     requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 65, maxConnections: 1024, tenantCaps: { maxApiKeys: 1000, maxMembers: 1000 }, retention: { auditDays: 365, endedDays: 30 }, metricsToken: undefined, trustProxy: false, redisUrl: undefined, redisPrefix: 'kupe:',
     rateLimit: 600, authBackoffAfter: 5, authBackoffMaxSeconds: 300, lastUsedFlushSeconds: 30,
-    sessionIdleMinutes: 480, sessionMaxHours: 168, shutdownDelaySeconds: 5,
+    sessionIdleMinutes: 480, sessionMaxHours: 168, shutdownDelaySeconds: 5, passwordSignIn: true, oidc: undefined,
   });
   assert.ok(Object.isFrozen(loadConfig({})));
 });
@@ -46,4 +46,41 @@ test('one error names every bad value', () => {
       return true;
     },
   );
+});
+
+test('the identity provider settings: defaults, and every bad value named at start', () => {
+  const oidc = loadConfig({
+    KUPE_OIDC_ISSUER: 'https://sso.example.com/application/o/kupe/', KUPE_OIDC_CLIENT_ID: 'kupe-console',
+    KUPE_OIDC_CLIENT_SECRET: 's3cret', KUPE_OIDC_AUDIENCE: 'kupe-console, kupe-cli',
+  }).oidc;
+  assert.deepEqual({ ...oidc }, {
+    issuer: 'https://sso.example.com/application/o/kupe/', clientId: 'kupe-console', clientSecret: 's3cret',
+    audience: ['kupe-console', 'kupe-cli'], redirectUri: undefined, providerName: 'your identity provider',
+    scopes: 'openid email profile', groupsClaim: 'groups', adminGroup: '{tenant}-admins', readonlyGroup: '{tenant}-readonly',
+    algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'], clockToleranceSeconds: 60, jwksRefreshSeconds: 300,
+  });
+  // The audience defaults to the client id; http only on loopback.
+  assert.deepEqual(loadConfig({ KUPE_OIDC_ISSUER: 'http://127.0.0.1:9000/o/', KUPE_OIDC_CLIENT_ID: 'c' }).oidc?.audience, ['c']);
+
+  assert.throws(
+    () => loadConfig({
+      KUPE_OIDC_ISSUER: 'http://sso.example.com/', KUPE_OIDC_ALGORITHMS: 'RS256,HS256,none',
+      KUPE_OIDC_ADMIN_GROUP: 'admins', KUPE_OIDC_READONLY_GROUP: '{tenant}-{tenant}', KUPE_OIDC_REDIRECT_URI: 'ftp://x/cb',
+      KUPE_OIDC_CLOCK_SKEW_SECONDS: '3600',
+    }),
+    (error: Error) => {
+      for (const part of ['KUPE_OIDC_ISSUER="http://sso.example.com/": must be https', 'HS256, none not allowed',
+        'KUPE_OIDC_ADMIN_GROUP="admins": must hold {tenant} exactly once', 'KUPE_OIDC_READONLY_GROUP',
+        'KUPE_OIDC_REDIRECT_URI', 'KUPE_OIDC_AUDIENCE: required', 'KUPE_OIDC_CLOCK_SKEW_SECONDS']) {
+        assert.ok(error.message.includes(part), `${part} missing from: ${error.message}`);
+      }
+      return true;
+    },
+  );
+  assert.throws(() => loadConfig({ KUPE_OIDC_CLIENT_ID: 'kupe-console' }), /KUPE_OIDC_CLIENT_ID is set but KUPE_OIDC_ISSUER is not/);
+  assert.throws(() => loadConfig({ KUPE_PASSWORD_SIGN_IN: 'false' }), /nobody can sign in to the console/);
+  assert.throws(() => loadConfig({ KUPE_PASSWORD_SIGN_IN: 'nope' }), /KUPE_PASSWORD_SIGN_IN="nope": must be true or false/);
+  assert.equal(loadConfig({
+    KUPE_PASSWORD_SIGN_IN: 'false', KUPE_OIDC_ISSUER: 'https://sso.example.com/', KUPE_OIDC_CLIENT_ID: 'c',
+  }).passwordSignIn, false);
 });

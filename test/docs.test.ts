@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { renderApiReference } from '../src/http/api-doc.ts';
+import { loadConfig } from '../src/config.ts';
+import { REFERENCE_ENV, renderApiReference } from '../src/http/api-doc.ts';
+import { IssuerKeys } from '../src/oidc/issuer.ts';
 import { STATUS_BY_CODE } from '../src/http/errors.ts';
 import { buildTestApp } from './helpers.ts';
 
@@ -14,7 +16,10 @@ test('docs/errors.md documents every error code with its status', () => {
 });
 
 test('docs/api.md is the reference generated from the served OpenAPI document (npm run docs:api)', async (t) => {
-  const app = await buildTestApp(t);
+  const app = await buildTestApp(t, {
+    config: { oidc: loadConfig(REFERENCE_ENV).oidc },
+    issuerKeys: new IssuerKeys({ issuer: REFERENCE_ENV.KUPE_OIDC_ISSUER, refreshSeconds: 300 }),
+  });
   const doc = (await app.call('GET', '/api/v1/openapi.json')).json();
   const committed = readFileSync(new URL('../docs/api.md', import.meta.url), 'utf8');
   assert.equal(committed, renderApiReference(doc), 'docs/api.md is stale: run npm run docs:api');

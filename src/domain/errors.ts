@@ -21,7 +21,6 @@ export type ErrorCode =
   | 'token_missing_groups'
   | 'identity_provider_unavailable'
   | 'password_sign_in_disabled'
-  | 'oidc_not_configured'
   | 'invite_invalid'
   | 'invite_for_another_account'
   | 'account_exists'

@@ -32,7 +32,6 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   token_missing_groups: 401,
   identity_provider_unavailable: 503,
   password_sign_in_disabled: 403,
-  oidc_not_configured: 404,
   csrf_rejected: 403,
   password_change_required: 403,
   invite_invalid: 404,

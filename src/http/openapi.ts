@@ -34,9 +34,10 @@ export async function registerOpenApi(app: FastifyInstance) {
         title: 'Kupe tenant API',
         version: '1.0.0',
         description: 'Tenants, their members and the API keys that CI pipelines, Terraform and scripts use. ' +
-          'Every tenant route takes `Authorization: Bearer <api key>`. Errors: `{error, code, requestId}`.',
+          'Every tenant route takes `Authorization: Bearer <api key>` (or an access token from the identity provider ' +
+          'when one is configured). Errors: `{error, code, requestId}`.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key, kupe_...' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key (kupe_...), or an access token (JWT) from the configured OpenID Connect issuer' } } },
     },
     transformObject: (document) => {
       const object = 'openapiObject' in document ? document.openapiObject : document.swaggerObject;

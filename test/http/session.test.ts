@@ -33,7 +33,7 @@ test('first sign-in with a one-time password must change it before anything else
   assert.equal(res.statusCode, 200);
   const body: Record<string, unknown> = res.json();
   assert.deepEqual({ ...body, csrfToken: 'x' }, {
-    email: 'alice@acme.com', mustChangePassword: true, csrfToken: 'x', memberships: [{ tenant: 'acme', role: 'admin' }],
+    email: 'alice@acme.com', mustChangePassword: true, csrfToken: 'x', signedInWith: 'password', memberships: [{ tenant: 'acme', role: 'admin' }],
   });
   const [pair, ...attributes] = String(res.headers['set-cookie']).split('; ');
   assert.match(pair!, /^kupe_session=[A-Za-z0-9_-]{43}$/);
@@ -189,4 +189,19 @@ test('Secure cookie behind a trusted https proxy; passwords never logged', async
   const log = lines.join('');
   assert.match(log, /"url":"\/api\/v1\/session"/, 'the sign-in was logged (so the check below reads something)');
   assert.ok(!log.includes(otp) && !log.includes(token) && !log.includes(res.json().csrfToken));
+});
+
+test("sign-ins and sign-outs go to the audit log of each tenant the person acts in; failed ones don't", async (t) => {
+  const app = await buildTestApp(t);
+  const { cookie, csrf } = await aliceSignedIn(app);
+  await signIn(app, 'alice@acme.com', 'not her password at all');
+  const out = await app.call('DELETE', '/api/v1/session', { headers: { cookie, 'x-kupe-csrf': csrf } });
+  assert.equal(out.statusCode, 204);
+  const entries = (await app.call('GET', '/api/v1/tenants/acme/auditlog?action=session.signin', { key: app.adminKey })).json().items;
+  assert.deepEqual(entries.map((e: Record<string, string>) => [e.actor, e.action, e.target]), [['alice@acme.com', 'session.signin', 'password']]);
+  const outs = (await app.call('GET', '/api/v1/tenants/acme/auditlog?action=session.signout', { key: app.adminKey })).json().items;
+  assert.equal(outs.length, 1);
+  assert.equal(outs[0].actor, 'alice@acme.com');
+  // Globex, where alice is nobody, saw nothing.
+  assert.equal((await app.call('GET', '/api/v1/tenants/globex/auditlog?action=session.signin', { key: app.otherTenantKey })).json().items.length, 0);
 });
