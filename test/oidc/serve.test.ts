@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { testDatabaseUrl } from '../helpers.ts';
+import { BIN, logLines, startInstance } from '../processes.ts';
+import { startTestProvider } from './provider.ts';
+
+const run = promisify(execFile);
+
+test('serve refuses a bad identity provider setting at start, naming it (exit 1)', async () => {
+  const result = await run(process.execPath, [BIN, 'serve'], {
+    env: { ...process.env, KUPE_OIDC_ISSUER: 'http://sso.example.com/', KUPE_OIDC_ADMIN_GROUP: 'admins', KUPE_PORT: '0' },
+  }).then(() => ({ code: 0, stderr: '' }), (error: { code: number; stderr: string }) => error);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /KUPE_OIDC_ISSUER="http:\/\/sso.example.com\/": must be https/);
+  assert.match(result.stderr, /KUPE_OIDC_ADMIN_GROUP="admins": must hold \{tenant\} exactly once/);
+});
+
+test('serve starts (and is ready) while the provider is down, and takes tokens once it is back', async (t) => {
+  const provider = await startTestProvider({ users: { ada: { email: 'ada@example.com', groups: ['demo-admins'] } } });
+  t.after(() => provider.close());
+  provider.setState('refusing');
+  const server = await startInstance(t, 'serve', {
+    KUPE_DATABASE_URL: await testDatabaseUrl(t), KUPE_OIDC_ISSUER: provider.issuer, KUPE_OIDC_AUDIENCE: provider.audience,
+  });
+  const unreachable = await logLines(server, (line) => line.includes('identity provider unreachable'));
+  assert.match(unreachable[0]!, /keys already held still verify/);
+
+  const token = await provider.issueAccessToken('ada');
+  const call = () => fetch(`${server.url}/api/v1/tenants/demo`, { headers: { authorization: `Bearer ${token}` } });
+  const down = await call();
+  assert.equal(down.status, 503);
+  assert.equal(((await down.json()) as { code: string }).code, 'identity_provider_unavailable');
+  assert.equal((await fetch(`${server.url}/readyz`)).status, 200, 'the provider is not a readiness dependency');
+
+  // Back up: the next token with an unknown key fetches the keys (once the 10 s cooldown has passed).
+  provider.setState('up');
+  let status = 0;
+  for (let i = 0; i < 40 && status !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    status = (await call()).status;
+  }
+  assert.equal(status, 200);
+  assert.equal((await logLines(server, (line) => line.includes('identity provider keys loaded'))).length, 1);
+});
