@@ -9,6 +9,7 @@ import { createApiKey } from '../src/domain/api-keys.ts';
 import { createTenant } from '../src/domain/tenants.ts';
 import { buildApp } from '../src/http/app.ts';
 import { memoryLimits } from '../src/limits/memory.ts';
+import { IssuerKeys } from '../src/oidc/issuer.ts';
 import { limitSettings } from '../src/limits/policy.ts';
 import { createLogger } from '../src/logger.ts';
 import { openStore } from '../src/store/index.ts';
@@ -36,7 +37,13 @@ const now = new Date();
 await createTenant(store, { name: 'bench', adminEmail: 'bench@example.com' }, now);
 const { key, record } = await createApiKey(store, 'bench', { displayName: 'bench', role: 'readonly' }, { actor: 'operator', now });
 
-const { app, lastUsed } = await buildApp({ config, store, limits: memoryLimits(limitSettings(config)), logger: createLogger(config.logLevel) });
+// With KUPE_OIDC_ISSUER (bench/token.ts): the provider's keys are fetched once, before serving.
+const issuerKeys = config.oidc && new IssuerKeys({ issuer: config.oidc.issuer, refreshSeconds: config.oidc.jwksRefreshSeconds });
+await issuerKeys?.refresh();
+if (issuerKeys?.lastFailure) throw new Error(issuerKeys.lastFailure);
+const { app, lastUsed } = await buildApp({
+  config, store, limits: memoryLimits(limitSettings(config)), logger: createLogger(config.logLevel), issuerKeys,
+});
 const whoamiBody = JSON.stringify({ kind: 'apikey', tenant: 'bench', role: 'readonly', keyId: record.id, displayName: 'bench' });
 const filler = 'x'.repeat(whoamiBody.length - JSON.stringify({ status: 'ok', pad: '' }).length);
 app.get('/bench/public', { config: { access: 'public' } }, async () => ({ status: 'ok', pad: filler }));

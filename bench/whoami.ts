@@ -8,9 +8,8 @@
 //   npm run bench -- [--duration 6] [--connections 50] [--rounds 3]
 //   KUPE_DATABASE_URL=postgres://... npm run bench      # on PostgreSQL (a schema of its own)
 //   KUPE_BENCH_SERVER_FLAGS='--max-semi-space-size=1'   # Node/V8 flags for both server processes
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { load as loadWith, median, type Result, serverFlags, start, wrk } from './load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,51 +21,7 @@ const { values } = parseArgs({
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
-const serverFlags = (process.env.KUPE_BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
-const wrk = (() => {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch (error) {
-    return (error as { status?: number }).status !== undefined; // wrk --version exits 1, but it ran
-  }
-})();
-
-/** Starts a server script and resolves with the first JSON line it prints; its other output is drained. */
-function start(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; info: Record<string, string> }> {
-  const child = spawn(process.execPath, [...serverFlags, '--import', 'tsx', script], {
-    env: { ...process.env, KUPE_LOG_LEVEL: process.env.KUPE_LOG_LEVEL ?? 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.startsWith('{"url"')) resolve({ child, info: JSON.parse(line) as Record<string, string> });
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
-interface Result { rps: number; p99: number; errors: number }
-
-/** One run of the load generator against url, in its own process. */
-function load(url: string, headers: Record<string, string>, seconds: number): Result {
-  const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
-  if (wrk) {
-    const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...headerArgs, url], { encoding: 'utf8' });
-    const ms = (text: string) => {
-      const m = /^([\d.]+)(us|ms|s)$/.exec(text)!;
-      return Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[m[2]!]!;
-    };
-    return {
-      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
-      p99: ms(/^\s+99%\s+(\S+)/m.exec(out)![1]!),
-      errors: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors: .*timeout (\d+)/.exec(out)?.[1] ?? 0),
-    };
-  }
-  const out = execFileSync(process.execPath, ['node_modules/autocannon/autocannon.js', '--json', '-c', String(connections), '-d', String(seconds), ...headerArgs, url], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const r = JSON.parse(out) as { requests: { average: number }; latency: { p99: number }; non2xx: number; errors: number; timeouts: number };
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.non2xx + r.errors + r.timeouts };
-}
+const load = (url: string, headers: Record<string, string>, seconds: number) => loadWith(url, headers, seconds, connections);
 
 const kupe = await start('bench/server.ts', {});
 const auth = { authorization: `Bearer ${kupe.info.key!}` };
@@ -95,7 +50,6 @@ for (let round = 0; round < rounds; round++) {
 kupe.child.kill();
 bare.child.kill();
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const summaries = results.map((rs) => ({ rps: median(rs.map((r) => r.rps)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((n, r) => n + r.errors, 0) }));
 console.log('route                            req/s (median)   p99 ms (median)   errors');
 targets.forEach((target, i) => {

@@ -57,7 +57,7 @@ export async function startServer(
 
   const issuerKeys = config.oidc && new IssuerKeys({
     issuer: config.oidc.issuer, refreshSeconds: config.oidc.jwksRefreshSeconds,
-    onError: reportIssuerError(logger),
+    onError: reportIssuerError(logger, metrics),
     onRecovered: (keyIds) => logger.info({ issuer: config.oidc?.issuer, keyIds }, 'identity provider keys loaded'),
   });
   issuerKeys?.start(); // not awaited: API keys and passwords work while the provider is down
@@ -121,10 +121,11 @@ export async function startServer(
   return { url, stop };
 }
 
-/** Logs a failed fetch of the identity provider's keys at most once a minute (the keys held keep working). */
-function reportIssuerError(logger: Logger) {
+/** Counts every failed fetch of the identity provider's keys; logs at most once a minute (the keys held keep working). */
+function reportIssuerError(logger: Logger, metrics: Metrics) {
   let lastLogged = 0;
   return (message: string) => {
+    metrics.identityProviderErrors.inc();
     if (Date.now() - lastLogged < 60_000) return;
     lastLogged = Date.now();
     logger.error({ problem: message }, 'identity provider unreachable: access tokens signed by keys already held still verify; new keys cannot be fetched');

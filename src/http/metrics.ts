@@ -40,6 +40,11 @@ export class Metrics {
     help: 'Redis failures of the rate limiter; each let a request through unlimited (fail open)',
     registers: [this.registry],
   });
+  readonly identityProviderErrors = new Counter({
+    name: 'kupe_identity_provider_fetch_failures_total',
+    help: "Failed fetches of the identity provider's discovery document or keys; tokens signed by keys already held still verify",
+    registers: [this.registry],
+  });
   readonly storeErrors = new Counter({
     name: 'kupe_store_errors_total',
     help: 'Database faults by kind (unavailable, timeout, locked, disk_full, read_only, corrupt, io_error); each answered 503',

@@ -33,6 +33,9 @@ test('serve starts (and is ready) while the provider is down, and takes tokens o
   assert.equal(down.status, 503);
   assert.equal(((await down.json()) as { code: string }).code, 'identity_provider_unavailable');
   assert.equal((await fetch(`${server.url}/readyz`)).status, 200, 'the provider is not a readiness dependency');
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  assert.match(metrics, /^kupe_identity_provider_fetch_failures_total [1-9]/m);
+  assert.match(metrics, /^kupe_authentications_total\{outcome="failure",reason="token_provider_unavailable"\} 1$/m);
 
   // Back up: the next token with an unknown key fetches the keys (once the 10 s cooldown has passed).
   provider.setState('up');
