@@ -7,6 +7,7 @@ import { LastUsedTracker } from '../domain/last-used.ts';
 import type { Store } from '../domain/store.ts';
 import { DEFAULT_TENANT_CAPS } from '../domain/tenants.ts';
 import type { Limits } from '../limits/index.ts';
+import { VerifiedTokens } from '../oidc/access-tokens.ts';
 import type { IssuerKeys } from '../oidc/issuer.ts';
 import { ConsoleSignIn } from '../oidc/sign-in.ts';
 import { RATE_WINDOW_SECONDS } from '../limits/policy.ts';
@@ -129,7 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   const sessions = sessionSettings(deps.config);
   const oidc = deps.config.oidc;
   if (oidc && !deps.issuerKeys) throw new Error('config.oidc is set but no issuerKeys were given');
-  const bearerTokens = oidc && deps.issuerKeys && { keys: deps.issuerKeys, settings: oidc };
+  const bearerTokens = oidc && deps.issuerKeys && { keys: deps.issuerKeys, settings: oidc, verified: new VerifiedTokens() };
   registerGuard(app, {
     store: deps.store, limits: deps.limits.clients, lastUsed, metrics, clock, sessions, oidc: bearerTokens,
   }, RATE_WINDOW_SECONDS);

@@ -8,7 +8,9 @@ import type { Store } from '../domain/store.ts';
 import { formatTimestamp, isTenantName } from '../domain/validation.ts';
 import type { Admission, ClientLimits } from '../limits/index.ts';
 import { ownOrigin, sessionToken } from './cookies.ts';
-import { type AccessTokenSettings, looksLikeJwt, type TokenFailure, verifyAccessToken } from '../oidc/access-tokens.ts';
+import {
+  type AccessTokenSettings, looksLikeJwt, type TokenFailure, type VerifiedTokens, verifyAccessToken,
+} from '../oidc/access-tokens.ts';
 import type { IssuerKeys } from '../oidc/issuer.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -50,6 +52,8 @@ declare module 'fastify' {
 export interface BearerTokens {
   keys: IssuerKeys;
   settings: AccessTokenSettings;
+  /** Tokens that verified, until they expire (src/oidc/access-tokens.ts). */
+  verified: VerifiedTokens;
 }
 
 export interface GuardDeps {
@@ -177,7 +181,7 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
         : 'authentication required: send Authorization: Bearer <api key>');
     }
     if (deps.oidc && looksLikeJwt(token)) {
-      const check = await verifyAccessToken(token, deps.oidc.keys, deps.oidc.settings);
+      const check = await verifyAccessToken(token, deps.oidc.keys, deps.oidc.settings, deps.oidc.verified);
       if (!check.ok) {
         deps.metrics.authentications.inc({ outcome: 'failure', reason: `token_${check.reason}` });
         if (check.reason === 'provider_unavailable') {

@@ -16,10 +16,12 @@ const USERS = {
   unverified: { email: 'mallory@example.com', email_verified: false, groups: ['acme-admins'] },
 };
 
-async function setUp(t: TestContext, config: Partial<TestConfig> = {}, keySettings: { fetchTimeoutMs?: number } = {}) {
+async function setUp(
+  t: TestContext, config: Partial<TestConfig> = {}, keySettings: { fetchTimeoutMs?: number } = {}, env: Record<string, string> = {},
+) {
   const provider = await startTestProvider({ users: USERS });
   t.after(() => provider.close());
-  const oidc = loadConfig({ KUPE_OIDC_ISSUER: provider.issuer, KUPE_OIDC_AUDIENCE: provider.audience }).oidc!;
+  const oidc = loadConfig({ KUPE_OIDC_ISSUER: provider.issuer, KUPE_OIDC_AUDIENCE: provider.audience, ...env }).oidc!;
   const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300, unknownKeyCooldownMs: 0, ...keySettings });
   await keys.refresh();
   assert.equal(keys.lastFailure, undefined);
@@ -137,6 +139,18 @@ test('failed token verification counts as guessing; a genuine expired token does
   // A good token from the same address is never refused by the backoff, and resets it.
   assert.equal((await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('ada'), remoteAddress: '10.0.0.2' })).statusCode, 200);
   assert.equal((await app.call('GET', '/api/v1/whoami', { key: forged, remoteAddress: '10.0.0.2' })).statusCode, 401);
+});
+
+test('a token that verified once is refused the moment it expires (the verified-token cache keeps exp)', async (t) => {
+  const { provider, app } = await setUp(t, {}, {}, { KUPE_OIDC_CLOCK_SKEW_SECONDS: '0' });
+  const exp = Math.floor(Date.now() / 1000) + 2;
+  const token = await signToken(provider.keys[0]!, claims(provider, { exp }));
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: token })).statusCode, 200);
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: token })).statusCode, 200, 'again, from the cache');
+  await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
+  const late = await app.call('GET', '/api/v1/whoami', { key: token });
+  assert.equal(late.statusCode, 401);
+  assert.equal(late.json().code, 'token_expired');
 });
 
 test('a known key verifies without calling the provider', async (t) => {
