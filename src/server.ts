@@ -6,7 +6,6 @@ import { purgeExpiredRecords } from './domain/retention.ts';
 import { buildApp, sessionSettings } from './http/app.ts';
 import { Metrics } from './http/metrics.ts';
 import { openLimits } from './limits/index.ts';
-import { IssuerKeys } from './oidc/issuer.ts';
 import { limitSettings } from './limits/policy.ts';
 import { StoreFaults } from './http/store-faults.ts';
 import { describeStoreFault } from './store/faults.ts';
@@ -55,7 +54,8 @@ export async function startServer(
     onSlowStart: () => logger.error('Redis did not answer within 2 s: starting anyway; limits fail open until it does'),
   });
 
-  const issuerKeys = config.oidc && new IssuerKeys({
+  // jose is loaded only when an identity provider is configured.
+  const issuerKeys = config.oidc && new (await import('./oidc/issuer.ts')).IssuerKeys({
     issuer: config.oidc.issuer, refreshSeconds: config.oidc.jwksRefreshSeconds,
     onError: reportIssuerError(logger, metrics),
     onRecovered: (keyIds) => logger.info({ issuer: config.oidc?.issuer, keyIds }, 'identity provider keys loaded'),

@@ -1,21 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Config } from '../config.ts';
+import type { Config, OidcConfig } from '../config.ts';
 import type { SessionSettings } from '../domain/accounts.ts';
 import { LastUsedTracker } from '../domain/last-used.ts';
 import type { Store } from '../domain/store.ts';
 import { DEFAULT_TENANT_CAPS } from '../domain/tenants.ts';
 import type { Limits } from '../limits/index.ts';
-import { VerifiedTokens } from '../oidc/access-tokens.ts';
 import type { IssuerKeys } from '../oidc/issuer.ts';
-import { ConsoleSignIn } from '../oidc/sign-in.ts';
 import { RATE_WINDOW_SECONDS } from '../limits/policy.ts';
 import cookie from '@fastify/cookie';
 import { registerConsole } from './console.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { BODY_LIMIT_BYTES, clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandling } from './errors.ts';
-import { registerGuard } from './guard.ts';
+import { type BearerTokens, registerGuard } from './guard.ts';
 import { Metrics, registerMetrics } from './metrics.ts';
 import { API_DOCS_PREFIX, registerOpenApi } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
@@ -130,7 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   const sessions = sessionSettings(deps.config);
   const oidc = deps.config.oidc;
   if (oidc && !deps.issuerKeys) throw new Error('config.oidc is set but no issuerKeys were given');
-  const bearerTokens = oidc && deps.issuerKeys && { keys: deps.issuerKeys, settings: oidc, verified: new VerifiedTokens() };
+  const bearerTokens = oidc && deps.issuerKeys ? await bearerTokensOf(deps.issuerKeys, oidc) : undefined;
   registerGuard(app, {
     store: deps.store, limits: deps.limits.clients, lastUsed, metrics, clock, sessions, oidc: bearerTokens,
   }, RATE_WINDOW_SECONDS);
@@ -154,11 +152,23 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   sessionRoutes(app, routeDeps, deps.limits.attempts);
   inviteRoutes(app, routeDeps);
   const clientId = oidc?.clientId;
-  providerSignInRoutes(app, routeDeps, bearerTokens && clientId !== undefined ? {
-    flow: new ConsoleSignIn(bearerTokens.keys, { ...oidc, clientId }), name: oidc.providerName, redirectUri: oidc.redirectUri,
+  providerSignInRoutes(app, routeDeps, oidc && deps.issuerKeys && clientId !== undefined ? {
+    // openid-client is loaded only when the console signs in through a provider.
+    flow: new (await import('../oidc/sign-in.ts')).ConsoleSignIn(deps.issuerKeys, { ...oidc, clientId }),
+    name: oidc.providerName, redirectUri: oidc.redirectUri,
   } : undefined);
 
   return { app, lastUsed, metrics, faults, drain: () => { draining = true; } };
+}
+
+/** Access-token verification, with jose loaded only when an identity provider is configured. */
+async function bearerTokensOf(keys: IssuerKeys, settings: OidcConfig): Promise<BearerTokens> {
+  const { VerifiedTokens, verifyAccessToken } = await import('../oidc/access-tokens.ts');
+  const verified = new VerifiedTokens();
+  return {
+    verify: (token) => verifyAccessToken(token, keys, settings, verified),
+    retryAfterSeconds: Math.max(1, Math.ceil(keys.settings.unknownKeyCooldownMs / 1000)),
+  };
 }
 
 /** The console session lifetimes, in the seconds the domain counts. */

@@ -8,10 +8,8 @@ import type { Store } from '../domain/store.ts';
 import { formatTimestamp, isTenantName } from '../domain/validation.ts';
 import type { Admission, ClientLimits } from '../limits/index.ts';
 import { ownOrigin, sessionToken } from './cookies.ts';
-import {
-  type AccessTokenSettings, looksLikeJwt, type TokenFailure, type VerifiedTokens, verifyAccessToken,
-} from '../oidc/access-tokens.ts';
-import type { IssuerKeys } from '../oidc/issuer.ts';
+import type { TokenCheck, TokenFailure } from '../oidc/access-tokens.ts';
+import { looksLikeJwt } from '../oidc/token-shape.ts';
 import type { Metrics } from './metrics.ts';
 
 /**
@@ -48,12 +46,11 @@ declare module 'fastify' {
   }
 }
 
-/** The identity provider's access tokens, when KUPE_OIDC_ISSUER is set. */
+/** The identity provider's access tokens, when KUPE_OIDC_ISSUER is set (src/oidc/access-tokens.ts). */
 export interface BearerTokens {
-  keys: IssuerKeys;
-  settings: AccessTokenSettings;
-  /** Tokens that verified, until they expire (src/oidc/access-tokens.ts). */
-  verified: VerifiedTokens;
+  verify: (token: string) => Promise<TokenCheck>;
+  /** Retry-After when a token's key cannot be fetched: the wait before the keys are fetched again. */
+  retryAfterSeconds: number;
 }
 
 export interface GuardDeps {
@@ -181,11 +178,11 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
         : 'authentication required: send Authorization: Bearer <api key>');
     }
     if (deps.oidc && looksLikeJwt(token)) {
-      const check = await verifyAccessToken(token, deps.oidc.keys, deps.oidc.settings, deps.oidc.verified);
+      const check = await deps.oidc.verify(token);
       if (!check.ok) {
         deps.metrics.authentications.inc({ outcome: 'failure', reason: `token_${check.reason}` });
         if (check.reason === 'provider_unavailable') {
-          void reply.header('retry-after', Math.max(1, Math.ceil(deps.oidc.keys.settings.unknownKeyCooldownMs / 1000)));
+          void reply.header('retry-after', deps.oidc.retryAfterSeconds);
         } else if (!check.signatureVerified) {
           // A token whose signature verified is genuine (expired, or for another audience): not a guess.
           await countGuess(request, reply, admission, now);

@@ -67,11 +67,6 @@ export class VerifiedTokens {
   }
 }
 
-/** Three base64url parts, the first a JSON object: what a JWT looks like before anything is checked. */
-export function looksLikeJwt(token: string): boolean {
-  return token.startsWith('eyJ') && /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);
-}
-
 function refused(reason: TokenFailure, message: string, signatureVerified = false): TokenCheck {
   return { ok: false, reason, message, signatureVerified };
 }
