@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, type TestContext, test } from 'node:test';
+import * as client from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
 import { loadConfig } from '../../src/config.ts';
 import { buildApp } from '../../src/http/app.ts';
@@ -143,6 +146,56 @@ test('with password sign-in turned off the console offers only the provider, and
   });
   assert.equal(res.status, 403);
   assert.equal(((await res.json()) as { code: string }).code, 'password_sign_in_disabled');
+});
+
+/**
+ * What the kupe CLI's browser login does (its binary cannot be installed here: docs/oidc.md): a public client
+ * `kupe-cli` under the Authentik-shaped issuer `<base>/application/o/kupe-cli/`, the authorization-code flow
+ * with PKCE and a loopback redirect, the browser step in Chromium; then the access token goes to Kupe.
+ */
+test('a browser login of a public client (as the kupe CLI does) gives an access token Kupe takes', { skip }, async (t) => {
+  const provider = await startTestProvider({ slug: 'kupe-cli', users: USERS });
+  t.after(() => provider.close());
+  const { oidc } = loadConfig({ KUPE_OIDC_ISSUER: provider.issuer, KUPE_OIDC_AUDIENCE: provider.audience });
+  const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300 });
+  await keys.refresh();
+  const { store } = await openTestStore(t);
+  await seed(store, new Date());
+  const { app } = await buildApp({ config: { ...TEST_CONFIG, oidc }, store, limits: testLimits(), issuerKeys: keys });
+  t.after(() => app.close());
+  const kupeUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+
+  // The CLI's side: a loopback listener for the redirect, and openid-client as a public client.
+  let received: (url: URL) => void = () => {};
+  const callback = new Promise<URL>((resolve) => { received = resolve; });
+  const loopback = createServer((req, res) => {
+    received(new URL(req.url ?? '/', 'http://127.0.0.1'));
+    res.end('You can close this window.');
+  });
+  await new Promise<void>((resolve) => loopback.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => loopback.close(resolve)));
+  const redirectUri = `http://127.0.0.1:${(loopback.address() as AddressInfo).port}/callback`;
+  provider.addClient('kupe-cli', undefined, redirectUri);
+  const cli = await client.discovery(new URL(provider.issuer), 'kupe-cli', undefined, client.None(), { execute: [client.allowInsecureRequests] });
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const authorizeUrl = client.buildAuthorizationUrl(cli, {
+    redirect_uri: redirectUri, scope: 'openid email profile', state,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+
+  const page = await (await newContext(browser, t)).newPage();
+  await page.goto(authorizeUrl.href);
+  await signInAtProvider(page, 'newbie');
+  const back = await callback;
+  const tokens = await client.authorizationCodeGrant(cli, new URL(`${redirectUri}${back.search}`), { pkceCodeVerifier: verifier, expectedState: state });
+
+  const whoami = await fetch(`${kupeUrl}/api/v1/whoami`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  assert.deepEqual(await whoami.json(), { kind: 'member', email: 'new.person@example.com' });
+  const members = await fetch(`${kupeUrl}/api/v1/tenants/acme/members`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  assert.equal(members.status, 200);
+  const keysRoute = await fetch(`${kupeUrl}/api/v1/tenants/acme/apikeys`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  assert.equal(keysRoute.status, 403, 'readonly through the groups');
 });
 
 test('a pipeline calls the same Kupe with an access token from the same provider', async (t) => {

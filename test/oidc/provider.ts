@@ -43,8 +43,8 @@ export interface TestProvider {
   baseUrl: string;
   audience: string;
   keys: SigningKey[];
-  /** Adds a confidential client (the console) once Kupe's callback URL is known. */
-  addClient(clientId: string, secret: string, redirectUri: string): void;
+  /** Adds (or replaces) a client: confidential with a secret (the console), public without (a CLI, PKCE only). */
+  addClient(clientId: string, secret: string | undefined, redirectUri: string): void;
   /** An access token (JWT) the provider itself issues, for a user by login. */
   issueAccessToken(login: string, options?: { audience?: string }): Promise<string>;
   /** Replaces the signing keys (publishes only these from now on). */
@@ -65,10 +65,9 @@ export async function startTestProvider(options: ProviderOptions): Promise<TestP
   const slug = options.slug ?? 'kupe';
   const mount = `/application/o/${slug}`;
   const audience = options.audience ?? 'kupe-api';
-  // The slug's own client issues the tokens tests ask for directly (as the kupe CLI's client would).
-  const clients: { client_id: string; client_secret: string; redirect_uris: string[] }[] = [
-    { client_id: slug, client_secret: 'not-a-secret', redirect_uris: ['http://127.0.0.1/callback'] },
-  ];
+  // The slug's own client (public, as the kupe CLI's is) issues the tokens tests ask for directly.
+  type Client = { client_id: string; client_secret?: string; token_endpoint_auth_method?: 'none'; redirect_uris: string[] };
+  let clients: Client[] = [{ client_id: slug, token_endpoint_auth_method: 'none', redirect_uris: ['http://127.0.0.1/callback'] }];
   let keys = [await newSigningKey('key-1')];
   let state: 'up' | 'refusing' | 'silent' = 'up';
   const waiting = new Set<ServerResponse>();
@@ -146,7 +145,9 @@ export async function startTestProvider(options: ProviderOptions): Promise<TestP
     issuer, baseUrl, audience, jwksFetches: 0,
     get keys() { return keys; },
     addClient(clientId, secret, redirectUri) {
-      clients.push({ client_id: clientId, client_secret: secret, redirect_uris: [redirectUri] });
+      clients = clients.filter((c) => c.client_id !== clientId).concat(secret === undefined
+        ? { client_id: clientId, token_endpoint_auth_method: 'none', redirect_uris: [redirectUri] }
+        : { client_id: clientId, client_secret: secret, redirect_uris: [redirectUri] });
       build();
     },
     async issueAccessToken(login, opts = {}) {
