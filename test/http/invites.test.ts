@@ -105,3 +105,17 @@ test('a pending member gets a new invite link (for members added by the CLI or T
   assert.deepEqual([joined.statusCode, joined.json().code], [409, 'member_not_pending']);
   assert.equal((await app.call('POST', '/api/v1/tenants/acme/members/nobody@acme.com/invite', { key: app.adminKey })).statusCode, 404);
 });
+
+test('with password sign-in off, an invite cannot set a password, and nothing changes', async (t) => {
+  const app = await buildTestApp(t, { config: { passwordSignIn: false } });
+  const added = await app.call('POST', '/api/v1/tenants/acme/members', { key: app.adminKey, body: { email: 'new@example.com', role: 'readonly' } });
+  assert.equal(added.statusCode, 201);
+  const before = await snapshot(app.store);
+  const accepted = await app.call('POST', `/api/v1/invites/${inviteToken(added.json().invite.url)}/accept`, { body: { password: PASSWORD } });
+  assert.equal(accepted.statusCode, 403);
+  assert.equal(accepted.json().code, 'password_sign_in_disabled');
+  assert.equal(await snapshot(app.store), before);
+  assert.equal(await app.store.users.get('new@example.com'), undefined);
+  const methods = await app.call('GET', '/api/v1/sign-in-methods');
+  assert.deepEqual(methods.json(), { password: false });
+});
