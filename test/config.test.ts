@@ -10,7 +10,7 @@ test('defaults run one machine on SQLite under ./data', () => {
     rateLimit: 600, authBackoffAfter: 5, authBackoffMaxSeconds: 300, lastUsedFlushSeconds: 30,
     sessionIdleMinutes: 480, sessionMaxHours: 168, shutdownDelaySeconds: 5, passwordSignIn: true, oidc: undefined,
   });
-  assert.ok(Object.isFrozen(loadConfig({})));
+  assert.ok(Object.isFrozen(loadConfig({})), 'frozen');
 });
 
 test('every setting is read', () => {

@@ -108,7 +108,7 @@ test('tenants create prints the admin a one-time password; reset-password gives 
   const reset = await cli(env, 'users', 'reset-password', 'Alice@acme.com');
   assert.equal(reset.code, 0, reset.stderr);
   const password = reset.stdout.trim().split('\n').at(-1)!;
-  assert.ok(!created.stdout.includes(password));
+  assert.ok(!created.stdout.includes(password), 'the password is not printed');
 
   const nobody = await cli(env, 'users', 'reset-password', 'nobody@example.com');
   assert.equal(nobody.code, 3, 'no account: not found, and none is made');

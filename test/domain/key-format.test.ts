@@ -46,8 +46,8 @@ test('the stored digest is SHA-256 of the whole raw key', () => {
 
 test('digests compare equal only when every character matches', () => {
   const a = digestApiKey('kupe_a');
-  assert.ok(digestsEqual(a, digestApiKey('kupe_a')));
-  assert.ok(!digestsEqual(a, digestApiKey('kupe_b')));
+  assert.ok(digestsEqual(a, digestApiKey('kupe_a')), 'equal digests compare equal');
+  assert.ok(!digestsEqual(a, digestApiKey('kupe_b')), 'different digests compare different');
   assert.ok(!digestsEqual(a, `${a.slice(0, -1)}${a.endsWith('0') ? '1' : '0'}`), 'last character differs');
   assert.ok(!digestsEqual(a, a.slice(0, -2)), 'shorter');
   assert.ok(!digestsEqual(a, `${a.slice(0, -1)}é`), 'same length in characters, not in bytes: false, no exception');

@@ -37,7 +37,7 @@ test('create, use, rotate and revoke a pipeline key over HTTP', async (t) => {
   const found = listed.body!.items.find((k: { displayName: string }) => k.displayName === 'deploy-pipeline');
   assert.equal(found.id, oldKey.id);
   assert.equal(found.key, undefined, 'no raw key in the list');
-  assert.ok(!JSON.stringify(listed.body).includes(oldKey.key));
+  assert.ok(!JSON.stringify(listed.body).includes(oldKey.key), 'the old key is not in the list');
 
   assert.equal((await api('GET', '', oldKey.key)).status, 200, 'the pipeline reads its tenant');
   assert.equal((await api('POST', '/apikeys', oldKey.key, { displayName: 'x', role: 'readonly' })).status, 403);

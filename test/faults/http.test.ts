@@ -9,7 +9,7 @@ async function listening(t: TestContext, config: Partial<TestConfig> = {}): Prom
   const app = await buildTestApp(t, { config });
   await app.app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.app.server.address();
-  assert.ok(address && typeof address === 'object');
+  assert.ok(address && typeof address === 'object', 'listening on a TCP port');
   return { app, port: address.port };
 }
 

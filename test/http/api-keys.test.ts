@@ -32,12 +32,12 @@ test('list shows metadata only: no key, no digest, no nulls; expired keys stay l
   const items = res.json().items as Record<string, unknown>[];
   assert.deepEqual(items.map((k) => k.displayName).sort(), ['admin key', 'readonly key', 'temp']);
   assert.ok(!res.body.includes(created.key.slice(14)), 'secret never listed');
-  assert.ok(!res.body.includes('null'));
+  assert.ok(!res.body.includes('null'), 'no null fields');
   for (const item of items) {
     assert.deepEqual(Object.keys(item).filter((k) => !['id', 'displayName', 'role', 'createdBy', 'createdAt', 'expiresAt', 'lastUsedAt'].includes(k)), []);
   }
   const digest = Buffer.from((await app.store.apiKeys.get(created.id))!.digest, 'hex');
-  assert.ok(!res.body.includes(digest.toString('hex')) && !res.body.includes(digest.toString('base64')));
+  assert.ok(!res.body.includes(digest.toString('hex')) && !res.body.includes(digest.toString('base64')), 'no digest in the answer');
   assert.equal(items.find((k) => k.id === created.id)?.expiresAt, soon);
 });
 
@@ -64,7 +64,7 @@ test('revoke: 204, then 401 api key revoked at once, gone from the list, a secon
   const after = await app.call('GET', '/api/v1/whoami', { key: created.key });
   assert.deepEqual([after.statusCode, after.json().error, after.json().code], [401, 'api key revoked', 'api_key_revoked']);
   const list = (await app.call('GET', KEYS, { key: app.adminKey })).json().items as { id: string }[];
-  assert.ok(!list.some((k) => k.id === created.id));
+  assert.ok(!list.some((k) => k.id === created.id), 'the revoked key is not listed');
   const again = await app.call('DELETE', `${KEYS}/${created.id}`, { key: app.adminKey });
   assert.deepEqual([again.statusCode, again.json().error], [404, 'api key not found']);
 });

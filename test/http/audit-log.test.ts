@@ -26,8 +26,8 @@ test('every write is recorded with actor, target, time, client IP and request id
   assert.match(String(create.target), new RegExp(created.json().id));
   assert.match(String(create.time), /Z$/);
   const digest = (await app.store.apiKeys.get(created.json().id))!.digest;
-  assert.ok(!res.body.includes(created.json().key) && !res.body.includes(digest));
-  assert.ok(!res.body.includes('"tenant"'));
+  assert.ok(!res.body.includes(created.json().key) && !res.body.includes(digest), 'neither the key nor its digest in the audit log');
+  assert.ok(!res.body.includes('"tenant"'), 'no tenant field in entries');
 });
 
 test('limit and before page through the log, newest first', async (t) => {
@@ -40,7 +40,7 @@ test('limit and before page through the log, newest first', async (t) => {
   assert.match(first[0].target, /k4/);
   const next = (await app.call('GET', `${AUDIT}?limit=2&before=${first[1].id}`, { key: app.adminKey })).json().items;
   assert.match(next[0].target, /k2/);
-  assert.ok(Number(next[0].id) < Number(first[1].id));
+  assert.ok(Number(next[0].id) < Number(first[1].id), 'the next page is older');
 });
 
 test('filter by action and actor', async (t) => {
@@ -50,7 +50,7 @@ test('filter by action and actor', async (t) => {
   const byAction = (await app.call('GET', `${AUDIT}?action=member.add`, { key: app.adminKey })).json().items;
   assert.deepEqual(byAction.map((e: { action: string }) => e.action), ['member.add']);
   const byActor = (await app.call('GET', `${AUDIT}?actor=operator`, { key: app.adminKey })).json().items;
-  assert.ok(byActor.length >= 3 && byActor.every((e: { actor: string }) => e.actor === 'operator'));
+  assert.ok(byActor.length >= 3 && byActor.every((e: { actor: string }) => e.actor === 'operator'), 'only the operator\'s entries');
   assert.equal((await app.call('GET', `${AUDIT}?action=key.stolen`, { key: app.adminKey })).statusCode, 400);
 });
 

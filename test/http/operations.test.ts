@@ -103,8 +103,8 @@ test('the OpenAPI 3.1 document lists every route with its schemas; docs are serv
   const body = create.requestBody.content['application/json'].schema;
   assert.deepEqual(body.required, ['displayName', 'role']);
   assert.equal(body.additionalProperties, false);
-  assert.ok(create.responses['201'].content['application/json'].schema.properties.key);
-  assert.ok(create.description && create.summary);
+  assert.ok(create.responses['201'].content['application/json'].schema.properties.key, 'the create answer documents key');
+  assert.ok(create.description && create.summary, 'summary and description');
   const docs = await app.call('GET', '/api/v1/docs');
   assert.equal(docs.statusCode, 200);
   assert.match(String(docs.headers['content-type']), /text\/html/);
@@ -118,7 +118,7 @@ test('an unexpected failure is a 500 with a generic message; the details go to t
   const res = await app.call('GET', '/api/v1/tenants/acme', { key: app.adminKey });
   assert.equal(res.statusCode, 500);
   assert.deepEqual([res.json().error, res.json().code], ['internal server error', 'internal_error']);
-  assert.ok(!res.body.includes('database') && !res.body.includes('stack'));
+  assert.ok(!res.body.includes('database') && !res.body.includes('stack'), 'no details in a 500');
   const logged = lines.map((l) => JSON.parse(l) as { reqId?: string; err?: { message?: string } });
   assert.ok(logged.some((l) => l.reqId === res.json().requestId && (l.err?.message ?? '').length > 0), lines.join('\n'));
 });

@@ -112,7 +112,7 @@ test('wrong passwords: one vague answer, then throttling per account and address
   for (let i = 0; i < 5; i++) await attempt('alice@acme.com', 'not-the-password', '10.6.6.6');
   const throttled = await attempt('alice@acme.com', NEW_PASSWORD, '10.6.6.6');
   assert.deepEqual([throttled.statusCode, throttled.json().code], [429, 'sign_in_throttled']);
-  assert.ok(Number(throttled.headers['retry-after']) >= 1);
+  assert.ok(Number(throttled.headers['retry-after']) >= 1, 'Retry-After of at least 1 s');
   assert.equal((await attempt('alice@acme.com', NEW_PASSWORD, '10.9.9.9')).statusCode, 200);
   // One address trying one password on many accounts waits too.
   for (let i = 0; i < 20; i++) await attempt(`user${i}@acme.com`, 'guess-guess-guess', '10.7.7.7');
@@ -184,11 +184,11 @@ test('Secure cookie behind a trusted https proxy; passwords never logged', async
   const app = await buildTestApp(t, { logger, config: { trustProxy: ['127.0.0.1'] } });
   const otp = (await createAccountWithOneTimePassword(app.store, 'alice@acme.com', app.clock()))!;
   const { res } = await signIn(app, 'alice@acme.com', otp, { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'kupe.example' });
-  assert.ok(String(res.headers['set-cookie']).split('; ').includes('Secure'));
+  assert.ok(String(res.headers['set-cookie']).split('; ').includes('Secure'), 'Secure cookie over https');
   const token = String(res.headers['set-cookie']).split(';')[0]!.split('=')[1]!;
   const log = lines.join('');
   assert.match(log, /"url":"\/api\/v1\/session"/, 'the sign-in was logged (so the check below reads something)');
-  assert.ok(!log.includes(otp) && !log.includes(token) && !log.includes(res.json().csrfToken));
+  assert.ok(!log.includes(otp) && !log.includes(token) && !log.includes(res.json().csrfToken), 'no secret in the log');
 });
 
 test("sign-ins and sign-outs go to the audit log of each tenant the person acts in; failed ones don't", async (t) => {

@@ -27,11 +27,11 @@ const installed = () => (installation ??= installPackage(join(work, 'package')))
 test('the packed package installs without dev dependencies and serves the API and the console', { skip: onPostgres, timeout: 600_000 }, async (t) => {
   const { dir, bin } = installed();
 
-  for (const dev of ['tsx', 'typescript', 'vite', 'preact', 'esbuild', 'eslint']) {
+  for (const dev of ['tsx', 'typescript', 'vite', 'preact', 'esbuild', 'eslint', 'oidc-provider']) {
     assert.equal(existsSync(join(dir, 'node_modules', dev)), false, `${dev} is a build tool, not installed for production`);
   }
   const root = join(dir, 'node_modules/kupe');
-  assert.ok(existsSync(join(root, 'LICENSE')));
+  assert.ok(existsSync(join(root, 'LICENSE')), 'LICENSE shipped');
   assert.equal(existsSync(join(root, 'src')), false, 'the TypeScript sources are not shipped: dist/ is');
 
   assert.equal((await run(bin, ['--version'])).stdout.trim(), `kupe-server ${VERSION}`);
