@@ -50,14 +50,17 @@ export async function startServer(
 
   const limits = await openLimits(limitSettings(config), config.redisUrl === undefined ? undefined : {
     url: config.redisUrl, prefix: config.redisPrefix,
-    onError: reportLimitStoreError(logger, metrics),
+    onError: reportOutage(() => metrics.limitStoreErrors.inc(), 10_000, (err: unknown) => logger.error({ err },
+      'Redis unreachable: rate limits and authentication backoff are NOT enforced (failing open)')),
     onSlowStart: () => logger.error('Redis did not answer within 2 s: starting anyway; limits fail open until it does'),
   });
 
   // jose is loaded only when an identity provider is configured.
   const issuerKeys = config.oidc && new (await import('./oidc/issuer.ts')).IssuerKeys({
     issuer: config.oidc.issuer, refreshSeconds: config.oidc.jwksRefreshSeconds,
-    onError: reportIssuerError(logger, metrics),
+    // The keys held keep working: logged once a minute.
+    onError: reportOutage(() => metrics.identityProviderErrors.inc(), 60_000, (problem: string) => logger.error({ problem },
+      'identity provider unreachable: access tokens signed by keys already held still verify; new keys cannot be fetched')),
     onRecovered: (keyIds) => logger.info({ issuer: config.oidc?.issuer, keyIds }, 'identity provider keys loaded'),
   });
   issuerKeys?.start(); // not awaited: API keys and passwords work while the provider is down
@@ -121,24 +124,13 @@ export async function startServer(
   return { url, stop };
 }
 
-/** Counts every failed fetch of the identity provider's keys; logs at most once a minute (the keys held keep working). */
-function reportIssuerError(logger: Logger, metrics: Metrics) {
+/** Counts every failure and logs at most once every `everyMs`: an outage is a line now and then, not one a request. */
+function reportOutage<T>(count: () => void, everyMs: number, log: (detail: T) => void): (detail: T) => void {
   let lastLogged = 0;
-  return (message: string) => {
-    metrics.identityProviderErrors.inc();
-    if (Date.now() - lastLogged < 60_000) return;
+  return (detail) => {
+    count();
+    if (Date.now() - lastLogged < everyMs) return;
     lastLogged = Date.now();
-    logger.error({ problem: message }, 'identity provider unreachable: access tokens signed by keys already held still verify; new keys cannot be fetched');
-  };
-}
-
-/** Logs a Redis failure loudly, at most once every 10 s, and counts every one. */
-function reportLimitStoreError(logger: Logger, metrics: Metrics) {
-  let lastLogged = 0;
-  return (error: unknown) => {
-    metrics.limitStoreErrors.inc();
-    if (Date.now() - lastLogged < 10_000) return;
-    lastLogged = Date.now();
-    logger.error({ err: error }, 'Redis unreachable: rate limits and authentication backoff are NOT enforced (failing open)');
+    log(detail);
   };
 }

@@ -23,8 +23,13 @@ export interface RouteDeps {
   passwordSignIn: boolean;
 }
 
+/** When and from where, for the audit log: the context of an action whose actor is not a principal yet. */
+export function requestContext(request: FastifyRequest, deps: Pick<RouteDeps, 'clock'>): Omit<ActionContext, 'actor'> {
+  return { now: deps.clock(), clientIp: request.ip, requestId: request.id };
+}
+
 export function actionContext(request: FastifyRequest, deps: RouteDeps): ActionContext {
-  return { actor: actorName(principalOf(request)), now: deps.clock(), clientIp: request.ip, requestId: request.id };
+  return { actor: actorName(principalOf(request)), ...requestContext(request, deps) };
 }
 
 export function ifMatchOf(request: FastifyRequest): string | undefined {

@@ -4,7 +4,7 @@ import { acceptInvite, describeInvite, joinWithInvite } from '../../domain/invit
 import { accountOf } from '../guard.ts';
 import { setSessionCookie } from '../cookies.ts';
 import { errorResponses, SessionSchema } from '../schemas.ts';
-import type { App, RouteDeps } from './context.ts';
+import { type App, requestContext, type RouteDeps } from './context.ts';
 import { passwordSignInDisabled, sessionBody } from './session.ts';
 
 const Params = Type.Object({ token: Type.String({ description: 'The token from the invite link' }) });
@@ -53,6 +53,6 @@ export function inviteRoutes(app: App, deps: RouteDeps) {
   });
 
   function acceptContext(request: FastifyRequest) {
-    return { now: deps.clock(), clientIp: request.ip, requestId: request.id };
+    return requestContext(request, deps);
   }
 }

@@ -7,7 +7,7 @@ import {
   ownOrigin, PENDING_SIGN_IN_COOKIE, PENDING_SIGN_IN_SECONDS, setPendingSignInCookie, setSessionCookie,
 } from '../cookies.ts';
 import { errorResponses, SignInMethodsSchema } from '../schemas.ts';
-import type { App, RouteDeps } from './context.ts';
+import { type App, requestContext, type RouteDeps } from './context.ts';
 
 /** The console's sign-in through the identity provider, when one is configured. */
 export interface ProviderSignIn {
@@ -57,7 +57,7 @@ export function providerSignInRoutes(app: App, deps: RouteDeps, provider: Provid
 
   if (!provider) return;
   const redirectUri = (request: FastifyRequest) => provider.redirectUri ?? `${ownOrigin(request)}/oidc/callback`;
-  const context = (request: FastifyRequest) => ({ now: deps.clock(), clientIp: request.ip, requestId: request.id });
+  const context = (request: FastifyRequest) => requestContext(request, deps);
 
   app.get('/oidc/login', {
     config: { access: 'public' },

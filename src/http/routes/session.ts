@@ -9,7 +9,7 @@ import type { AttemptKey, AttemptLimiter } from '../../limits/index.ts';
 import { clearSessionCookie, ownOrigin, sessionToken, setSessionCookie } from '../cookies.ts';
 import { type Account, accountOf } from '../guard.ts';
 import { errorResponses, SessionSchema } from '../schemas.ts';
-import type { App, RouteDeps } from './context.ts';
+import { type App, requestContext, type RouteDeps } from './context.ts';
 
 
 const tags = ['console session'];
@@ -39,7 +39,7 @@ export function sessionRoutes(app: App, deps: RouteDeps, attempts: AttemptLimite
       throw new AppError('sign_in_throttled', 'too many wrong passwords; wait before trying again');
     }
   };
-  const context = (request: FastifyRequest) => ({ now: deps.clock(), clientIp: request.ip, requestId: request.id });
+  const context = (request: FastifyRequest) => requestContext(request, deps);
 
   app.post('/api/v1/session', {
     config: { access: 'public' },
