@@ -67,6 +67,9 @@ export async function resetPassword(store: Store, rawEmail: string, now: Date): 
   return password;
 }
 
+/** No password verifies against this: an account made through the identity provider has no local password. */
+export const NO_PASSWORD = '';
+
 export async function signIn(
   store: Store, rawEmail: string, password: string, now: Date, settings: SessionSettings,
 ): Promise<{ session: OpenedSession; user: UserRecord }> {
@@ -168,9 +171,6 @@ export interface ProviderIdentity {
   roles: ReadonlyMap<string, Role> | undefined;
 }
 
-/** No password verifies against this: an account made through the identity provider has no local password. */
-export const NO_PASSWORD = '';
-
 /**
  * Sign-in through the identity provider: the email must be verified by the provider; the account is made on
  * first sign-in (without a local password); the provider's roles are kept with the session, for tenants that
@@ -195,10 +195,8 @@ export async function signInWithProvider(
   return { session, user, providerRoles };
 }
 
-export async function signOut(store: Store, token: string): Promise<SessionRecord | undefined> {
-  const session = await store.sessions.get(sha256Hex(token));
+export async function signOut(store: Store, token: string): Promise<void> {
   await store.sessions.remove(sha256Hex(token));
-  return session;
 }
 
 /** Ends every session of the account (this browser's too) and opens a fresh one for this browser. */

@@ -34,7 +34,7 @@ export function rolesFromGroups(claim: unknown, templates: GroupTemplates): Map<
   const admin = templateRegExp(templates.adminGroup);
   const readonly = templateRegExp(templates.readonlyGroup);
   const roles = new Map<string, Role>();
-  for (const group of (claim).slice(0, MAX_GROUPS)) {
+  for (const group of claim.slice(0, MAX_GROUPS)) {
     const asAdmin = admin.exec(group)?.[1];
     if (asAdmin !== undefined) roles.set(asAdmin, 'admin');
     const asReadonly = readonly.exec(group)?.[1];

@@ -154,6 +154,29 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
     await deps.limits.recordAuthFailure(request.ip, now.getTime());
   };
 
+  /** A bearer token that looks like a JWT, with an identity provider configured: a person's access token. */
+  const authorizeToken = async (
+    request: FastifyRequest, reply: FastifyReply, access: Access, token: string, oidc: BearerTokens,
+    admission: Extract<Admission, { ok: true }>, now: Date,
+  ) => {
+    const check = await oidc.verify(token);
+    if (!check.ok) {
+      deps.metrics.authentications.inc({ outcome: 'failure', reason: `token_${check.reason}` });
+      if (check.reason === 'provider_unavailable') {
+        void reply.header('retry-after', oidc.retryAfterSeconds);
+      } else if (!check.signatureVerified) {
+        // A token whose signature verified is genuine (expired, or for another audience): not a guess.
+        await countGuess(request, reply, admission, now);
+      }
+      throw new AppError(TOKEN_FAILURE_CODE[check.reason] ?? 'invalid_token', check.message);
+    }
+    deps.metrics.authentications.inc({ outcome: 'success', reason: 'oidc_token' });
+    if (admission.authFailures > 0) await deps.limits.recordAuthSuccess(request.ip);
+    request.tokenEmail = check.email;
+    if (access === 'authenticated') return;
+    await authorizePerson(request, access, check.email, (tenant) => check.roles.get(tenant), deps.store);
+  };
+
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access;
     if (access === undefined) return;
@@ -177,28 +200,7 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
         ? 'sign in first'
         : 'authentication required: send Authorization: Bearer <api key>');
     }
-    if (deps.oidc && looksLikeJwt(token)) {
-      const check = await deps.oidc.verify(token);
-      if (!check.ok) {
-        deps.metrics.authentications.inc({ outcome: 'failure', reason: `token_${check.reason}` });
-        if (check.reason === 'provider_unavailable') {
-          void reply.header('retry-after', deps.oidc.retryAfterSeconds);
-        } else if (!check.signatureVerified) {
-          // A token whose signature verified is genuine (expired, or for another audience): not a guess.
-          await countGuess(request, reply, admission, now);
-        }
-        throw new AppError(TOKEN_FAILURE_CODE[check.reason] ?? 'invalid_token', check.message);
-      }
-      deps.metrics.authentications.inc({ outcome: 'success', reason: 'oidc_token' });
-      if (admission.authFailures > 0) await deps.limits.recordAuthSuccess(request.ip);
-      request.tokenEmail = check.email;
-      if (access === 'authenticated') return;
-      const tenant = tenantInPath(request);
-      const role = await personRole(deps.store, tenant, check.email, check.roles.get(tenant));
-      request.principal = role ? { kind: 'member', tenant, role, email: check.email } : null;
-      checkTenant(request, role && tenant, role, access);
-      return;
-    }
+    if (deps.oidc && looksLikeJwt(token)) return authorizeToken(request, reply, access, token, deps.oidc, admission, now);
     const result = await authenticateApiKey(deps.store, token, now);
     if (!result.ok) {
       deps.metrics.authentications.inc({ outcome: 'failure', reason: result.reason });
@@ -236,9 +238,16 @@ async function authorizeAccount(request: FastifyRequest, access: Access, account
     throw new AppError('password_change_required', 'choose a new password before doing anything else');
   }
   if (access === 'authenticated') return;
+  await authorizePerson(request, access, account.email, (tenant) => account.providerRoles[tenant], deps.store);
+}
+
+/** A person (session or access token) in the tenant of the path: the provider's groups and Kupe's members list combined. */
+async function authorizePerson(
+  request: FastifyRequest, access: Access, email: string, providerRoleIn: (tenant: string) => Role | undefined, store: Store,
+) {
   const tenant = tenantInPath(request);
-  const role = await personRole(deps.store, tenant, account.email, account.providerRoles[tenant]);
-  request.principal = role ? { kind: 'member', tenant, role, email: account.email } : null;
+  const role = await personRole(store, tenant, email, providerRoleIn(tenant));
+  request.principal = role ? { kind: 'member', tenant, role, email } : null;
   checkTenant(request, role && tenant, role, access);
 }
 

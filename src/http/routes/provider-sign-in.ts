@@ -18,7 +18,6 @@ export interface ProviderSignIn {
   redirectUri: string | undefined;
 }
 
-
 const tags = ['console session'];
 
 /**
@@ -113,7 +112,7 @@ export function providerSignInRoutes(app: App, deps: RouteDeps, provider: Provid
       });
       setSessionCookie(request, reply, result.session.token, deps.sessions.absoluteSeconds);
     } catch (error) {
-      if (!(error instanceof AppError) || error.code !== 'invalid_credentials') throw error;
+      if (!(error instanceof AppError)) throw error; // a store fault: 503 like any request
       return backToSignIn(reply, error.message);
     }
     return reply.redirect('/', 303);
