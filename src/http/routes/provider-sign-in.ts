@@ -28,6 +28,14 @@ function backToSignIn(reply: FastifyReply, message: string) {
   return reply.redirect(`/#/sign-in?error=${encodeURIComponent(message)}`, 303);
 }
 
+/** The provider's own words (error_description) when it refused; otherwise what openid-client found wrong. */
+function describeFailure(error: unknown): string {
+  const { error_description: description, cause } = error as { error_description?: unknown; cause?: unknown };
+  if (typeof description === 'string') return description;
+  const message = error instanceof Error ? error.message : 'unknown error';
+  return cause instanceof Error ? `${message} (${cause.message})` : message;
+}
+
 function readPending(request: FastifyRequest): PendingSignIn | undefined {
   const raw = request.cookies[PENDING_SIGN_IN_COOKIE];
   if (!raw) return undefined;
@@ -101,9 +109,7 @@ export function providerSignInRoutes(app: App, deps: RouteDeps, provider: Provid
       identity = await provider.flow.finish(request.url.includes('?') ? query : '', pending);
     } catch (error) {
       request.log.warn({ err: error }, 'sign-in through the identity provider failed');
-      const description = (error as { error_description?: unknown }).error_description;
-      const reason = typeof description === 'string' ? description : error instanceof Error ? error.message : 'unknown error';
-      return backToSignIn(reply, `${provider.name} sign-in failed: ${reason}`);
+      return backToSignIn(reply, `sign-in through ${provider.name} failed: ${describeFailure(error)}`);
     }
     try {
       const result = await signInWithProvider(deps.store, identity, deps.clock(), deps.sessions);

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { type TestContext, test } from 'node:test';
+import { loadConfig } from '../../src/config.ts';
+import { IssuerKeys } from '../../src/oidc/issuer.ts';
+import { buildTestApp } from '../helpers.ts';
+import { startTestProvider } from './provider.ts';
+
+/** The console's provider routes through app.inject; the provider is real, the browser is not needed here. */
+async function setUp(t: TestContext, options: { providerUp: boolean }) {
+  const provider = await startTestProvider({ users: { ada: { email: 'ada@example.com', email_verified: true, groups: ['acme-admins'] } } });
+  t.after(() => provider.close());
+  if (!options.providerUp) provider.setState('refusing');
+  const oidc = loadConfig({ KUPE_OIDC_ISSUER: provider.issuer, KUPE_OIDC_CLIENT_ID: 'kupe-console', KUPE_OIDC_CLIENT_SECRET: 's' }).oidc;
+  const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300, fetchTimeoutMs: 1000 });
+  const app = await buildTestApp(t, { config: { oidc }, issuerKeys: keys });
+  provider.addClient('kupe-console', 's', 'http://localhost:80/oidc/callback');
+  return { provider, app, keys };
+}
+
+const errorOf = (location: string) => decodeURIComponent(/^\/#\/sign-in\?error=(.*)$/.exec(location)?.[1] ?? '');
+
+test('/oidc/login sends the browser to the provider with PKCE, state and nonce, kept in a Lax HttpOnly cookie', async (t) => {
+  const { app, provider } = await setUp(t, { providerUp: true });
+  const res = await app.call('GET', '/oidc/login');
+  assert.equal(res.statusCode, 303);
+  const to = new URL(String(res.headers.location));
+  assert.equal(`${to.origin}${to.pathname}`, `${provider.issuer}auth`);
+  assert.equal(to.searchParams.get('code_challenge_method'), 'S256');
+  assert.equal(to.searchParams.get('client_id'), 'kupe-console');
+  assert.equal(to.searchParams.get('redirect_uri'), 'http://localhost:80/oidc/callback');
+  const cookie = String(res.headers['set-cookie']);
+  assert.match(cookie, /^kupe_oidc=[A-Za-z0-9_-]+; Max-Age=600; Path=\/oidc; HttpOnly; SameSite=Lax$/);
+  assert.equal(res.headers['cache-control'], 'no-store');
+  // The cookie holds what the callback checks; the challenge sent is the verifier's S256.
+  const pending = JSON.parse(Buffer.from(cookie.split(';')[0]!.split('=')[1]!, 'base64url').toString());
+  assert.equal(to.searchParams.get('state'), pending.state);
+  assert.equal(to.searchParams.get('nonce'), pending.nonce);
+});
+
+test('provider down at /oidc/login: back to the sign-in page with the reason, no cookie, bounded wait', async (t) => {
+  const { app } = await setUp(t, { providerUp: false });
+  const started = performance.now();
+  const res = await app.call('GET', '/oidc/login');
+  assert.equal(res.statusCode, 303);
+  assert.match(errorOf(String(res.headers.location)), /could not be reached/);
+  assert.equal(res.headers['set-cookie'], undefined);
+  assert.ok(performance.now() - started < 5000, 'answered within the fetch timeout');
+});
+
+test('callback: the provider refusing, a state that does not match, or the provider down all sign nobody in', async (t) => {
+  const { app, provider } = await setUp(t, { providerUp: true });
+  const login = await app.call('GET', '/oidc/login');
+  const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+  const state = new URL(String(login.headers.location)).searchParams.get('state')!;
+  const iss = encodeURIComponent(provider.issuer); // RFC 9207: this provider names itself in the response
+  const cases: [string, RegExp][] = [
+    [`error=access_denied&error_description=${encodeURIComponent('the person said no')}&state=${state}&iss=${iss}`,
+      /^sign-in through your identity provider failed: the person said no$/],
+    [`code=abc&state=not-the-one&iss=${iss}`, /failed: .*state/],
+    [`code=abc&state=${state}`, /failed: .*iss/],
+  ];
+  for (const [query, reason] of cases) {
+    const res = await app.call('GET', `/oidc/callback?${query}`, { headers: { cookie } });
+    assert.equal(res.statusCode, 303, query);
+    assert.match(errorOf(String(res.headers.location)), reason, query);
+    assert.match(String(res.headers['set-cookie']), /^kupe_oidc=; Max-Age=0/, 'the pending sign-in is used once');
+    assert.ok(!String(res.headers['set-cookie']).includes('kupe_session='), `${query}: no session`);
+  }
+  provider.setState('refusing');
+  const down = await app.call('GET', `/oidc/callback?code=abc&state=${state}&iss=${iss}`, { headers: { cookie } });
+  assert.equal(down.statusCode, 303);
+  assert.match(errorOf(String(down.headers.location)), /^sign-in through your identity provider failed: fetch failed/);
+  assert.equal(down.headers['set-cookie']?.includes('kupe_session=') ?? false, false, 'no session');
+});
