@@ -13,7 +13,9 @@ import { memoryLimits } from '../src/limits/memory.ts';
 import { limitSettings } from '../src/limits/policy.ts';
 import { CONSOLE_DIR } from '../src/server.ts';
 import { openStore } from '../src/store/index.ts';
+import { IssuerKeys } from '../src/oidc/issuer.ts';
 import { firstSignIn, launchBrowser } from '../test/e2e/console-helpers.ts';
+import { startTestProvider } from '../test/oidc/provider.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kupe-shots-'));
 const { store, migrate } = openStore(`sqlite:${join(dir, 'kupe.db')}`);
@@ -69,6 +71,33 @@ await page.setViewportSize({ width: 320, height: 720 });
 await page.getByRole('link', { name: 'API keys' }).click();
 await page.getByRole('row', { name: /terraform/ }).first().waitFor();
 await shot('api-keys-400-percent');
+
+// Sign-in through an identity provider: the test provider (npm's oidc-provider) on loopback, as Authentik.
+const provider = await startTestProvider({ users: { dana: { email: 'dana@example.com', email_verified: true, groups: ['demo-readonly'] } } });
+const oidcConfig = loadConfig({
+  KUPE_RATE_LIMIT: '0', KUPE_OIDC_ISSUER: provider.issuer, KUPE_OIDC_CLIENT_ID: 'kupe-console', KUPE_OIDC_CLIENT_SECRET: 'screenshots',
+  KUPE_OIDC_PROVIDER_NAME: 'Authentik',
+});
+const issuerKeys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300 });
+await issuerKeys.refresh();
+const withProvider = await buildApp({
+  config: oidcConfig, store, limits: memoryLimits(limitSettings(oidcConfig)), consoleDir: CONSOLE_DIR, issuerKeys,
+});
+const providerUrl = await withProvider.app.listen({ host: '127.0.0.1', port: 0 });
+provider.addClient('kupe-console', 'screenshots', `${providerUrl}/oidc/callback`);
+const fresh = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+await fresh.goto(providerUrl);
+await fresh.getByRole('link', { name: 'Sign in with Authentik' }).waitFor();
+await fresh.screenshot({ path: 'docs/screenshots/sign-in-provider.png' });
+await fresh.getByRole('link', { name: 'Sign in with Authentik' }).click();
+await fresh.locator('input[name="login"]').fill('dana');
+await fresh.locator('input[name="password"]').fill('any');
+await fresh.getByRole('button', { name: 'Sign-in' }).click();
+await fresh.getByRole('button', { name: 'Continue' }).click();
+await fresh.getByText("readonly through your identity provider's groups").waitFor();
+await fresh.screenshot({ path: 'docs/screenshots/provider-membership.png' });
+await withProvider.app.close();
+await provider.close();
 
 await browser.close();
 await app.close();
