@@ -17,13 +17,12 @@ export type TokenFailure =
   | 'expired' | 'not_yet_valid' | 'missing_email' | 'unverified_email' | 'missing_groups' | 'provider_unavailable';
 
 export type TokenCheck =
-  | { ok: true; email: string; roles: ProviderRoles; subject: string | undefined }
+  | { ok: true; email: string; roles: ProviderRoles }
   | { ok: false; reason: TokenFailure; message: string; signatureVerified: boolean };
 
 interface Verified {
   email: string;
   roles: ProviderRoles;
-  subject: string | undefined;
   /** The key that signed it: an entry is used only while that key is still held. */
   kid: string | undefined;
   keySet: JWTVerifyGetKey;
@@ -44,8 +43,6 @@ export class VerifiedTokens {
   constructor(maxEntries = 10_000) {
     this.#maxEntries = maxEntries;
   }
-
-  get size(): number { return this.#entries.size; }
 
   get(digest: string, keys: IssuerKeys, nowSeconds: number, toleranceSeconds: number): Verified | undefined {
     const entry = this.#entries.get(digest);
@@ -78,11 +75,11 @@ function refused(reason: TokenFailure, message: string, signatureVerified = fals
  * jose checks the signature before any claim, so a claim failure means the token is genuine.
  */
 export async function verifyAccessToken(
-  token: string, keys: IssuerKeys, settings: AccessTokenSettings, verified?: VerifiedTokens,
+  token: string, keys: IssuerKeys, settings: AccessTokenSettings, verified: VerifiedTokens,
 ): Promise<TokenCheck> {
-  const digest = verified && createHash('sha256').update(token).digest('base64url');
-  const known = digest === undefined ? undefined : verified?.get(digest, keys, Date.now() / 1000, settings.clockToleranceSeconds);
-  if (known) return { ok: true, email: known.email, roles: known.roles, subject: known.subject };
+  const digest = createHash('sha256').update(token).digest('base64url');
+  const known = verified.get(digest, keys, Date.now() / 1000, settings.clockToleranceSeconds);
+  if (known) return { ok: true, email: known.email, roles: known.roles };
 
   let alg: string | undefined;
   let kid: string | undefined;
@@ -120,8 +117,8 @@ export async function verifyAccessToken(
   if (payload.email_verified === false) return refused('unverified_email', 'token email not verified by the identity provider', true);
   const roles = rolesFromGroups(payload[settings.groupsClaim], settings);
   if (roles === undefined) return refused('missing_groups', `token missing ${settings.groupsClaim} claim`, true);
-  const result = { email: email.trim().toLowerCase(), roles, subject: payload.sub };
-  if (digest !== undefined && payload.exp !== undefined) verified?.put(digest, { ...result, kid, keySet, exp: payload.exp });
+  const result = { email: email.trim().toLowerCase(), roles };
+  if (payload.exp !== undefined) verified.put(digest, { ...result, kid, keySet, exp: payload.exp }); // exp is required above
   return { ok: true, ...result };
 }
 

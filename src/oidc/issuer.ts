@@ -4,10 +4,8 @@ import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 export interface IssuerMetadata {
   issuer: string;
   jwks_uri: string;
-  authorization_endpoint?: string;
-  token_endpoint?: string;
   token_endpoint_auth_methods_supported?: string[];
-  end_session_endpoint?: string;
+  /** The rest (endpoints...), read by openid-client. */
   [name: string]: unknown;
 }
 
@@ -33,7 +31,6 @@ export const MAX_DOCUMENT_BYTES = 512 * 1024;
 interface KeySet {
   get: JWTVerifyGetKey;
   keyIds: ReadonlySet<string>;
-  fetchedAt: number;
 }
 
 /**
@@ -117,7 +114,6 @@ export class IssuerKeys {
       this.#keys = {
         get: createLocalJWKSet(set),
         keyIds: new Set(signing.map((k) => k.kid).filter((kid): kid is string => typeof kid === 'string')),
-        fetchedAt: Date.now(),
       };
       this.#lastFailure = undefined;
       if (hadFailed) this.settings.onRecovered?.([...this.#keys.keyIds]);

@@ -64,7 +64,6 @@ export function providerSignInRoutes(app: App, deps: RouteDeps, provider: Provid
 
   if (!provider) return;
   const redirectUri = (request: FastifyRequest) => provider.redirectUri ?? `${ownOrigin(request)}/oidc/callback`;
-  const context = (request: FastifyRequest) => requestContext(request, deps);
 
   app.get('/oidc/login', {
     config: { access: 'public' },
@@ -103,10 +102,10 @@ export function providerSignInRoutes(app: App, deps: RouteDeps, provider: Provid
     if (!pending) {
       return backToSignIn(reply, 'this sign-in was not started from this browser, or took longer than 10 minutes; sign in again');
     }
-    const query = request.url.slice(request.url.indexOf('?') + 1);
+    const at = request.url.indexOf('?');
     let identity;
     try {
-      identity = await provider.flow.finish(request.url.includes('?') ? query : '', pending);
+      identity = await provider.flow.finish(at === -1 ? '' : request.url.slice(at + 1), pending);
     } catch (error) {
       request.log.warn({ err: error }, 'sign-in through the identity provider failed');
       return backToSignIn(reply, `sign-in through ${provider.name} failed: ${describeFailure(error)}`);
@@ -114,7 +113,7 @@ export function providerSignInRoutes(app: App, deps: RouteDeps, provider: Provid
     try {
       const result = await signInWithProvider(deps.store, identity, deps.clock(), deps.sessions);
       await recordSessionEvent(deps.store, 'session.signin', {
-        email: result.user.email, method: 'oidc', providerRoles: result.providerRoles, ctx: context(request),
+        email: result.user.email, method: 'oidc', providerRoles: result.providerRoles, ctx: requestContext(request, deps),
       });
       setSessionCookie(request, reply, result.session.token, deps.sessions.absoluteSeconds);
     } catch (error) {
