@@ -18,7 +18,7 @@ const { values } = parseArgs({
 });
 const [duration, connections, rounds] = [Number(values.duration), Number(values.connections), Number(values.rounds)];
 
-const provider = await startTestProvider({ users: { ada: { email: 'ada@example.com', groups: ['bench-readonly'] } } });
+const provider = await startTestProvider({ users: { ada: { email: 'ada@example.com', email_verified: true, groups: ['bench-readonly'] } } });
 const kupe = await start('bench/server.ts', { KUPE_OIDC_ISSUER: provider.issuer, KUPE_OIDC_AUDIENCE: provider.audience });
 const token = await provider.issueAccessToken('ada');
 const route = `${kupe.info.url}/api/v1/tenants/bench`;

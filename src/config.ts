@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { RetentionSettings } from './domain/retention.ts';
+import { groupTemplateProblems } from './domain/provider-groups.ts';
 import { DEFAULT_TENANT_CAPS, type TenantCaps } from './domain/tenants.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -21,9 +22,15 @@ export interface DatabaseTuning {
   idleInTransactionTimeoutMs: number;
   /** API keys whose rows verification keeps in memory (0: none); see src/store/fast-paths.ts. */
   keyCacheSize: number;
-  /** PostgreSQL: an instance's lease on the revocation channel; also the longest a DELETE waits for a silent instance. */
+  /** PostgreSQL: an instance's lease on the revocation channel; a DELETE waits for a silent instance until its own lease ends. */
   keyCacheLeaseMs: number;
 }
+
+/**
+ * The longest lease KUPE_KEY_CACHE_LEASE_MS takes. Instances may run with different leases; a DELETE waits for
+ * each silent one until its own lease ends, and never longer than this and a second.
+ */
+export const MAX_KEY_CACHE_LEASE_MS = 60_000;
 
 export const DATABASE_TUNING_DEFAULTS: Readonly<DatabaseTuning> = Object.freeze({
   poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 10_000, keyCacheSize: 10_000,
@@ -41,6 +48,12 @@ export interface Config {
   keepAliveTimeoutSeconds: number;
   /** Open connections at most; more are refused at accept. */
   maxConnections: number;
+  /** Open connections at most from one client address (IPv6: per ipv6PrefixBits); 0: no such cap. */
+  maxConnectionsPerAddress: number;
+  /** A request's headers must arrive within this (at most the request timeout). */
+  headersTimeoutSeconds: number;
+  /** IPv6 clients are counted per network of this many leading bits (rate limit, backoff, throttles, connections). */
+  ipv6PrefixBits: number;
   tenantCaps: TenantCaps;
   retention: RetentionSettings;
   /** When set, GET /metrics wants `Authorization: Bearer <this>`. */
@@ -97,6 +110,16 @@ export interface OidcConfig {
   clockToleranceSeconds: number;
   /** How often the provider's keys are fetched again in the background. */
   jwksRefreshSeconds: number;
+  /**
+   * An access token without `email_verified` is taken (a provider that never sends the claim). Off: the claim
+   * must be the JSON `true`. A token that says anything else (false, "false", 0) is refused either way.
+   */
+  acceptMissingEmailVerified: boolean;
+  /**
+   * How long a verified access token is kept (by digest) so that its next use is not verified again: never
+   * past its `exp`, nor past this (a token that claims to live until 9999 is verified again after it). 0: none.
+   */
+  verifiedTokenCacheSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -176,7 +199,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     statementTimeoutMs: integer('KUPE_DB_STATEMENT_TIMEOUT_MS', tuning.statementTimeoutMs, 100, 600_000),
     idleInTransactionTimeoutMs: integer('KUPE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', tuning.idleInTransactionTimeoutMs, 100, 3_600_000),
     keyCacheSize: integer('KUPE_KEY_CACHE_SIZE', tuning.keyCacheSize, 0, 10_000_000),
-    keyCacheLeaseMs: integer('KUPE_KEY_CACHE_LEASE_MS', tuning.keyCacheLeaseMs, 300, 60_000),
+    keyCacheLeaseMs: integer('KUPE_KEY_CACHE_LEASE_MS', tuning.keyCacheLeaseMs, 300, MAX_KEY_CACHE_LEASE_MS),
   };
 
   const config: Config = {
@@ -184,6 +207,10 @@ export function loadConfig(env: Env): Readonly<Config> {
     requestTimeoutSeconds: integer('KUPE_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
     keepAliveTimeoutSeconds: integer('KUPE_KEEP_ALIVE_TIMEOUT_SECONDS', 65, 1, 3600),
     maxConnections: integer('KUPE_MAX_CONNECTIONS', 1024, 1, 1_000_000),
+    // Behind a proxy the direct peer is the proxy: no per-address cap unless one is set.
+    maxConnectionsPerAddress: integer('KUPE_MAX_CONNECTIONS_PER_ADDRESS', trustProxy === false ? 100 : 0, 0, 1_000_000),
+    headersTimeoutSeconds: integer('KUPE_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600),
+    ipv6PrefixBits: integer('KUPE_IPV6_PREFIX_BITS', 64, 32, 128),
     retention: Object.freeze({
       auditDays: integer('KUPE_AUDIT_RETENTION_DAYS', 365, 0, 36_500),
       endedDays: integer('KUPE_ENDED_RETENTION_DAYS', 30, 1, 3650),
@@ -204,7 +231,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     passwordSignIn: boolean('KUPE_PASSWORD_SIGN_IN', true, env, problems),
     oidc: undefined,
   };
-  config.oidc = oidcConfig(text, integer, problems);
+  config.oidc = oidcConfig(text, integer, env, problems);
   if (!config.passwordSignIn && config.oidc?.clientId === undefined) {
     problems.push('KUPE_PASSWORD_SIGN_IN=false needs KUPE_OIDC_ISSUER and KUPE_OIDC_CLIENT_ID: otherwise nobody can sign in to the console');
   }
@@ -238,14 +265,11 @@ function urlProblem(name: string, value: string): string | undefined {
   return `${name}=${JSON.stringify(value)}: must be https (http only on localhost, 127.0.0.1 or [::1])`;
 }
 
-function groupTemplateProblem(name: string, value: string): string | undefined {
-  return value.split('{tenant}').length === 2 ? undefined : `${name}=${JSON.stringify(value)}: must hold {tenant} exactly once`;
-}
-
 /** The KUPE_OIDC_* settings; undefined when KUPE_OIDC_ISSUER is not set (then no other may be). */
 function oidcConfig(
   text: (name: string, fallback: string) => string,
   integer: (name: string, fallback: number, min: number, max: number) => number,
+  env: Env,
   problems: string[],
 ): OidcConfig | undefined {
   const issuer = text('KUPE_OIDC_ISSUER', '');
@@ -270,9 +294,7 @@ function oidcConfig(
   problems.push(...[
     urlProblem('KUPE_OIDC_ISSUER', issuer),
     redirectUri === undefined ? undefined : urlProblem('KUPE_OIDC_REDIRECT_URI', redirectUri),
-    groupTemplateProblem('KUPE_OIDC_ADMIN_GROUP', adminGroup),
-    groupTemplateProblem('KUPE_OIDC_READONLY_GROUP', readonlyGroup),
-    adminGroup === readonlyGroup ? 'KUPE_OIDC_ADMIN_GROUP and KUPE_OIDC_READONLY_GROUP must differ' : undefined,
+    ...groupTemplateProblems({ adminGroup, readonlyGroup }, { adminGroup: 'KUPE_OIDC_ADMIN_GROUP', readonlyGroup: 'KUPE_OIDC_READONLY_GROUP' }),
   ].filter((p): p is string => p !== undefined));
   return Object.freeze({
     issuer, audience, clientId, redirectUri, groupsClaim, adminGroup, readonlyGroup, algorithms,
@@ -281,5 +303,7 @@ function oidcConfig(
     scopes: text('KUPE_OIDC_SCOPES', 'openid email profile'),
     clockToleranceSeconds: integer('KUPE_OIDC_CLOCK_SKEW_SECONDS', 60, 0, 300),
     jwksRefreshSeconds: integer('KUPE_OIDC_JWKS_REFRESH_SECONDS', 300, 30, 86_400),
+    acceptMissingEmailVerified: boolean('KUPE_OIDC_ACCEPT_MISSING_EMAIL_VERIFIED', false, env, problems),
+    verifiedTokenCacheSeconds: integer('KUPE_OIDC_TOKEN_CACHE_SECONDS', 300, 0, 3600),
   });
 }

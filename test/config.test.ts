@@ -6,11 +6,15 @@ test('defaults run one machine on SQLite under ./data', () => {
   assert.deepEqual({ ...loadConfig({}) }, {
     host: '127.0.0.1', port: 8080, databaseUrl: 'sqlite:./data/kupe.db', logLevel: 'info',
     database: { poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 10_000, keyCacheSize: 10_000, keyCacheLeaseMs: 3000 },
-    requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 65, maxConnections: 1024, tenantCaps: { maxApiKeys: 1000, maxMembers: 1000 }, retention: { auditDays: 365, endedDays: 30 }, metricsToken: undefined, trustProxy: false, redisUrl: undefined, redisPrefix: 'kupe:',
+    requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 65, maxConnections: 1024, maxConnectionsPerAddress: 100,
+    headersTimeoutSeconds: 10, ipv6PrefixBits: 64, tenantCaps: { maxApiKeys: 1000, maxMembers: 1000 }, retention: { auditDays: 365, endedDays: 30 }, metricsToken: undefined, trustProxy: false, redisUrl: undefined, redisPrefix: 'kupe:',
     rateLimit: 600, authBackoffAfter: 5, authBackoffMaxSeconds: 300, lastUsedFlushSeconds: 30,
     sessionIdleMinutes: 480, sessionMaxHours: 168, shutdownDelaySeconds: 5, passwordSignIn: true, oidc: undefined,
   });
   assert.ok(Object.isFrozen(loadConfig({})), 'frozen');
+  // Behind a proxy the direct peer is the proxy: no per-address connection cap unless one is set.
+  assert.equal(loadConfig({ KUPE_TRUST_PROXY: 'loopback' }).maxConnectionsPerAddress, 0);
+  assert.equal(loadConfig({ KUPE_TRUST_PROXY: 'loopback', KUPE_MAX_CONNECTIONS_PER_ADDRESS: '500' }).maxConnectionsPerAddress, 500);
 });
 
 test('every setting is read', () => {
@@ -58,6 +62,7 @@ test('the identity provider settings: defaults, and every bad value named at sta
     audience: ['kupe-console', 'kupe-cli'], redirectUri: undefined, providerName: 'your identity provider',
     scopes: 'openid email profile', groupsClaim: 'groups', adminGroup: '{tenant}-admins', readonlyGroup: '{tenant}-readonly',
     algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'], clockToleranceSeconds: 60, jwksRefreshSeconds: 300,
+    acceptMissingEmailVerified: false, verifiedTokenCacheSeconds: 300,
   });
   // The audience defaults to the client id; http only on loopback.
   assert.deepEqual(loadConfig({ KUPE_OIDC_ISSUER: 'http://127.0.0.1:9000/o/', KUPE_OIDC_CLIENT_ID: 'c' }).oidc?.audience, ['c']);
@@ -78,6 +83,14 @@ test('the identity provider settings: defaults, and every bad value named at sta
     },
   );
   assert.throws(() => loadConfig({ KUPE_OIDC_CLIENT_ID: 'kupe-console' }), /KUPE_OIDC_CLIENT_ID is set but KUPE_OIDC_ISSUER is not/);
+  // Group templates: literal text needed, and no group name may match both.
+  const issuer = { KUPE_OIDC_ISSUER: 'https://sso.example.com/', KUPE_OIDC_AUDIENCE: 'kupe' };
+  assert.throws(() => loadConfig({ ...issuer, KUPE_OIDC_READONLY_GROUP: '{tenant}' }), /KUPE_OIDC_READONLY_GROUP="\{tenant\}": needs literal text/);
+  assert.throws(() => loadConfig({ ...issuer, KUPE_OIDC_ADMIN_GROUP: 'team-{tenant}' }),
+    /KUPE_OIDC_ADMIN_GROUP and KUPE_OIDC_READONLY_GROUP \("team-\{tenant\}", "\{tenant\}-readonly"\) can match the same group name/);
+  assert.throws(() => loadConfig({ ...issuer, KUPE_OIDC_ADMIN_GROUP: 'kupe-{tenant}', KUPE_OIDC_READONLY_GROUP: 'kupe-{tenant}-ro' }), /can match the same group/);
+  assert.equal(loadConfig({ ...issuer, KUPE_OIDC_ADMIN_GROUP: 'kupe-{tenant}-admin', KUPE_OIDC_READONLY_GROUP: 'kupe-{tenant}-ro' }).oidc?.adminGroup,
+    'kupe-{tenant}-admin');
   assert.throws(() => loadConfig({ KUPE_PASSWORD_SIGN_IN: 'false' }), /nobody can sign in to the console/);
   assert.throws(() => loadConfig({ KUPE_PASSWORD_SIGN_IN: 'nope' }), /KUPE_PASSWORD_SIGN_IN="nope": must be true or false/);
   assert.equal(loadConfig({

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, messageOf, type Session, useCsrfToken, whenSessionEnds } from './api.ts';
 import { ApiKeysPage } from './pages/api-keys.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
-import { ChangePasswordPage, InvitePage, SignInPage } from './pages/account.tsx';
+import { AccountSecuredPage, ChangePasswordPage, InvitePage, SignInPage } from './pages/account.tsx';
 import { MembersPage } from './pages/members.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import './styles.css';
@@ -69,6 +69,9 @@ function App() {
     return <ChangePasswordPage session={session} forced={session.mustChangePassword} onChanged={(s) => { adopt(s); location.hash = ''; }} />;
   }
 
+  if (hash === '#/account-secured') {
+    return <Shell session={session} onSignedOut={() => adopt(null)}><AccountSecuredPage session={session} /></Shell>;
+  }
   const route = /^#\/t\/([a-z0-9-]+)\/(keys|members|audit|settings)$/.exec(hash);
   const first = session.memberships[0];
   if (!route) {

@@ -19,6 +19,7 @@ Commands:
   tenants create NAME --admin EMAIL [--display-name TEXT] [--plan ${PLANS.join('|')}]
   tenants list [--output json]
   users reset-password EMAIL  give a console account a new one-time password
+  users unlink-provider EMAIL unlink the account from its identity-provider identities
   apikeys create --tenant NAME --role admin|readonly --display-name TEXT
                  [--expires-at RFC3339] [--output json]
   help, --help, -h            show this text
@@ -118,9 +119,18 @@ const COMMANDS: Command[] = [
   {
     words: ['users', 'reset-password'], args: ['EMAIL'], run: async (_values, [email]) => {
       const { resetPassword } = await import('../domain/accounts.ts');
+      const { canonicalEmail } = await import('../domain/email.ts');
       const password = await withStore((store) => resetPassword(store, email!, new Date()));
-      console.log(`new one-time password for ${email!.toLowerCase()} (every session of the account has ended; changed at first sign-in):`);
+      console.log(`new one-time password for ${canonicalEmail('email', email!)} (every session of the account has ended; changed at first sign-in):`);
       console.log(password);
+    },
+  },
+  {
+    words: ['users', 'unlink-provider'], args: ['EMAIL'], run: async (_values, [email]) => {
+      const { unlinkProviderIdentities } = await import('../domain/accounts.ts');
+      const removed = await withStore((store) => unlinkProviderIdentities(store, email!));
+      console.log(removed === 0 ? 'the account had no provider identity linked'
+        : `unlinked ${removed} provider identit${removed === 1 ? 'y' : 'ies'}: the next sign-in through the provider links anew`);
     },
   },
   { words: ['apikeys', 'create'], args: [], run: (values, _args, output) => apiKeysCreate(values, output) },

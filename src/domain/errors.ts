@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'invite_invalid'
   | 'invite_for_another_account'
   | 'account_exists'
+  | 'identity_conflict'
   | 'csrf_rejected'
   | 'password_change_required'
   | 'not_a_member'

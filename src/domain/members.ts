@@ -4,7 +4,8 @@ import type { Principal, Role } from './roles.ts';
 import type { AuditAction, MemberRecord, Store } from './store.ts';
 import { createInvite, type IssuedInvite } from './invites.ts';
 import { DEFAULT_TENANT_CAPS, lockTenantForWrite, type TenantCaps } from './tenants.ts';
-import { formatTimestamp, normalizeEmail } from './validation.ts';
+import { canonicalEmail } from './email.ts';
+import { formatTimestamp } from './validation.ts';
 
 export function listMembers(store: Store, tenant: string): Promise<MemberRecord[]> {
   return store.members.list(tenant);
@@ -61,7 +62,7 @@ export async function addMember(
   store: Store, tenant: string, input: { email: string; role: Role },
   ifMatch: string | undefined, ctx: ActionContext, caps: TenantCaps = DEFAULT_TENANT_CAPS,
 ): Promise<{ member: MemberRecord; invite: IssuedInvite }> {
-  const member: MemberRecord = { email: normalizeEmail('email', input.email), role: input.role, pending: true };
+  const member: MemberRecord = { email: canonicalEmail('email', input.email), role: input.role, pending: true };
   return changeMembership(store, tenant, ifMatch, ctx,
     { action: 'member.add', target: `${member.email} (${member.role})` },
     async (tx) => {
@@ -80,7 +81,7 @@ export async function updateMember(
   store: Store, tenant: string, rawEmail: string, input: { role: Role },
   ifMatch: string | undefined, ctx: ActionContext,
 ): Promise<MemberRecord> {
-  const email = normalizeEmail('email', rawEmail);
+  const email = canonicalEmail('email', rawEmail);
   return changeMembership(store, tenant, ifMatch, ctx,
     { action: 'member.update', target: `${email} (${input.role})` },
     async (tx) => {
@@ -95,7 +96,7 @@ export async function removeMember(
   store: Store, tenant: string, rawEmail: string, principal: Principal,
   ifMatch: string | undefined, ctx: ActionContext,
 ): Promise<void> {
-  const email = normalizeEmail('email', rawEmail);
+  const email = canonicalEmail('email', rawEmail);
   if (principal.kind === 'member' && principal.email === email) {
     throw new AppError('cannot_remove_self', 'you cannot remove yourself from a tenant; ask another admin');
   }
@@ -114,7 +115,7 @@ export async function removeMember(
  * earlier links of that membership stop working.
  */
 export async function reissueInvite(store: Store, tenant: string, rawEmail: string, ctx: ActionContext): Promise<IssuedInvite> {
-  const email = normalizeEmail('email', rawEmail);
+  const email = canonicalEmail('email', rawEmail);
   return store.transaction(async (tx) => {
     const member = await requireMember(tx, tenant, email);
     if (!member.pending) throw new AppError('member_not_pending', `${email} has joined already; no invite is needed`);

@@ -118,13 +118,39 @@ export interface AuditRepository {
   purgeBefore(time: string, batch: number): Promise<number>;
 }
 
+/**
+ * How an account's email was proven: the identity provider vouched for it (`email_verified: true`), or the
+ * operator created or reset the account. Absent: nothing proved it (a password chosen through an invite
+ * link proves only that the link was held). docs/security.md, "One person, one account".
+ */
+export type EmailProof = 'provider' | 'operator';
+
 export interface UserRecord {
   email: string;
-  /** argon2id, PHC string format. */
+  /** argon2id, PHC string format; NO_PASSWORD (src/domain/accounts.ts) for none. */
   passwordHash: string;
   mustChangePassword: boolean;
   createdAt: string;
   passwordChangedAt: string;
+  emailProof?: EmailProof | undefined;
+}
+
+/** An identity at the identity provider, linked to the account it signed in to. */
+export interface ProviderIdentityRecord {
+  issuer: string;
+  subject: string;
+  email: string;
+  linkedAt: string;
+}
+
+export interface ProviderIdentityRepository {
+  get(issuer: string, subject: string): Promise<ProviderIdentityRecord | undefined>;
+  /** The identity of this issuer linked to the account, if any. */
+  ofAccount(email: string, issuer: string): Promise<ProviderIdentityRecord | undefined>;
+  /** Inserts; false when the identity or the account's link for that issuer exists. */
+  insert(identity: ProviderIdentityRecord): Promise<boolean>;
+  /** Unlinks the account from every provider identity; returns how many. */
+  removeFor(email: string): Promise<number>;
 }
 
 export interface SessionRecord {
@@ -157,6 +183,7 @@ export interface UserRepository {
   /** Inserts; false when the account exists. */
   insert(user: UserRecord): Promise<boolean>;
   setPassword(email: string, passwordHash: string, mustChange: boolean, at: string): Promise<void>;
+  setEmailProof(email: string, proof: EmailProof): Promise<void>;
 }
 
 export interface SessionRepository {
@@ -195,6 +222,7 @@ export interface StoreFault {
 export interface Store {
   readonly tenants: TenantRepository;
   readonly users: UserRepository;
+  readonly identities: ProviderIdentityRepository;
   readonly sessions: SessionRepository;
   readonly invites: InviteRepository;
   readonly members: MemberRepository;

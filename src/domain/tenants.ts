@@ -2,7 +2,8 @@ import type { ActionContext } from './context.ts';
 import { AppError } from './errors.ts';
 import { OPERATOR_ACTOR } from './roles.ts';
 import type { MemberRecord, Plan, Store, TenantChanges, TenantRecord } from './store.ts';
-import { formatTimestamp, isTenantName, normalizeDisplayName, normalizeEmail } from './validation.ts';
+import { canonicalEmail } from './email.ts';
+import { formatTimestamp, isTenantName, normalizeDisplayName } from './validation.ts';
 
 export interface TenantView extends TenantRecord {
   members: MemberRecord[];
@@ -64,7 +65,7 @@ export async function createTenant(store: Store, input: CreateTenantInput, now: 
   if (!isTenantName(input.name)) {
     throw new AppError('invalid_tenant_name', 'invalid tenant name');
   }
-  const adminEmail = normalizeEmail('admin', input.adminEmail);
+  const adminEmail = canonicalEmail('admin', input.adminEmail);
   const tenant: TenantRecord = {
     name: input.name,
     displayName: normalizeDisplayName('displayName', input.displayName ?? input.name),

@@ -1,6 +1,6 @@
 import { validationError } from './errors.ts';
 import {
-  BIDI, CONTROL, DISPLAY_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_PATTERN, TENANT_NAME_PATTERN,
+  BIDI, CONTROL, DISPLAY_NAME_PATTERN, TENANT_NAME_PATTERN,
 } from './vocabulary.ts';
 
 export const TENANT_NAME = new RegExp(TENANT_NAME_PATTERN);
@@ -12,8 +12,6 @@ export const TENANT_NAME = new RegExp(TENANT_NAME_PATTERN);
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 const DISPLAY_NAME = new RegExp(DISPLAY_NAME_PATTERN, 'u');
-
-const EMAIL = new RegExp(EMAIL_PATTERN, 'u');
 
 const has = (chars: string, text: string) => new RegExp(`[${chars}]`, 'u').test(text);
 
@@ -33,16 +31,6 @@ export function normalizeDisplayName(field: string, value: string): string {
   if (LONE_SURROGATE.test(value)) throw validationError(`${field} must be valid Unicode text (it has a lone surrogate)`);
   if (!DISPLAY_NAME.test(value)) throw validationError(explainDisplayName(field, value));
   return value.trim();
-}
-
-export function explainEmail(field: string): string {
-  return `${field} must be an email address like alice@example.com`;
-}
-
-/** Emails are stored lowercase and matched case-insensitively. */
-export function normalizeEmail(field: string, value: string): string {
-  if ([...value].length > EMAIL_MAX_LENGTH || !EMAIL.test(value)) throw validationError(explainEmail(field));
-  return value.toLowerCase();
 }
 
 export function isTenantName(value: string): boolean {

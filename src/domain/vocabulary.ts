@@ -13,7 +13,7 @@ export type Plan = (typeof PLANS)[number];
 /** Every kind of audit entry. */
 export const AUDIT_ACTIONS = [
   'tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'member.invite', 'member.join',
-  'apikey.create', 'apikey.revoke', 'session.signin', 'session.signout',
+  'apikey.create', 'apikey.revoke', 'session.signin', 'session.signout', 'account.password_voided',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -56,3 +56,18 @@ export const EMAIL_MAX_LENGTH = 254;
 export const TIMESTAMP_PATTERN = '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]' +
   '(\\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$';
 export const TIMESTAMP_RULE = 'an RFC 3339 timestamp with a time zone, e.g. 2027-01-01T00:00:00Z';
+
+/**
+ * Why a sign-in through the identity provider failed, as the callback tells the console (`#/sign-in?error=CODE`):
+ * the console shows the message of a code from this list, and nothing else, whatever the link says.
+ */
+export const SIGN_IN_FAILURES = {
+  provider_unreachable: 'The identity provider could not be reached. Try again later, or ask your operator.',
+  not_started: 'This sign-in was not started from this browser, or took longer than 10 minutes. Sign in again.',
+  provider_refused: 'The identity provider did not sign you in (you may have cancelled). Sign in again.',
+  email_unverified: 'The identity provider has not verified your email address. Kupe signs in verified addresses only.',
+  email_not_accepted: 'The identity provider gave an email address Kupe does not accept (see docs/security.md, "One person, one account").',
+  identity_conflict: 'This email address is linked to another identity at the provider, or your identity to another address. Ask your operator.',
+  sign_in_failed: 'Sign-in through the identity provider failed. Try again, or ask your operator.',
+} as const;
+export type SignInFailure = keyof typeof SIGN_IN_FAILURES;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config, OidcConfig } from '../config.ts';
 import type { SessionSettings } from '../domain/accounts.ts';
 import { LastUsedTracker } from '../domain/last-used.ts';
@@ -8,8 +8,9 @@ import type { Store } from '../domain/store.ts';
 import { DEFAULT_TENANT_CAPS } from '../domain/tenants.ts';
 import type { Limits } from '../limits/index.ts';
 import type { IssuerKeys } from '../oidc/issuer.ts';
-import { RATE_WINDOW_SECONDS } from '../limits/policy.ts';
+import { addressKey, RATE_WINDOW_SECONDS } from '../limits/policy.ts';
 import cookie from '@fastify/cookie';
+import { capConnectionsPerAddress } from './connections.ts';
 import { registerConsole } from './console.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { BODY_LIMIT_BYTES, clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandling } from './errors.ts';
@@ -46,7 +47,8 @@ function nextRequestId(): string {
 /** The settings the HTTP app reads. */
 export type AppConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'
   | 'sessionIdleMinutes' | 'sessionMaxHours' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'maxConnections'>
-  & Partial<Pick<Config, 'tenantCaps' | 'metricsToken' | 'passwordSignIn' | 'oidc'>>;
+  & Partial<Pick<Config, 'tenantCaps' | 'metricsToken' | 'passwordSignIn' | 'oidc' | 'maxConnectionsPerAddress'
+    | 'headersTimeoutSeconds' | 'ipv6PrefixBits'>>;
 
 /** What the app is built from; the composition root (src/server.ts) makes each part. */
 export interface AppDeps {
@@ -85,18 +87,20 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   let draining = false;
 
   const requestTimeoutMs = deps.config.requestTimeoutSeconds * 1000;
+  const headersTimeoutMs = Math.min(requestTimeoutMs, (deps.config.headersTimeoutSeconds ?? deps.config.requestTimeoutSeconds) * 1000);
+  const ipv6PrefixBits = deps.config.ipv6PrefixBits ?? 64;
   const app = Fastify({
     loggerInstance: deps.logger,
     trustProxy: deps.config.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: MAX_PARAM_LENGTH },
-    // Headers and body must arrive within the request timeout (checked every second, not Node's 30 s), a
-    // connection silent that long mid-request is closed, and idle keep-alive connections outlive a load
-    // balancer's own idle timeout, so that the balancer, not Kupe, closes them.
+    // Headers must arrive within the headers timeout and headers and body within the request timeout
+    // (checked every second, not Node's 30 s), a connection silent that long mid-request is closed, and idle
+    // keep-alive connections outlive a load balancer's own idle timeout, so that the balancer closes them.
     requestTimeout: requestTimeoutMs,
     connectionTimeout: requestTimeoutMs,
     keepAliveTimeout: deps.config.keepAliveTimeoutSeconds * 1000,
-    http: { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, requestTimeoutMs) },
+    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
     frameworkErrors,
     clientErrorHandler: clientErrorHandler((code) => metrics.clientErrors.inc({ code })),
     // A well-formed X-Request-Id from a proxy is kept, so one id follows a request end to end.
@@ -109,6 +113,10 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.server.maxConnections = deps.config.maxConnections;
   app.server.on('drop', () => metrics.connectionsDropped.inc());
+  capConnectionsPerAddress(app.server, deps.config.maxConnectionsPerAddress ?? 0, (ip) => addressKey(ip, ipv6PrefixBits),
+    () => metrics.connectionsRefusedPerAddress.inc());
+  // Limits, backoff and throttles count a client by this: its IPv4 address, or its IPv6 network.
+  app.decorateRequest('clientAddress', { getter(this: FastifyRequest) { return addressKey(this.ip, ipv6PrefixBits); } });
   const faults = deps.faults ?? new StoreFaults(app.log, metrics);
 
   await app.register(cookie);
@@ -164,7 +172,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
 /** Access-token verification, with jose loaded only when an identity provider is configured. */
 async function bearerTokensOf(keys: IssuerKeys, settings: OidcConfig): Promise<BearerTokens> {
   const { VerifiedTokens, verifyAccessToken } = await import('../oidc/access-tokens.ts');
-  const verified = new VerifiedTokens();
+  const verified = new VerifiedTokens(settings.verifiedTokenCacheSeconds);
   return {
     verify: (token) => verifyAccessToken(token, keys, settings, verified),
     retryAfterSeconds: Math.max(1, Math.ceil(keys.settings.unknownKeyCooldownMs / 1000)),

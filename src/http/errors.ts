@@ -4,9 +4,8 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../domain/errors.ts';
 import type { StoreFault } from '../domain/store.ts';
-import {
-  explainDisplayName, explainEmail,
-} from '../domain/validation.ts';
+import { explainEmail } from '../domain/email.ts';
+import { explainDisplayName } from '../domain/validation.ts';
 import { DISPLAY_NAME_PATTERN, EMAIL_PATTERN, TIMESTAMP_PATTERN, TIMESTAMP_RULE } from '../domain/vocabulary.ts';
 import { FAULT_ANSWERS, type StoreFaults } from './store-faults.ts';
 
@@ -37,6 +36,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invite_invalid: 404,
   invite_for_another_account: 403,
   account_exists: 409,
+  identity_conflict: 409,
   sign_in_throttled: 429,
   not_a_member: 403,
   admin_required: 403,

@@ -43,6 +43,8 @@ declare module 'fastify' {
     account: Account | null;
     /** The person an identity provider's access token names (bearer tokens that are not API keys). */
     tokenEmail: string | null;
+    /** What limits count the client as: its IPv4 address, or its IPv6 network (KUPE_IPV6_PREFIX_BITS). */
+    readonly clientAddress: string;
   }
 }
 
@@ -151,7 +153,7 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
       void reply.header('retry-after', admission.backoffSeconds);
       throw new AppError('auth_backoff', 'too many failed authentication attempts from this address; retry later');
     }
-    await deps.limits.recordAuthFailure(request.ip, now.getTime());
+    await deps.limits.recordAuthFailure(request.clientAddress, now.getTime());
   };
 
   /** A bearer token that looks like a JWT, with an identity provider configured: a person's access token. */
@@ -171,7 +173,7 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
       throw new AppError(TOKEN_FAILURE_CODE[check.reason] ?? 'invalid_token', check.message);
     }
     deps.metrics.authentications.inc({ outcome: 'success', reason: 'oidc_token' });
-    if (admission.authFailures > 0) await deps.limits.recordAuthSuccess(request.ip);
+    if (admission.authFailures > 0) await deps.limits.recordAuthSuccess(request.clientAddress);
     request.tokenEmail = check.email;
     if (access === 'authenticated') return;
     await authorizePerson(request, access, check.email, (tenant) => check.roles.get(tenant), deps.store);
@@ -182,7 +184,7 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
     if (access === undefined) return;
     const now = deps.clock();
 
-    const admission = await deps.limits.admit(request.ip, now.getTime());
+    const admission = await deps.limits.admit(request.clientAddress, now.getTime());
     setRateHeaders(reply, admission, windowSeconds);
     if (!admission.ok) {
       deps.metrics.limited.inc({ reason: admission.reason });
@@ -209,7 +211,7 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
       throw new AppError(failure.code, failure.message);
     }
     deps.metrics.authenticatedByKey.inc();
-    if (admission.authFailures > 0) await deps.limits.recordAuthSuccess(request.ip);
+    if (admission.authFailures > 0) await deps.limits.recordAuthSuccess(request.clientAddress);
     deps.lastUsed.touch(result.principal.keyId, formatTimestamp(now));
     request.principal = result.principal;
     if (access === 'authenticated') return;

@@ -62,6 +62,11 @@ export class Metrics {
     help: 'Connections refused at accept because KUPE_MAX_CONNECTIONS were open',
     registers: [this.registry],
   });
+  readonly connectionsRefusedPerAddress = new Counter({
+    name: 'kupe_http_connections_refused_per_address_total',
+    help: 'Connections refused at accept because KUPE_MAX_CONNECTIONS_PER_ADDRESS were open from their address',
+    registers: [this.registry],
+  });
   readonly limited = new Counter({
     name: 'kupe_rate_limited_total',
     help: 'Requests refused with 429, by reason (rate_limited or auth_backoff)',

@@ -84,3 +84,42 @@ export function limitSettings(config: { rateLimit: number; authBackoffAfter: num
     backoffMaxSeconds: config.authBackoffMaxSeconds,
   };
 }
+
+/**
+ * The address a client is counted under: an IPv4 address as it is (an IPv4-mapped IPv6 address as its IPv4
+ * address), an IPv6 address by its first `ipv6PrefixBits` bits (`2001:db8:1:2::/64`). One IPv6 host is
+ * normally given a whole /64, so counting full addresses would let it take 2^64 fresh budgets.
+ */
+export function addressKey(ip: string, ipv6PrefixBits: number): string {
+  if (!ip.includes(':')) return ip;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  const groups = expandIpv6(ip);
+  if (!groups) return ip;
+  let bits = ipv6PrefixBits;
+  const kept = groups.map((group) => {
+    const take = Math.max(0, Math.min(16, bits));
+    bits -= take;
+    return take === 0 ? 0 : group & (0xffff << (16 - take)) & 0xffff;
+  });
+  return `${kept.map((g) => g.toString(16)).join(':')}/${ipv6PrefixBits}`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (zone and embedded IPv4 handled), or undefined. */
+function expandIpv6(ip: string): number[] | undefined {
+  let text = ip.replace(/%.*$/, '');
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail, ...rest] = text.split('::');
+  if (rest.length > 0) return undefined;
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((g) => Number.parseInt(g, 16)));
+  const left = parse(head);
+  const right = tail === undefined ? [] : parse(tail);
+  const missing = 8 - left.length - right.length;
+  if (missing < 0 || (tail === undefined && missing !== 0)) return undefined;
+  const groups = [...left, ...Array<number>(missing).fill(0), ...right];
+  return groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
+}

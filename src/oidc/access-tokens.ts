@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { calculateJwkThumbprint, decodeProtectedHeader, errors, exportJWK, jwtVerify, type JWTPayload } from 'jose';
+import { canonicalEmail } from '../domain/email.ts';
+import { AppError } from '../domain/errors.ts';
 import { type GroupTemplates, type ProviderRoles, rolesFromGroups } from '../domain/provider-groups.ts';
 import type { IssuerKeys } from './issuer.ts';
 
@@ -9,12 +11,15 @@ export interface AccessTokenSettings extends GroupTemplates {
   algorithms: string[];
   clockToleranceSeconds: number;
   groupsClaim: string;
+  /** Take a token without `email_verified` (it must still not say anything but `true` when present). */
+  acceptMissingEmailVerified: boolean;
 }
 
 /** Why a token was refused. */
 export type TokenFailure =
   | 'malformed' | 'algorithm' | 'unknown_key' | 'signature' | 'issuer' | 'audience' | 'claims'
-  | 'expired' | 'not_yet_valid' | 'missing_email' | 'unverified_email' | 'missing_groups' | 'provider_unavailable';
+  | 'expired' | 'not_yet_valid' | 'missing_email' | 'invalid_email' | 'unverified_email' | 'missing_groups'
+  | 'provider_unavailable';
 
 export type TokenCheck =
   | { ok: true; email: string; roles: ProviderRoles }
@@ -23,32 +28,36 @@ export type TokenCheck =
 interface Verified {
   email: string;
   roles: ProviderRoles;
-  /** The key that signed it: an entry is used only while that key is still held. */
-  kid: string | undefined;
-  keySet: JWTVerifyGetKey;
-  /** Seconds since the epoch. */
-  exp: number;
+  /**
+   * The RFC 7638 thumbprint of the key that signed it: an entry is used only while that key material is still
+   * held. Not its `kid`: a provider may publish new material under an old `kid`.
+   */
+  thumbprint: string;
+  /** Seconds since the epoch: the token's `exp` (with the leeway), or the cache's own cap if sooner. */
+  until: number;
 }
 
 /**
- * Tokens that verified, by SHA-256 of the token, until they expire: an RS256 verification costs about 170 µs
- * here (more than the rest of a request), a SHA-256 of the token under 2 µs. An entry is used only while its
- * signing key is still among the keys held (a key the provider dropped ends its tokens' entries too) and
- * before its `exp` (with the leeway). Least recently used go first past `maxEntries`.
+ * Tokens that verified, by SHA-256 of the token: an RS256 verification costs about 170 µs here (more than the
+ * rest of a request), a SHA-256 of the token under 2 µs. An entry is used only while its signing key is still
+ * among the keys held (a key the provider dropped or replaced ends its tokens' entries too), before its `exp`
+ * (with the leeway) and for at most `maxAgeSeconds` (then the token is verified again). Least recently used go
+ * first past `maxEntries`.
  */
 export class VerifiedTokens {
   readonly #entries = new Map<string, Verified>();
   readonly #maxEntries: number;
+  readonly maxAgeSeconds: number;
 
-  constructor(maxEntries = 10_000) {
-    this.#maxEntries = maxEntries;
+  constructor(maxAgeSeconds: number, maxEntries = 10_000) {
+    this.maxAgeSeconds = maxAgeSeconds;
+    this.#maxEntries = maxAgeSeconds === 0 ? 0 : maxEntries;
   }
 
-  get(digest: string, keys: IssuerKeys, nowSeconds: number, toleranceSeconds: number): Verified | undefined {
+  get(digest: string, keys: IssuerKeys, nowSeconds: number): Verified | undefined {
     const entry = this.#entries.get(digest);
     if (!entry) return undefined;
-    const keyHeld = entry.kid === undefined ? keys.keySet === entry.keySet : keys.keyIds.has(entry.kid);
-    if (!keyHeld || entry.exp + toleranceSeconds <= nowSeconds) {
+    if (!keys.thumbprints.has(entry.thumbprint) || entry.until <= nowSeconds) {
       this.#entries.delete(digest);
       return undefined;
     }
@@ -78,7 +87,8 @@ export async function verifyAccessToken(
   token: string, keys: IssuerKeys, settings: AccessTokenSettings, verified: VerifiedTokens,
 ): Promise<TokenCheck> {
   const digest = createHash('sha256').update(token).digest('base64url');
-  const known = verified.get(digest, keys, Date.now() / 1000, settings.clockToleranceSeconds);
+  const nowSeconds = Date.now() / 1000;
+  const known = verified.get(digest, keys, nowSeconds);
   if (known) return { ok: true, email: known.email, roles: known.roles };
 
   let alg: string | undefined;
@@ -103,8 +113,9 @@ export async function verifyAccessToken(
   }
 
   let payload: JWTPayload;
+  let signer;
   try {
-    ({ payload } = await jwtVerify(token, keySet, {
+    ({ payload, key: signer } = await jwtVerify(token, keySet, {
       issuer: settings.issuer, audience: settings.audience, algorithms: settings.algorithms,
       clockTolerance: settings.clockToleranceSeconds, requiredClaims: ['exp'],
     }));
@@ -112,13 +123,25 @@ export async function verifyAccessToken(
     return describeFailure(error, settings);
   }
 
-  const email = payload.email;
-  if (typeof email !== 'string' || email === '') return refused('missing_email', 'token missing email claim', true);
-  if (payload.email_verified === false) return refused('unverified_email', 'token email not verified by the identity provider', true);
+  const claim = payload.email;
+  if (typeof claim !== 'string' || claim === '') return refused('missing_email', 'token missing email claim', true);
+  const vouched = payload.email_verified === true || (settings.acceptMissingEmailVerified && payload.email_verified === undefined);
+  if (!vouched) return refused('unverified_email', 'token email not verified by the identity provider (email_verified must be true)', true);
+  let email: string;
+  try {
+    email = canonicalEmail('the token\'s email claim', claim);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    return refused('invalid_email', `invalid token: ${error.message}`, true);
+  }
   const roles = rolesFromGroups(payload[settings.groupsClaim], settings);
   if (roles === undefined) return refused('missing_groups', `token missing ${settings.groupsClaim} claim`, true);
-  const result = { email: email.trim().toLowerCase(), roles };
-  if (payload.exp !== undefined) verified.put(digest, { ...result, kid, keySet, exp: payload.exp }); // exp is required above
+  const result = { email, roles };
+  if (verified.maxAgeSeconds > 0 && payload.exp !== undefined) { // exp is required above
+    const thumbprint = await calculateJwkThumbprint(await exportJWK(signer));
+    const until = Math.min(payload.exp + settings.clockToleranceSeconds, nowSeconds + verified.maxAgeSeconds);
+    verified.put(digest, { ...result, thumbprint, until });
+  }
   return { ok: true, ...result };
 }
 

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, type JWK, type JWTVerifyGetKey } from 'jose';
 
 /** The parts of the provider's discovery document Kupe reads (OpenID Connect Discovery 1.0). */
 export interface IssuerMetadata {
@@ -31,6 +31,8 @@ export const MAX_DOCUMENT_BYTES = 512 * 1024;
 interface KeySet {
   get: JWTVerifyGetKey;
   keyIds: ReadonlySet<string>;
+  /** RFC 7638 thumbprints of the keys' material. */
+  thumbprints: ReadonlySet<string>;
 }
 
 /**
@@ -72,6 +74,10 @@ export class IssuerKeys {
     return this.#keys?.keyIds ?? new Set();
   }
 
+  get thumbprints(): ReadonlySet<string> {
+    return this.#keys?.thumbprints ?? new Set();
+  }
+
   /** The key lookup for jose, or undefined before the first keys arrived. */
   get keySet(): JWTVerifyGetKey | undefined {
     return this.#keys?.get;
@@ -79,7 +85,9 @@ export class IssuerKeys {
 
   /** The discovery document, fetched now if it never was (the console's sign-in needs it). */
   async metadata(): Promise<IssuerMetadata> {
-    if (!this.#metadata) await this.refresh();
+    // Bounded like an unknown key: a sign-in page opened again and again while the provider is down does
+    // not fetch more often than the cooldown.
+    if (!this.#metadata) await this.refreshForUnknownKey();
     if (!this.#metadata) throw new Error(`the identity provider could not be reached: ${this.#lastFailure ?? 'unknown error'}`);
     return this.#metadata;
   }
@@ -110,10 +118,13 @@ export class IssuerKeys {
       if (!Array.isArray(keys)) throw new Error(`${this.#metadata.jwks_uri} is not a JWKS (no "keys" list)`);
       // Only signing keys; an encryption key is never a token's signer.
       const signing = (keys as Record<string, unknown>[]).filter((k) => k.use === undefined || k.use === 'sig').slice(0, MAX_KEYS);
-      const set = { keys: signing };
+      const set = { keys: signing as JWK[] };
+      const get = createLocalJWKSet(set); // throws on a malformed key: the keys held stay as they were
+      const thumbprints = await Promise.all(set.keys.map((k) => calculateJwkThumbprint(k).catch(() => undefined)));
       this.#keys = {
-        get: createLocalJWKSet(set),
+        get,
         keyIds: new Set(signing.map((k) => k.kid).filter((kid): kid is string => typeof kid === 'string')),
+        thumbprints: new Set(thumbprints.filter((t): t is string => t !== undefined)),
       };
       this.#lastFailure = undefined;
       if (hadFailed) this.settings.onRecovered?.([...this.#keys.keyIds]);
@@ -149,12 +160,39 @@ export class IssuerKeys {
       await response.body?.cancel();
       throw new Error(`fetching the ${what} ${url} failed: HTTP ${response.status}`);
     }
-    const text = await response.text();
-    if (text.length > MAX_DOCUMENT_BYTES) throw new Error(`the ${what} ${url} is larger than ${MAX_DOCUMENT_BYTES} bytes`);
+    const text = await readLimited(response, MAX_DOCUMENT_BYTES, `the ${what} ${url}`);
     try {
       return JSON.parse(text) as unknown;
     } catch {
       throw new Error(`the ${what} ${url} is not JSON`);
     }
   }
+}
+
+/**
+ * The body as text, read as it arrives and given up (the connection cancelled) past `limit` bytes: a provider
+ * that answers 100 MB costs Kupe `limit` bytes, not 100 MB.
+ */
+async function readLimited(response: Response, limit: number, what: string): Promise<string> {
+  const tooLarge = () => new Error(`${what} is larger than ${limit} bytes`);
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > limit) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -79,6 +79,8 @@ export class ConsoleSignIn {
     const email = claims.email;
     if (typeof email !== 'string' || email === '') throw new Error('the identity provider sent no email for this person (ask for the email scope)');
     return {
+      issuer: claims.iss,
+      subject: claims.sub,
       email,
       emailVerified: claims.email_verified === true,
       roles: rolesFromGroups(claims[this.#settings.groupsClaim], this.#settings),

@@ -1,6 +1,8 @@
 import { isRole, type Role } from '../domain/roles.ts';
 import type { Kysely } from 'kysely';
-import type { InviteRepository, SessionRepository, UserRepository } from '../domain/store.ts';
+import type {
+  InviteRepository, ProviderIdentityRepository, SessionRepository, UserRepository,
+} from '../domain/store.ts';
 import { type Database, insertedOne } from './schema.ts';
 
 export function userRepository(db: Kysely<Database>): UserRepository {
@@ -10,12 +12,13 @@ export function userRepository(db: Kysely<Database>): UserRepository {
       return row && {
         email: row.email, passwordHash: row.password_hash, mustChangePassword: Boolean(row.must_change_password),
         createdAt: row.created_at, passwordChangedAt: row.password_changed_at,
+        ...((row.email_proof === 'provider' || row.email_proof === 'operator') && { emailProof: row.email_proof }),
       };
     },
     async insert(u) {
       const result = await db.insertInto('users').values({
         email: u.email, password_hash: u.passwordHash, must_change_password: Number(u.mustChangePassword),
-        created_at: u.createdAt, password_changed_at: u.passwordChangedAt,
+        created_at: u.createdAt, password_changed_at: u.passwordChangedAt, email_proof: u.emailProof ?? null,
       }).onConflict((oc) => oc.column('email').doNothing()).executeTakeFirst();
       return insertedOne(result);
     },
@@ -23,6 +26,34 @@ export function userRepository(db: Kysely<Database>): UserRepository {
       await db.updateTable('users')
         .set({ password_hash: passwordHash, must_change_password: Number(mustChange), password_changed_at: at })
         .where('email', '=', email).execute();
+    },
+    async setEmailProof(email, proof) {
+      await db.updateTable('users').set({ email_proof: proof }).where('email', '=', email).execute();
+    },
+  };
+}
+
+export function providerIdentityRepository(db: Kysely<Database>): ProviderIdentityRepository {
+  const toRecord = (row: { issuer: string; subject: string; email: string; linked_at: string }) =>
+    ({ issuer: row.issuer, subject: row.subject, email: row.email, linkedAt: row.linked_at });
+  return {
+    async get(issuer, subject) {
+      const row = await db.selectFrom('provider_identities').selectAll().where('issuer', '=', issuer).where('subject', '=', subject).executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async ofAccount(email, issuer) {
+      const row = await db.selectFrom('provider_identities').selectAll().where('email', '=', email).where('issuer', '=', issuer).executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async insert(i) {
+      const result = await db.insertInto('provider_identities')
+        .values({ issuer: i.issuer, subject: i.subject, email: i.email, linked_at: i.linkedAt })
+        .onConflict((oc) => oc.doNothing()).executeTakeFirst();
+      return insertedOne(result);
+    },
+    async removeFor(email) {
+      const result = await db.deleteFrom('provider_identities').where('email', '=', email).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }

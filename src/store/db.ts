@@ -74,7 +74,7 @@ function openPostgres(url: string, options: DatabaseOptions): OpenedDatabase {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingBrokenClients(pool) }) });
   const read = postgresKeyReader(pool);
   if (options.keyCacheSize <= 0) {
-    return { db, dialect: 'postgres', keyRows: { read, readForVerification: read, forget: () => {} }, revocations: postgresRevocations(pool, options.keyCacheLeaseMs, () => undefined) };
+    return { db, dialect: 'postgres', keyRows: { read, readForVerification: read, forget: () => {} }, revocations: postgresRevocations(pool, () => undefined, report) };
   }
   // The cache answers only while the fence holds a lease, i.e. once the server has started it.
   const cache = new KeyRowCache(options.keyCacheSize);
@@ -83,7 +83,7 @@ function openPostgres(url: string, options: DatabaseOptions): OpenedDatabase {
   });
   return {
     db, dialect: 'postgres', keyRows: cachedPostgresKeyReader(read, cache, fence), fence,
-    revocations: postgresRevocations(pool, options.keyCacheLeaseMs, () => fence.instanceId),
+    revocations: postgresRevocations(pool, () => fence.instanceId, report),
   };
 }
 

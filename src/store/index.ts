@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Store } from '../domain/store.ts';
-import { inviteRepository, sessionRepository, userRepository } from './accounts.ts';
+import { inviteRepository, providerIdentityRepository, sessionRepository, userRepository } from './accounts.ts';
 import { apiKeyRepository } from './api-keys.ts';
 import { auditRepository } from './audit.ts';
 import { DATABASE_TUNING_DEFAULTS } from '../config.ts';
@@ -32,6 +32,7 @@ function storeOn(db: Kysely<Database>, parts: StoreParts, inTransaction: boolean
     members: memberRepository(db),
     apiKeys: apiKeyRepository(db, { keyRows: parts.keyRows, revocations: parts.revocations, afterCommit: parts.afterCommit }, inTransaction),
     users: userRepository(db),
+    identities: providerIdentityRepository(db),
     sessions: sessionRepository(db),
     invites: inviteRepository(db),
     audit: auditRepository(db),

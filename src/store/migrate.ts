@@ -4,11 +4,14 @@ import { accounts } from './migrations/0002-accounts.ts';
 import { pendingMembers } from './migrations/0003-pending-members.ts';
 import { revocationFence } from './migrations/0004-revocation-fence.ts';
 import { providerSessions } from './migrations/0005-provider-sessions.ts';
+import { emailProof } from './migrations/0006-email-proof.ts';
+import { leaseRenewals } from './migrations/0007-lease-renewals.ts';
 import type { Database, Dialect } from './schema.ts';
 
 function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return { '0001-initial': initial(dialect), '0002-accounts': accounts(), '0003-pending-members': pendingMembers(),
-    '0004-revocation-fence': revocationFence(dialect), '0005-provider-sessions': providerSessions() };
+    '0004-revocation-fence': revocationFence(dialect), '0005-provider-sessions': providerSessions(),
+    '0006-email-proof': emailProof(), '0007-lease-renewals': leaseRenewals(dialect) };
 }
 
 /** Brings the schema up to date; returns the names of the migrations it applied. */

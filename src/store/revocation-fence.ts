@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
+import { MAX_KEY_CACHE_LEASE_MS } from '../config.ts';
 import type { Database } from './schema.ts';
 
 const require = createRequire(import.meta.url);
@@ -102,8 +103,9 @@ export class RevocationFence {
       const sent = performance.now();
       const sentWall = Date.now();
       await this.#client.query(
-        `insert into kupe_instances (id, lease_until) values ($1, now() + $2 * interval '1 millisecond')
-         on conflict (id) do update set lease_until = excluded.lease_until`, [this.instanceId, this.#leaseMs]);
+        `insert into kupe_instances (id, lease_until, renewed_at) values ($1, now() + $2 * interval '1 millisecond', now())
+         on conflict (id) do update set lease_until = excluded.lease_until, renewed_at = excluded.renewed_at`,
+        [this.instanceId, this.#leaseMs]);
       this.#deadline = Math.max(this.#deadline, sent + this.#leaseMs * 0.9);
       this.#wallDeadline = Math.max(this.#wallDeadline, sentWall + this.#leaseMs * 0.9);
     } catch (error) {
@@ -137,7 +139,9 @@ export interface Revocations {
   awaitHeard(seq: string): Promise<void>;
 }
 
-export function postgresRevocations(pool: pg.Pool, leaseMs: number, ownInstance: () => string | undefined): Revocations {
+export function postgresRevocations(
+  pool: pg.Pool, ownInstance: () => string | undefined, onError: (error: unknown) => void,
+): Revocations {
   return {
     async announce(db, keyId) {
       const { rows } = await sql<{ seq: string }>`select nextval('kupe_revocation_seq')::text as seq`.execute(db);
@@ -146,19 +150,32 @@ export function postgresRevocations(pool: pg.Pool, leaseMs: number, ownInstance:
       return seq;
     },
     async awaitHeard(seq) {
-      // A lease runs at most leaseMs past its last renewal: by then every instance has acknowledged or lapsed.
-      const until = performance.now() + leaseMs + 1000;
+      // Each instance's own lease_until, not this instance's setting: instances may run with different leases.
+      // Once every live lease has been acknowledged or has ended, no instance can serve the key from its cache
+      // (its own deadline ends before its lease_until). No lease reaches past the largest Kupe accepts.
+      // An instance whose renewal started after the commit is not waited for either: that renewal's answer came
+      // through the listening connection after the notification, or the connection began listening after the
+      // commit (and emptied the cache then).
+      const until = performance.now() + MAX_KEY_CACHE_LEASE_MS + 1000;
+      const committedBy = (await pool.query<{ at: string }>('select now()::text as at')).rows[0]!.at;
       for (;;) {
         const { rows } = await pool.query<{ waiting: number }>(
           `select count(*)::int as waiting from kupe_instances i
             where i.lease_until > now() and i.id is distinct from $2
-              and not exists (select 1 from kupe_revocation_acks a where a.seq = $1 and a.instance = i.id)`, [seq, ownInstance() ?? null]);
-        if (rows[0]!.waiting === 0 || performance.now() >= until) break;
+              and (i.renewed_at is null or i.renewed_at <= $3::timestamptz)
+              and not exists (select 1 from kupe_revocation_acks a where a.seq = $1 and a.instance = i.id)`,
+          [seq, ownInstance() ?? null, committedBy]);
+        if (rows[0]!.waiting === 0) break;
+        if (performance.now() >= until) {
+          onError(new Error(`revocation ${seq}: ${rows[0]!.waiting} instance(s) neither acknowledged nor let their lease end within ${MAX_KEY_CACHE_LEASE_MS + 1000} ms`));
+          break;
+        }
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
       // Housekeeping, on the rare path: old acknowledgements, and the lease rows of instances gone an hour.
-      await pool.query(`delete from kupe_revocation_acks where acked_at < now() - interval '1 minute'`).catch(() => {});
-      await pool.query(`delete from kupe_instances where lease_until < now() - interval '1 hour'`).catch(() => {});
+      // Old acknowledgements are never waited for again (a revocation waits at most about a minute).
+      await pool.query(`delete from kupe_revocation_acks where acked_at < now() - interval '5 minutes'`).catch(onError);
+      await pool.query(`delete from kupe_instances where lease_until < now() - interval '1 hour'`).catch(onError);
     },
   };
 }

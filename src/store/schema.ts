@@ -56,6 +56,16 @@ export interface UsersTable {
   must_change_password: number;
   created_at: string;
   password_changed_at: string;
+  /** 'provider' or 'operator'; null: nothing proved the email (src/domain/store.ts, EmailProof). */
+  email_proof: string | null;
+}
+
+export interface ProviderIdentitiesTable {
+  issuer: string;
+  /** The provider's `sub` for the person: stable, never reassigned (OpenID Connect Core 1.0, 2). */
+  subject: string;
+  email: string;
+  linked_at: string;
 }
 
 export interface SessionsTable {
@@ -92,6 +102,7 @@ export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   invites: InvitesTable;
+  provider_identities: ProviderIdentitiesTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -121,7 +121,7 @@ test('an email the provider has not verified is refused, with the reason on the 
   await page.goto(url);
   await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
   await signInAtProvider(page, 'unverified');
-  await page.getByRole('alert').filter({ hasText: 'has not verified mallory@example.com' }).waitFor();
+  await page.getByRole('alert').filter({ hasText: 'has not verified your email address' }).waitFor();
   assert.equal(await store.users.get('mallory@example.com'), undefined, 'no account made');
 });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { buildTestApp, snapshot, type TestApp, type TestConfig } from '../helpers.ts';
 import { type RawAnswer, rawRequest } from './raw-http.ts';
@@ -81,4 +82,38 @@ test('connections over the cap are refused at accept, and counted', async (t) =>
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal((await rawRequest(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')).status, 200);
   assert.match((await app.call('GET', '/metrics')).body, /kupe_http_connections_dropped_total 1/);
+});
+
+test('one address holding slow connections at its cap cannot starve another address (KUPE_MAX_CONNECTIONS_PER_ADDRESS)', async (t) => {
+  // 25 connections in all, 20 per address: the attacker (127.0.0.1) keeps 30 slow-header connections open,
+  // reopening each as it closes; a client on 127.0.0.2 (loopback too) still gets its answers.
+  const { app, port } = await listening(t, { maxConnections: 25, maxConnectionsPerAddress: 20 });
+  let attacking = true;
+  const held = new Set<Socket>();
+  const hold = () => {
+    if (!attacking) return;
+    const socket = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.1' }, () => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n'));
+    held.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => { held.delete(socket); setTimeout(hold, 10); });
+  };
+  for (let i = 0; i < 30; i++) hold();
+  t.after(() => { attacking = false; for (const socket of held) socket.destroy(); });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+
+  const answered = [];
+  for (let i = 0; i < 40; i++) {
+    answered.push(await new Promise<number>((resolve) => {
+      const req = httpRequest({ port, host: '127.0.0.1', localAddress: '127.0.0.2', path: '/healthz', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', () => resolve(0));
+      req.end();
+    }));
+  }
+  attacking = false;
+  const ok = answered.filter((status) => status === 200).length;
+  assert.ok(ok >= 38, `another address was served: ${ok} of 40 answered (at least 95 %)`);
+  assert.match((await app.call('GET', '/metrics')).body, /^kupe_http_connections_refused_per_address_total [1-9]/m);
 });

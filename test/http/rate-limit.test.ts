@@ -98,3 +98,26 @@ test('one address shared by many CI jobs (a NAT): revoked, expired and guessed k
   // The success reset the address's count.
   assert.equal((await app.call('GET', '/api/v1/whoami', guess)).statusCode, 401);
 });
+
+test('IPv6 clients are counted per /64 (KUPE_IPV6_PREFIX_BITS): the limit, the backoff and the sign-in throttle', async (t) => {
+  const app = await buildTestApp(t, { config: { rateLimit: 3, authBackoffAfter: 1000 } });
+  // Four addresses of one /64 share one budget; another /64 has its own.
+  const statuses = [];
+  for (const address of ['2001:db8:0:1::1', '2001:db8:0:1::2', '2001:db8:0:1::abcd:1', '2001:db8:0:1:ffff:ffff:ffff:ffff']) {
+    statuses.push((await app.call('GET', '/api/v1/whoami', { key: app.adminKey, remoteAddress: address })).statusCode);
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 429]);
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: app.adminKey, remoteAddress: '2001:db8:0:2::1' })).statusCode, 200);
+
+  const wide = await buildTestApp(t, { config: { rateLimit: 1, ipv6PrefixBits: 128 } });
+  assert.equal((await wide.call('GET', '/api/v1/whoami', { key: wide.adminKey, remoteAddress: '2001:db8::1' })).statusCode, 200);
+  assert.equal((await wide.call('GET', '/api/v1/whoami', { key: wide.adminKey, remoteAddress: '2001:db8::2' })).statusCode, 200, '/128: each address');
+
+  const signIn = await buildTestApp(t);
+  const tries = [];
+  for (let i = 0; i < 22; i++) {
+    const res = await signIn.call('POST', '/api/v1/session', { body: { email: `nobody${i}@acme.com`, password: 'wrong guess' }, remoteAddress: `2001:db8:5:5::${i + 1}` });
+    tries.push(res.statusCode);
+  }
+  assert.equal(tries.at(-1), 429, `the per-address sign-in throttle counts the /64: ${tries.join(',')}`);
+});

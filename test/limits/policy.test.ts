@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { admission, backoffSeconds, backoffSteps, secondsUntil } from '../../src/limits/policy.ts';
+import { addressKey, admission, backoffSeconds, backoffSteps, secondsUntil } from '../../src/limits/policy.ts';
 
 test('backoff doubles from 1 s once the allowance is used, and is capped', () => {
   const steps = backoffSteps(8);
@@ -28,4 +28,14 @@ test('admission: over the limit says when the window turns; under it reports the
   assert.deepEqual(admission({ perWindow: 0, windowMs: 60_000 }, { nowMs: t0, requestsInWindow: 0, failures: 0, blockedUntil: 0 }),
     { ok: true, rate: undefined, authFailures: 0, backoffSeconds: 0 }, 'no per-IP limit: no rate headers');
   assert.equal(secondsUntil(t0 - 1, t0), 0);
+});
+
+test('addressKey: IPv4 as it is, IPv4-mapped as IPv4, IPv6 by its prefix', () => {
+  assert.equal(addressKey('203.0.113.5', 64), '203.0.113.5');
+  assert.equal(addressKey('::ffff:203.0.113.5', 64), '203.0.113.5');
+  assert.equal(addressKey('2001:db8:1:2:3:4:5:6', 64), '2001:db8:1:2:0:0:0:0/64');
+  assert.equal(addressKey('2001:DB8:1:2::9', 64), '2001:db8:1:2:0:0:0:0/64');
+  assert.equal(addressKey('2001:db8:1:2ff::9', 56), '2001:db8:1:200:0:0:0:0/56');
+  assert.equal(addressKey('fe80::1%eth0', 128), 'fe80:0:0:0:0:0:0:1/128');
+  assert.equal(addressKey('::1', 64), '0:0:0:0:0:0:0:0/64');
 });

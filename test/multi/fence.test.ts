@@ -15,13 +15,15 @@ const skip = TEST_POSTGRES_URL && REDIS ? false
   : 'runs with KUPE_TEST_DATABASE_URL=postgres://... and KUPE_TEST_REDIS_URL (npm run test:postgres after scripts/services.sh)';
 const LEASE_MS = 1500;
 
-async function cluster(t: TestContext) {
+/** Three instances (A, B, C), each with LEASE_MS unless `leases` names another lease for it. */
+async function cluster(t: TestContext, leases: Record<string, number> = {}) {
   const url = await testDatabaseUrl(t);
   const env = {
     KUPE_DATABASE_URL: url, KUPE_REDIS_URL: REDIS!, KUPE_REDIS_PREFIX: `kupe-test:${randomBytes(6).toString('hex')}:`,
     KUPE_TRUST_PROXY: 'loopback', KUPE_RATE_LIMIT: '0', KUPE_KEY_CACHE_LEASE_MS: String(LEASE_MS),
   };
-  const instances = await Promise.all(['A', 'B', 'C'].map((name) => startInstance(t, name, env)));
+  const instances = await Promise.all(['A', 'B', 'C'].map((name) =>
+    startInstance(t, name, { ...env, KUPE_KEY_CACHE_LEASE_MS: String(leases[name] ?? LEASE_MS) })));
   const { store } = openStore(url);
   t.after(() => store.close());
   await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, new Date());
@@ -37,7 +39,7 @@ async function cluster(t: TestContext) {
     if (rows[0]!.n === 3) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { instances, client, adminKey: admin.key, key: ci.key, keyId: ci.record.id };
+  return { instances, client, url, adminKey: admin.key, key: ci.key, keyId: ci.record.id };
 }
 
 const whoami = (instance: Instance, key: string) => request(instance.url, 'GET', '/api/v1/whoami', { key });
@@ -114,4 +116,39 @@ test('kill -9 of an instance during a revoke: the DELETE still answers within th
   assert.equal(revoked.status, 204);
   assert.ok(revoked.finishedAt - revoked.startedAt < LEASE_MS + 5000, 'within the lease (and slack)');
   for (const instance of [a!, b!]) assert.equal((await whoami(instance, key)).status, 401, instance.name);
+});
+
+test('mixed leases: the DELETE waits for the stalled instance\'s own (longer) lease, not its own, and that instance then refuses the key', { skip }, async (t) => {
+  const LONG_MS = 8000;
+  const { instances: [a, , c], client, url, adminKey, key, keyId } = await cluster(t, { C: LONG_MS });
+  for (let i = 0; i < 3; i++) assert.equal((await whoami(c!, key)).status, 200, 'C has the key cached');
+  // C's listening connection stalls: its lease renewal waits on a row lock, so it hears no notification (a
+  // backend busy in a statement delivers none) and renews nothing, while C itself keeps serving.
+  const cId = (await client.query<{ id: string }>('select id from kupe_instances order by lease_until desc limit 1')).rows[0]!.id;
+  const locker = new pg.Client({ connectionString: url });
+  await locker.connect();
+  try {
+    await locker.query('begin');
+    await locker.query('select 1 from kupe_instances where id = $1 for update', [cId]);
+    // C's next renewal (every third of its lease) now waits on the lock: from then on it hears nothing.
+    let stalled = false;
+    for (let i = 0; i < 100 && !stalled; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const { rows } = await client.query<{ n: number }>(
+        "select count(*)::int as n from pg_stat_activity where application_name = $1 and wait_event_type = 'Lock'", [`kupe-listen ${c!.child.pid}`]);
+      stalled = rows[0]!.n === 1;
+    }
+    assert.ok(stalled, "C's listening connection waits on the lock");
+    const revoked = await revoke(a!, adminKey, keyId);
+    assert.equal(revoked.status, 204);
+    const waited = revoked.finishedAt - revoked.startedAt;
+    assert.ok(waited > LEASE_MS + 1000, `the DELETE waited ${waited.toFixed(0)} ms: past A's own lease (${LEASE_MS} ms) and a second, for C's`);
+    assert.ok(waited < LONG_MS + 5000, `and no longer than C's lease and slack (${waited.toFixed(0)} ms)`);
+    // Every request to C after the 204 is refused, though C never heard the revocation.
+    const answers = await Promise.all(Array.from({ length: 10 }, () => whoami(c!, key)));
+    assert.deepEqual(answers.map((x) => x.status), Array(10).fill(401));
+  } finally {
+    await locker.query('rollback');
+    await locker.end();
+  }
 });

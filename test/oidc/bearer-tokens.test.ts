@@ -2,18 +2,20 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { loadConfig } from '../../src/config.ts';
+import { VerifiedTokens } from '../../src/oidc/access-tokens.ts';
 import { IssuerKeys } from '../../src/oidc/issuer.ts';
-import { buildTestApp, type TestConfig } from '../helpers.ts';
+import { addAcceptedMember, buildTestApp, type TestConfig } from '../helpers.ts';
 import { newSigningKey, signToken, startTestProvider, type TestProvider } from './provider.ts';
 
 const USERS = {
   ada: { email: 'Ada@Example.com', email_verified: true, groups: ['acme-admins', 'unrelated-group'] },
-  ro: { email: 'ro@example.com', groups: ['acme-readonly'] },
-  hank: { email: 'hank2@globex.com', groups: ['globex-admins'] },
-  nogroups: { email: 'nogroups@example.com' },
+  ro: { email: 'ro@example.com', email_verified: true, groups: ['acme-readonly'] },
+  hank: { email: 'hank2@globex.com', email_verified: true, groups: ['globex-admins'] },
+  nogroups: { email: 'nogroups@example.com', email_verified: true },
   // Kupe's members list makes alice an admin of acme (the seed); her groups give nothing there.
-  alice: { email: 'alice@acme.com', groups: ['acme-everyone'] },
+  alice: { email: 'alice@acme.com', email_verified: true, groups: ['acme-everyone'] },
   unverified: { email: 'mallory@example.com', email_verified: false, groups: ['acme-admins'] },
+  silent: { email: 'sam@example.com', groups: ['acme-admins'] },
 };
 
 async function setUp(
@@ -32,7 +34,10 @@ async function setUp(
 /** Claims a genuine token from the test provider would carry, for tokens the test signs itself. */
 function claims(provider: TestProvider, extra: Record<string, unknown> = {}) {
   const now = Math.floor(Date.now() / 1000);
-  return { iss: provider.issuer, aud: provider.audience, sub: 'ada', iat: now, exp: now + 300, email: 'ada@example.com', groups: ['acme-admins'], ...extra };
+  return {
+    iss: provider.issuer, aud: provider.audience, sub: 'ada', iat: now, exp: now + 300, email: 'ada@example.com', email_verified: true,
+    groups: ['acme-admins'], ...extra,
+  };
 }
 
 test('access tokens from the provider: admin, readonly, another tenant, no groups', async (t) => {
@@ -211,4 +216,63 @@ test('without KUPE_OIDC_ISSUER a JWT is just an invalid api key', async (t) => {
   const res = await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('ada') });
   assert.equal(res.statusCode, 401);
   assert.equal(res.json().error, 'invalid api key');
+});
+
+test('email_verified must be the JSON true: absent, "false", 0, "true" and false are refused (a setting takes an absent one)', async (t) => {
+  const { provider, app } = await setUp(t);
+  const verdicts: Record<string, number> = {};
+  for (const [name, value] of Object.entries({ absent: undefined, false: false, string_false: 'false', zero: 0, string_true: 'true', one: 1 })) {
+    const token = await signToken(provider.keys[0]!, { ...claims(provider, { email: 'alice@acme.com' }), email_verified: value });
+    const answer = await app.call('GET', '/api/v1/whoami', { key: token });
+    verdicts[name] = answer.statusCode;
+    if (answer.statusCode === 401) assert.match(answer.json().error, /email_verified must be true/);
+  }
+  assert.deepEqual(verdicts, { absent: 401, false: 401, string_false: 401, zero: 401, string_true: 401, one: 401 });
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('silent') })).statusCode, 401);
+
+  const lenient = await setUp(t, {}, {}, { KUPE_OIDC_ACCEPT_MISSING_EMAIL_VERIFIED: 'true' });
+  const silent = await lenient.app.call('GET', '/api/v1/whoami', { key: await lenient.provider.issueAccessToken('silent') });
+  assert.equal(silent.statusCode, 200, silent.body);
+  const said = await signToken(lenient.provider.keys[0]!, { ...claims(lenient.provider), email_verified: 'false' });
+  assert.equal((await lenient.app.call('GET', '/api/v1/whoami', { key: said })).statusCode, 401, 'a claim that is there must still be true');
+});
+
+test('the email claim passes the one canonical-email rule: lookalikes of a member and junk are 401, never 500', async (t) => {
+  const { provider, app } = await setUp(t);
+  await addAcceptedMember(app, 'kate@acme.com', 'admin');
+  // Kupe's members list makes kate@acme.com and alice@acme.com admins of acme. toLowerCase made the KELVIN SIGN
+  // a k: its token acted as kate before. The others are lookalikes of a member.
+  const lookalikes = ['\u212Aate@acme.com', 'AL\u0130CE@acme.com', 'al\u0131ce@acme.com', '\uFF41lice@acme.com', 'alice@\uFF41cme.com'];
+  const junk = ['alice@acme.com\n', 'al\u202Eice@acme.com', `${'a'.repeat(3000)}@acme.com`, 'not an email', 'nul\u0000@acme.com', 'alice@acme.com\u200B'];
+  for (const email of [...lookalikes, ...junk]) {
+    const token = await signToken(provider.keys[0]!, claims(provider, { email, groups: [] }));
+    const answer = await app.call('GET', '/api/v1/tenants/acme/apikeys', { key: token });
+    assert.equal(answer.statusCode, 401, `${JSON.stringify(email).slice(0, 40)}: ${answer.body}`);
+    assert.equal(answer.json().code, 'invalid_token');
+  }
+  const kelvin = await app.call('GET', '/api/v1/whoami', { key: await signToken(provider.keys[0]!, claims(provider, { email: '\u212Aate@acme.com' })) });
+  assert.match(kelvin.json().error, /U\+212A/, 'the error names the rule and the character');
+  const upper = await signToken(provider.keys[0]!, claims(provider, { email: 'ALICE@acme.COM', groups: [] }));
+  assert.equal((await app.call('GET', '/api/v1/tenants/acme/apikeys', { key: upper })).statusCode, 200, 'ASCII case still folds');
+});
+
+test('verified-token cache: keyed by the key material, so a kid reused with a new key ends the old entries', async (t) => {
+  const { provider, app, keys } = await setUp(t);
+  const token = await provider.issueAccessToken('ada');
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: token })).statusCode, 200);
+  // The provider publishes new material under the same kid; the old key is gone.
+  provider.rotate([await newSigningKey(provider.keys[0]!.kid)]);
+  await keys.refresh();
+  const again = await app.call('GET', '/api/v1/whoami', { key: token });
+  assert.equal(again.statusCode, 401, 'the cached verification died with the key material');
+});
+
+test('verified-token cache: no entry outlives its cap, whatever exp the token claims', () => {
+  const cache = new VerifiedTokens(300);
+  const keys = { thumbprints: new Set(['t1']) } as unknown as IssuerKeys;
+  const now = 1_000_000;
+  cache.put('d', { email: 'ada@example.com', roles: new Map(), thumbprint: 't1', until: now + 300 });
+  assert.ok(cache.get('d', keys, now + 299), 'kept within the cap');
+  assert.equal(cache.get('d', keys, now + 300), undefined, 'gone at the cap');
+  assert.equal(new VerifiedTokens(0).maxAgeSeconds, 0);
 });

@@ -18,7 +18,7 @@ test('serve refuses a bad identity provider setting at start, naming it (exit 1)
 });
 
 test('serve starts (and is ready) while the provider is down, and takes tokens once it is back', async (t) => {
-  const provider = await startTestProvider({ users: { ada: { email: 'ada@example.com', groups: ['demo-admins'] } } });
+  const provider = await startTestProvider({ users: { ada: { email: 'ada@example.com', email_verified: true, groups: ['demo-admins'] } } });
   t.after(() => provider.close());
   provider.setState('refusing');
   const server = await startInstance(t, 'serve', {

@@ -1,17 +1,18 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, type Session, type SignInMethods, messageOf } from '../api.ts';
 import { Loaded, useLoad } from '../load.tsx';
+import { SIGN_IN_FAILURES, type SignInFailure } from '../../../src/domain/vocabulary.ts';
 import { ErrorText } from '../ui.tsx';
 
-/** A failed sign-in through the identity provider comes back as `#/sign-in?error=...`. */
+/**
+ * A failed sign-in through the identity provider comes back as `#/sign-in?error=CODE`. Only the catalogue's
+ * messages are shown: a link that carries any other text shows the general one, never that text.
+ */
 function providerError(): string {
   const match = /^#\/sign-in\?error=(.*)$/.exec(location.hash);
   if (!match) return '';
-  try {
-    return decodeURIComponent(match[1]!);
-  } catch {
-    return 'sign-in failed';
-  }
+  const code = match[1]!;
+  return Object.hasOwn(SIGN_IN_FAILURES, code) ? SIGN_IN_FAILURES[code as SignInFailure] : SIGN_IN_FAILURES.sign_in_failed;
 }
 
 export function SignInPage(props: { onSignedIn: (s: Session) => void; notice?: string }) {
@@ -150,5 +151,30 @@ export function InvitePage(props: { token: string; session: Session | null | und
         </form>
       ) : <ErrorText text={error} />}
     </main>
+  );
+}
+
+/**
+ * Where a provider sign-in lands when it voided a password nobody had proven this email for (someone may have
+ * chosen it through an invite link before the owner came): what happened, and the tenants to check.
+ */
+export function AccountSecuredPage(props: { session: Session }) {
+  const tenants = props.session.memberships.filter((m) => !m.viaProvider);
+  return (
+    <section aria-labelledby="secured-title">
+      <h1 id="secured-title">Your account was secured</h1>
+      <p>
+        This account had a Kupe password that was chosen through an invite link before you signed in with your
+        identity provider, so nothing proved it was yours. Kupe has removed that password and ended every other
+        session of the account: from now on you sign in through your identity provider.
+      </p>
+      {tenants.length > 0 ? (
+        <>
+          <p>You are a member of these tenants. If you do not know one, ask its admins to remove you, or tell your operator:</p>
+          <ul>{tenants.map((m) => <li key={m.tenant}><a href={`#/t/${m.tenant}/keys`}>{m.tenant}</a> ({m.role})</li>)}</ul>
+        </>
+      ) : <p>You are not a member of any tenant through Kupe's members lists.</p>}
+      <p><a href="#/">Continue</a></p>
+    </section>
   );
 }

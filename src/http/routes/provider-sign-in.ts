@@ -1,7 +1,8 @@
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { recordSessionEvent, signInWithProvider } from '../../domain/accounts.ts';
-import { AppError } from '../../domain/errors.ts';
+import { AppError, type ErrorCode } from '../../domain/errors.ts';
+import type { SignInFailure } from '../../domain/vocabulary.ts';
 import type { ConsoleSignIn, PendingSignIn } from '../../oidc/sign-in.ts';
 import {
   ownOrigin, PENDING_SIGN_IN_COOKIE, PENDING_SIGN_IN_SECONDS, setPendingSignInCookie, setSessionCookie,
@@ -21,12 +22,16 @@ export interface ProviderSignIn {
 const tags = ['console session'];
 
 /**
- * Where the browser goes after a failed sign-in: the console's sign-in page, which shows the reason. The
- * reason is in the fragment, which never reaches a server or a log.
+ * Where the browser goes after a failed sign-in: the console's sign-in page, which shows the message of the
+ * code (SIGN_IN_FAILURES) and nothing a link could carry. The details go to the log.
  */
-function backToSignIn(reply: FastifyReply, message: string) {
-  return reply.redirect(`/#/sign-in?error=${encodeURIComponent(message)}`, 303);
+function backToSignIn(reply: FastifyReply, code: SignInFailure) {
+  return reply.redirect(`/#/sign-in?error=${code}`, 303);
 }
+
+const FAILURE_OF: Partial<Record<ErrorCode, SignInFailure>> = {
+  invalid_credentials: 'email_unverified', validation_failed: 'email_not_accepted', identity_conflict: 'identity_conflict',
+};
 
 /** The provider's own words (error_description) when it refused; otherwise what openid-client found wrong. */
 function describeFailure(error: unknown): string {
@@ -79,7 +84,7 @@ export function providerSignInRoutes(app: App, deps: RouteDeps, provider: Provid
       started = await provider.flow.begin(redirectUri(request));
     } catch (error) {
       request.log.error({ err: error }, 'could not start a sign-in through the identity provider');
-      return backToSignIn(reply, `${provider.name} could not be reached; try again later, or ask your operator`);
+      return backToSignIn(reply, 'provider_unreachable');
     }
     setPendingSignInCookie(request, reply, Buffer.from(JSON.stringify(started.pending)).toString('base64url'), PENDING_SIGN_IN_SECONDS);
     return reply.redirect(started.url, 303);
@@ -100,26 +105,30 @@ export function providerSignInRoutes(app: App, deps: RouteDeps, provider: Provid
     const pending = readPending(request);
     setPendingSignInCookie(request, reply, '', 0); // one use
     if (!pending) {
-      return backToSignIn(reply, 'this sign-in was not started from this browser, or took longer than 10 minutes; sign in again');
+      return backToSignIn(reply, 'not_started');
     }
     const at = request.url.indexOf('?');
     let identity;
     try {
       identity = await provider.flow.finish(at === -1 ? '' : request.url.slice(at + 1), pending);
     } catch (error) {
-      request.log.warn({ err: error }, 'sign-in through the identity provider failed');
-      return backToSignIn(reply, `sign-in through ${provider.name} failed: ${describeFailure(error)}`);
+      const reason = describeFailure(error);
+      request.log.warn({ err: error, reason }, 'sign-in through the identity provider failed');
+      return backToSignIn(reply, (error as { error?: unknown }).error === undefined ? 'sign_in_failed' : 'provider_refused');
     }
+    let result;
     try {
-      const result = await signInWithProvider(deps.store, identity, deps.clock(), deps.sessions);
+      result = await signInWithProvider(deps.store, identity, requestContext(request, deps), deps.sessions);
       await recordSessionEvent(deps.store, 'session.signin', {
         email: result.user.email, method: 'oidc', providerRoles: result.providerRoles, ctx: requestContext(request, deps),
       });
       setSessionCookie(request, reply, result.session.token, deps.sessions.absoluteSeconds);
     } catch (error) {
       if (!(error instanceof AppError)) throw error; // a store fault: 503 like any request
-      return backToSignIn(reply, error.message);
+      request.log.warn({ code: error.code, reason: error.message }, 'sign-in through the identity provider refused');
+      return backToSignIn(reply, FAILURE_OF[error.code] ?? 'sign_in_failed');
     }
-    return reply.redirect('/', 303);
+    // The person sees that a password on their account was voided, and which tenants they are in.
+    return reply.redirect(result.voidedPassword ? '/#/account-secured' : '/', 303);
   });
 }

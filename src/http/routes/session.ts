@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import {
   changePassword, listMemberships, type OpenedSession, recordSessionEvent, signIn, signOut,
 } from '../../domain/accounts.ts';
+import { canonicalEmail } from '../../domain/email.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Store } from '../../domain/store.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -60,8 +61,8 @@ export function sessionRoutes(app: App, deps: RouteDeps, attempts: AttemptLimite
     }
     // Per account and address, so that nobody elsewhere can lock the owner out; and per address, so that
     // one address cannot try one password on every account.
-    const email = request.body.email.trim().toLowerCase();
-    const keys = [{ key: `signin:${email}|${request.ip}`, allowance: 5 }, { key: `signin-ip:${request.ip}`, allowance: 20 }];
+    const email = canonicalEmail('email', request.body.email.trim());
+    const keys = [{ key: `signin:${email}|${request.clientAddress}`, allowance: 5 }, { key: `signin-ip:${request.clientAddress}`, allowance: 20 }];
     await reserveAttempt(reply, keys);
     const result = await signIn(deps.store, email, request.body.password, deps.clock(), deps.sessions);
     await attempts.reset(keys);
