@@ -81,6 +81,8 @@ export interface Config {
   sessionMaxHours: number;
   /** false: the console takes no passwords (sign-in through the identity provider only). */
   passwordSignIn: boolean;
+  /** Tenant admins may move their tenant to another plan; false: only the operator (kupe-server tenants set-plan). */
+  tenantAdminsChangePlan: boolean;
   /** The OpenID Connect provider whose access tokens the API takes and whose sign-in the console offers. */
   oidc: OidcConfig | undefined;
 }
@@ -229,6 +231,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     sessionIdleMinutes: integer('KUPE_SESSION_IDLE_MINUTES', 480, 1, 43_200),
     sessionMaxHours: integer('KUPE_SESSION_MAX_HOURS', 168, 1, 8760),
     passwordSignIn: boolean('KUPE_PASSWORD_SIGN_IN', true, env, problems),
+    tenantAdminsChangePlan: boolean('KUPE_TENANT_ADMINS_CHANGE_PLAN', false, env, problems),
     oidc: undefined,
   };
   config.oidc = oidcConfig(text, integer, env, problems);

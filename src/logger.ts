@@ -13,14 +13,26 @@ export const REDACT_PATHS = [
 ];
 
 /**
+ * Query parameters whose value is a credential or opens one: API credentials, and the OAuth and OpenID
+ * Connect parameters of the provider sign-in (`code` and `state` of /oidc/callback, tokens, PKCE). The one
+ * list: every logged URL goes through redactUrl.
+ */
+export const CREDENTIAL_QUERY_PARAMETERS = [
+  'key', 'token', 'password', 'secret', 'api_key', 'apikey', 'access_token', 'id_token', 'refresh_token',
+  'code', 'state', 'session_state', 'code_verifier', 'client_secret', 'nonce', 'assertion', 'sig', 'signature',
+] as const;
+
+const CREDENTIAL_QUERY = new RegExp(`([?&](?:${CREDENTIAL_QUERY_PARAMETERS.join('|')})=)[^&#]*`, 'gi');
+
+/**
  * Secrets that ride in a URL: the invite token in its path, a raw key pasted
- * anywhere, and query parameters named like credentials.
+ * anywhere, and query parameters named like credentials (CREDENTIAL_QUERY_PARAMETERS).
  */
 export function redactUrl(url: string): string {
   return url
     .replace(/^(\/api\/v1\/invites\/)[^/?#]+/, '$1[redacted]')
     .replace(/kupe_([0-9a-f]{8})_[0-9A-Za-z]+/g, 'kupe_$1_[redacted]')
-    .replace(/([?&](?:key|token|password|secret|api_key|apikey|access_token)=)[^&#]*/gi, '$1[redacted]');
+    .replace(CREDENTIAL_QUERY, '$1[redacted]');
 }
 
 interface LoggedRequest { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }

@@ -18,6 +18,7 @@ Commands:
   migrate                     bring the database schema up to date
   tenants create NAME --admin EMAIL [--display-name TEXT] [--plan ${PLANS.join('|')}]
   tenants list [--output json]
+  tenants set-plan NAME ${PLANS.join('|')}
   users reset-password EMAIL  give a console account a new one-time password
   users unlink-provider EMAIL unlink the account from its identity-provider identities
   apikeys create --tenant NAME --role admin|readonly --display-name TEXT
@@ -116,6 +117,14 @@ const COMMANDS: Command[] = [
   },
   { words: ['tenants', 'create'], args: ['NAME'], run: (values, [name]) => tenantsCreate(values, name!) },
   { words: ['tenants', 'list'], args: [], run: (_values, _args, output) => tenantsList(output) },
+  {
+    words: ['tenants', 'set-plan'], args: ['NAME', 'PLAN'], run: async (_values, [name, plan]) => {
+      if (!(PLANS as readonly string[]).includes(plan!)) throw new UsageError(`PLAN must be one of ${PLANS.join(', ')}`);
+      const { updateTenant } = await import('../domain/tenants.ts');
+      const tenant = await withStore((store) => updateTenant(store, name!, { plan: plan as Plan }, undefined, { actor: OPERATOR_ACTOR, now: new Date() }));
+      console.log(`tenant ${tenant.name} is on plan ${tenant.plan}`);
+    },
+  },
   {
     words: ['users', 'reset-password'], args: ['EMAIL'], run: async (_values, [email]) => {
       const { resetPassword } = await import('../domain/accounts.ts');

@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'password_change_required'
   | 'not_a_member'
   | 'admin_required'
+  | 'plan_change_forbidden'
   | 'route_not_found'
   | 'method_not_allowed'
   | 'tenant_not_found'

@@ -10,12 +10,12 @@ export function hashPassword(password: string): Promise<string> {
   return hash(password);
 }
 
-export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
-  try {
-    return await verify(passwordHash, password);
-  } catch {
-    return false; // a malformed stored hash never signs anyone in
-  }
+/**
+ * False on a mismatch. Anything else (a malformed stored hash, the library failing) throws: it is a fault to
+ * answer 500 and log, not a wrong password to count against the person.
+ */
+export function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  return verify(passwordHash, password);
 }
 
 // Compared against when the account does not exist, so that path takes as long.

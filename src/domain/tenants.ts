@@ -91,12 +91,21 @@ export async function createTenant(store: Store, input: CreateTenantInput, now: 
   return { ...tenant, members: [admin] };
 }
 
+/**
+ * Who may move a tenant to another plan: the operator only (plans are billing's decision), unless the operator
+ * lets tenant admins do it too (KUPE_TENANT_ADMINS_CHANGE_PLAN).
+ */
+export interface PlanPolicy {
+  adminsChangePlan: boolean;
+}
+
 export async function updateTenant(
   store: Store,
   name: string,
   changes: TenantChanges,
   ifMatch: string | undefined,
   ctx: ActionContext,
+  policy: PlanPolicy = { adminsChangePlan: false },
 ): Promise<TenantView> {
   const wanted: TenantChanges = { ...changes };
   if (wanted.displayName !== undefined) {
@@ -107,6 +116,11 @@ export async function updateTenant(
     const changed = (Object.keys(wanted) as (keyof TenantChanges)[]).filter(
       (field) => wanted[field] !== current[field],
     );
+    // Sending the current plan back (a client that PATCHes the whole object) is no change.
+    if (changed.includes('plan') && ctx.actor !== OPERATOR_ACTOR && !policy.adminsChangePlan) {
+      throw new AppError('plan_change_forbidden', `the plan of ${name} is changed by the operator (kupe-server tenants set-plan), ` +
+        `not by tenant admins; it stays ${current.plan}`);
+    }
     if (changed.length === 0) return; // nothing changes, so neither does resourceVersion
     await tx.tenants.update(name, wanted);
     await tx.audit.append({

@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type { Config, OidcConfig } from '../config.ts';
 import type { SessionSettings } from '../domain/accounts.ts';
 import { LastUsedTracker } from '../domain/last-used.ts';
+import { AppError } from '../domain/errors.ts';
 import type { Store } from '../domain/store.ts';
 import { DEFAULT_TENANT_CAPS } from '../domain/tenants.ts';
 import type { Limits } from '../limits/index.ts';
@@ -28,7 +29,7 @@ import { sessionRoutes } from './routes/session.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { StoreFaults } from './store-faults.ts';
-import { compileValidator } from './validation.ts';
+import { compileValidator, MAX_JSON_DEPTH, nestedDeeperThan } from './validation.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -47,7 +48,7 @@ function nextRequestId(): string {
 /** The settings the HTTP app reads. */
 export type AppConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'
   | 'sessionIdleMinutes' | 'sessionMaxHours' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'maxConnections'>
-  & Partial<Pick<Config, 'tenantCaps' | 'metricsToken' | 'passwordSignIn' | 'oidc' | 'maxConnectionsPerAddress'
+  & Partial<Pick<Config, 'tenantCaps' | 'metricsToken' | 'passwordSignIn' | 'oidc' | 'maxConnectionsPerAddress' | 'tenantAdminsChangePlan'
     | 'headersTimeoutSeconds' | 'ipv6PrefixBits'>>;
 
 /** What the app is built from; the composition root (src/server.ts) makes each part. */
@@ -129,6 +130,17 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   });
   // Only JSON bodies: text/plain gets 415 like any other type, instead of a 400 about the body's shape.
   app.removeContentTypeParser('text/plain');
+  // No request body of Kupe's nests deeper than a few levels; a deeper one is refused before it is walked
+  // (only routes that take a body pay for the check).
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.body === undefined) return;
+    const refuseDeepBodies = async (request: FastifyRequest) => {
+      if (typeof request.body === 'object' && request.body !== null && nestedDeeperThan(request.body, MAX_JSON_DEPTH)) {
+        throw new AppError('invalid_json', `request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+      }
+    };
+    route.preValidation = [refuseDeepBodies, ...[route.preValidation ?? []].flat()];
+  });
   refuseUnknownQueryParameters(app);
   registerErrorHandling(app, { describeFault: (error) => deps.store.describeFault(error), faults });
   acceptEmptyDeleteBodies(app);
@@ -149,7 +161,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
 
   const routeDeps: RouteDeps = {
     store: deps.store, lastUsed, clock, sessions, caps: deps.config.tenantCaps ?? DEFAULT_TENANT_CAPS,
-    passwordSignIn: deps.config.passwordSignIn ?? true,
+    passwordSignIn: deps.config.passwordSignIn ?? true, adminsChangePlan: deps.config.tenantAdminsChangePlan ?? false,
   };
   healthRoutes(app, deps.store, faults, () => draining);
   whoamiRoutes(app);

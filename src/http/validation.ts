@@ -10,13 +10,34 @@ import type { FastifySchemaCompiler } from 'fastify';
 const strict = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, strict: false, verbose: true });
 const lenient = new Ajv({ coerceTypes: true, removeAdditional: false, useDefaults: true, allErrors: false, strict: false, verbose: true });
 
-/** Where in `data` a string holds a NUL character (PostgreSQL cannot store one), as an Ajv instance path. */
+/** JSON bodies nested deeper than this are refused (400 `invalid_json`) before anything walks them. */
+export const MAX_JSON_DEPTH = 32;
+
+/** Whether `data` nests objects or arrays deeper than `max` levels; iterative, so any depth is safe to ask. */
+export function nestedDeeperThan(data: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[data, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * Where in `data` a string holds a NUL character (PostgreSQL cannot store one), as an Ajv instance path.
+ * Iterative: a body nested 30,000 levels deep overflowed the stack of the recursive version (a 500).
+ */
 function nulAt(data: unknown, path: string): string | undefined {
-  if (typeof data === 'string') return data.includes('\u0000') ? path : undefined;
-  if (typeof data !== 'object' || data === null) return undefined;
-  for (const [key, value] of Object.entries(data)) {
-    const found = nulAt(value, `${path}/${key}`);
-    if (found !== undefined) return found;
+  const stack: [unknown, string][] = [[data, path]];
+  while (stack.length > 0) {
+    const [value, at] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return at;
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, child] of Object.entries(value).reverse()) stack.push([child, `${at}/${key}`]);
+    }
   }
   return undefined;
 }

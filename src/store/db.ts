@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import type SQLite from 'better-sqlite3';
 import {
   Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient,
@@ -12,6 +10,7 @@ import {
   cachedPostgresKeyReader, cachedSqliteKeyReader, KeyRowCache, type KeyRows, postgresKeyReader, withStatementCache,
 } from './fast-paths.ts';
 import { postgresRevocations, type Revocations, RevocationFence } from './revocation-fence.ts';
+import { createPrivateFile } from './private-file.ts';
 import { nonBlockingSqliteDialect } from './sqlite-driver.ts';
 import type { Database, Dialect } from './schema.ts';
 
@@ -111,7 +110,7 @@ function discardingBrokenClients(pool: pg.Pool): PostgresPool {
 }
 
 function openSqlite(path: string, options: DatabaseOptions): OpenedDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') createPrivateFile(path);
   const Database = require('better-sqlite3') as typeof SQLite;
   const sqlite = new Database(path);
   sqlite.pragma('busy_timeout = 5000'); // opening may wait: nothing else runs yet

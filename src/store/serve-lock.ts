@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import type SQLite from 'better-sqlite3';
+import { createPrivateFile } from './private-file.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -20,7 +19,7 @@ export function lockForServing(databaseUrl: string, waitMs = SERVE_LOCK_WAIT_MS)
   const path = databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : undefined;
   if (path === undefined || path === ':memory:') return () => {};
   const Database = require('better-sqlite3') as typeof SQLite;
-  mkdirSync(dirname(path), { recursive: true }); // as opening the database would
+  createPrivateFile(`${path}.serve-lock`); // as opening the database does: a 0700 folder
   const lock = new Database(`${path}.serve-lock`, { timeout: waitMs });
   try {
     lock.pragma('locking_mode = EXCLUSIVE');

@@ -119,6 +119,27 @@ test('tenants create prints the admin a one-time password; reset-password gives 
   assert.doesNotMatch(second.stdout, /one-time password/);
 });
 
+test('tenants set-plan moves a tenant to another plan (the operator\'s decision); users unlink-provider', async (t) => {
+  const env = await tempEnv(t);
+  await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com');
+  const moved = await cli(env, 'tenants', 'set-plan', 'acme', 'business');
+  assert.equal(moved.code, 0, moved.stderr);
+  assert.match(moved.stdout, /tenant acme is on plan business/);
+  assert.match((await cli(env, 'tenants', 'list')).stdout, /^acme\tbusiness\t/m);
+  const bad = await cli(env, 'tenants', 'set-plan', 'acme', 'gold');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /PLAN must be one of starter, pro, business, enterprise/);
+  assert.equal((await cli(env, 'tenants', 'set-plan', 'ghost', 'pro')).code, 3);
+
+  const unlinked = await cli(env, 'users', 'unlink-provider', 'Alice@acme.com');
+  assert.equal(unlinked.code, 0, unlinked.stderr);
+  assert.match(unlinked.stdout, /the account had no provider identity linked/);
+  assert.equal((await cli(env, 'users', 'unlink-provider', 'nobody@acme.com')).code, 3);
+  const kelvin = await cli(env, 'users', 'reset-password', '\u212Aate@acme.com');
+  assert.equal(kelvin.code, 2, 'a non-canonical email is bad input');
+  assert.match(kelvin.stderr, /U\+212A/);
+});
+
 test('serve answers with keys the CLI creates, and SIGTERM exits 0', async (t) => {
   const env = await tempEnv(t);
   const server = await serve(t, env);

@@ -23,6 +23,8 @@ const USERS = {
   // Admin of acme in Kupe's members list (the seed), readonly in globex through the groups.
   alice: { email: 'alice@acme.com', email_verified: true, groups: ['globex-readonly'] },
   unverified: { email: 'mallory@example.com', email_verified: false, groups: ['acme-admins'] },
+  // The owner of an address someone else invited to their tenant and chose a password for.
+  victim: { email: 'victim@corp.com', email_verified: true, groups: ['acme-readonly'] },
 };
 const CLIENT_ID = 'kupe-console';
 const CLIENT_SECRET = 'console-secret-for-tests';
@@ -203,4 +205,45 @@ test('a pipeline calls the same Kupe with an access token from the same provider
   const token = await provider.issueAccessToken('newbie');
   const res = await fetch(`${url}/api/v1/tenants/acme/members`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(res.status, 200);
+});
+
+test('pre-account takeover in a browser: the owner\'s provider sign-in voids the invite-chosen password and says so', { skip }, async (t) => {
+  const { url, otherTenantKey } = await startKupe(t);
+  // globex's admin (the attacker) invites victim@corp.com and accepts the link himself.
+  const added = await fetch(`${url}/api/v1/tenants/globex/members`, {
+    method: 'POST', headers: { authorization: `Bearer ${otherTenantKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'victim@corp.com', role: 'readonly' }),
+  });
+  const token = String(((await added.json()) as { invite: { url: string } }).invite.url).split('/').at(-1)!;
+  const password = 'attacker chose this one';
+  const accepted = await fetch(`${url}/api/v1/invites/${token}/accept`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password }),
+  });
+  assert.equal(accepted.status, 200);
+
+  const page = await (await newContext(browser, t, { bypassCSP: true })).newPage(); // bypassCSP: for axe-core
+  await page.goto(url);
+  await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
+  await signInAtProvider(page, 'victim');
+  await page.getByRole('heading', { name: 'Your account was secured' }).waitFor();
+  await page.getByRole('link', { name: 'globex' }).waitFor();
+  assert.deepEqual((await seriousA11yViolations(page)).map((v) => v.id), []);
+
+  const signIn = await fetch(`${url}/api/v1/session`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ email: 'victim@corp.com', password }),
+  });
+  assert.equal(signIn.status, 401, 'the attacker\'s password is void');
+  const audit = await auditActions(url, otherTenantKey, 'globex');
+  assert.ok(audit.some((e) => e.action === 'account.password_voided' && e.actor === 'victim@corp.com'), 'globex\'s admins see it');
+});
+
+test('the sign-in page shows only catalogue messages, whatever text a link carries', { skip }, async (t) => {
+  const { url } = await startKupe(t);
+  const page = await (await newContext(browser, t)).newPage();
+  await page.goto(`${url}/#/sign-in?error=${encodeURIComponent('Your account is locked: call +1 555 0100 now')}`);
+  await page.getByRole('alert').filter({ hasText: 'Sign-in through the identity provider failed' }).waitFor();
+  assert.equal(await page.getByText('555 0100').count(), 0, 'the link\'s text is not on the page');
+  await page.goto(`${url}/#/sign-in?error=identity_conflict`);
+  await page.reload();
+  await page.getByRole('alert').filter({ hasText: 'linked to another identity at the provider' }).waitFor();
 });

@@ -12,7 +12,7 @@ test('every write is recorded with actor, target, time, client IP and request id
   await app.call('POST', '/api/v1/tenants/acme/members', { key, body: { email: 'bob@acme.com', role: 'readonly' } });
   await app.call('PATCH', '/api/v1/tenants/acme/members/bob@acme.com', { key, body: { role: 'admin' } });
   await app.call('DELETE', '/api/v1/tenants/acme/members/bob@acme.com', { key });
-  await app.call('PATCH', '/api/v1/tenants/acme', { key, body: { plan: 'pro' } });
+  await app.call('PATCH', '/api/v1/tenants/acme', { key, body: { displayName: 'Acme Two' } });
 
   const res = await app.call('GET', AUDIT, { key });
   assert.equal(res.statusCode, 200);

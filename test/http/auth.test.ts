@@ -7,7 +7,7 @@ import { buildTestApp, type TestApp } from '../helpers.ts';
 /** Every tenant route, with a body that would be valid, and whether it needs admin. */
 const ROUTES = [
   { method: 'GET', url: '/api/v1/tenants/acme', admin: false },
-  { method: 'PATCH', url: '/api/v1/tenants/acme', admin: true, body: { plan: 'pro' } },
+  { method: 'PATCH', url: '/api/v1/tenants/acme', admin: true, body: { displayName: 'Acme Two' } },
   { method: 'GET', url: '/api/v1/tenants/acme/members', admin: false },
   { method: 'POST', url: '/api/v1/tenants/acme/members', admin: true, body: { email: 'new@acme.com', role: 'readonly' } },
   { method: 'PATCH', url: '/api/v1/tenants/acme/members/alice@acme.com', admin: true, body: { role: 'admin' } },

@@ -88,3 +88,17 @@ test('the answer that carries a raw key (and every API answer) is never cached',
   assert.equal(created.headers['cache-control'], 'no-store');
   assert.equal((await app.call('GET', '/api/v1/session')).headers['cache-control'], 'no-store');
 });
+
+test('a deeply nested body is 400 invalid_json naming the depth limit, never a 500, and changes nothing', async (t) => {
+  const app = await buildTestApp(t);
+  const before = await snapshot(app.store);
+  // 30,000 nested arrays in 60 KB: the recursive NUL check overflowed the stack on this (a 500).
+  const deep = `{"displayName":"x","role":"readonly","extra":${'['.repeat(30_000)}${']'.repeat(30_000)}}`;
+  for (const body of [deep, `${'['.repeat(40)}${']'.repeat(40)}`]) {
+    const res = await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: app.adminKey, body });
+    assert.equal(res.statusCode, 400, res.body);
+    assert.equal(res.json().code, 'invalid_json');
+    assert.match(res.json().error, /nested deeper than 32 levels/);
+  }
+  assert.equal(await snapshot(app.store), before);
+});

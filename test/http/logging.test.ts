@@ -58,3 +58,17 @@ test('no invite token, password, cookie or key reaches the log through the invit
     assert.ok(!log.includes(secret), `log contains ${secret.slice(0, 8)}...`);
   }
 });
+
+test('the provider callback\'s code and state (and every credential-like query parameter) are redacted from logged URLs', async (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+  const app = await buildTestApp(t, { logger: createLogger('info', sink) });
+  // Without an identity provider the callback is a 404; the URL is logged all the same.
+  await app.call('GET', '/oidc/callback?code=SECRETCODE1&state=SECRETSTATE2&iss=https%3A%2F%2Fid.example.com');
+  await app.call('GET', '/api/v1/whoami?id_token=SECRETIDTOKEN3&Code=SECRETCODE4&session_state=SECRETSESSION5');
+  const log = lines.join('');
+  assert.match(log, /"url":"\/oidc\/callback\?code=\[redacted\]&state=\[redacted\]&iss=https%3A%2F%2Fid.example.com"/, 'logged, redacted');
+  for (const secret of ['SECRETCODE1', 'SECRETSTATE2', 'SECRETIDTOKEN3', 'SECRETCODE4', 'SECRETSESSION5']) {
+    assert.ok(!log.includes(secret), `log contains ${secret}`);
+  }
+});

@@ -205,3 +205,15 @@ test("sign-ins and sign-outs go to the audit log of each tenant the person acts 
   // Globex, where alice is nobody, saw nothing.
   assert.equal((await app.call('GET', '/api/v1/tenants/globex/auditlog?action=session.signin', { key: app.otherTenantKey })).json().items.length, 0);
 });
+
+test('an argon2 failure that is not a mismatch (a damaged stored hash) is a logged 500, not a wrong password', async (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+  const app = await buildTestApp(t, { logger: createLogger('info', sink) });
+  const at = new Date().toISOString();
+  await app.store.users.insert({ email: 'damaged@acme.com', passwordHash: '$argon2id$v=19$garbage', mustChangePassword: false, createdAt: at, passwordChangedAt: at });
+  const res = await app.call('POST', '/api/v1/session', { body: { email: 'damaged@acme.com', password: 'whatever it may be' } });
+  assert.equal(res.statusCode, 500, res.body);
+  assert.equal(res.json().code, 'internal_error');
+  assert.ok(lines.some((line) => line.includes('"level":50')), 'logged as an error');
+});

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildTestApp } from '../helpers.ts';
+import { OPERATOR_ACTOR } from '../../src/domain/roles.ts';
+import { updateTenant } from '../../src/domain/tenants.ts';
+import { buildTestApp, snapshot } from '../helpers.ts';
 
 test('GET tenant: exact field types, members, and the ETag', async (t) => {
   const app = await buildTestApp(t);
@@ -19,7 +21,7 @@ test('GET tenant: exact field types, members, and the ETag', async (t) => {
 });
 
 test('PATCH tenant changes the fields sent and the resourceVersion', async (t) => {
-  const app = await buildTestApp(t);
+  const app = await buildTestApp(t, { config: { tenantAdminsChangePlan: true } });
   const before = (await app.call('GET', '/api/v1/tenants/acme', { key: app.adminKey })).json();
   const res = await app.call('PATCH', '/api/v1/tenants/acme', {
     key: app.adminKey, body: { displayName: ' Acme Inc ', plan: 'business', enforceLogLimit: false },
@@ -33,6 +35,22 @@ test('PATCH tenant changes the fields sent and the resourceVersion', async (t) =
   assert.equal(res.headers.etag, `"${after.resourceVersion}"`);
 });
 
+test('a tenant admin cannot move the tenant to another plan (the operator does), unless the operator allows it', async (t) => {
+  const app = await buildTestApp(t);
+  const before = await snapshot(app.store);
+  const res = await app.call('PATCH', '/api/v1/tenants/acme', { key: app.adminKey, body: { displayName: 'Acme Inc', plan: 'enterprise' } });
+  assert.equal(res.statusCode, 403, res.body);
+  assert.equal(res.json().code, 'plan_change_forbidden');
+  assert.match(res.json().error, /changed by the operator .*stays starter/);
+  assert.equal(await snapshot(app.store), before, 'nothing changed, the display name neither');
+  // The current plan sent back (a client that PATCHes the whole object) is fine.
+  const same = await app.call('PATCH', '/api/v1/tenants/acme', { key: app.adminKey, body: { displayName: 'Acme Inc', plan: 'starter' } });
+  assert.equal(same.statusCode, 200, same.body);
+  // The operator's path.
+  const moved = await updateTenant(app.store, 'acme', { plan: 'enterprise' }, undefined, { actor: OPERATOR_ACTOR, now: app.clock() });
+  assert.equal(moved.plan, 'enterprise');
+});
+
 test('PATCH with the same values changes nothing, not even resourceVersion', async (t) => {
   const app = await buildTestApp(t);
   const before = (await app.call('GET', '/api/v1/tenants/acme', { key: app.adminKey })).json();
@@ -44,7 +62,7 @@ test('PATCH with a stale If-Match is 412 and changes nothing', async (t) => {
   const app = await buildTestApp(t);
   const before = (await app.call('GET', '/api/v1/tenants/acme', { key: app.adminKey })).json();
   const res = await app.call('PATCH', '/api/v1/tenants/acme', {
-    key: app.adminKey, body: { plan: 'pro' }, headers: { 'if-match': '"999"' },
+    key: app.adminKey, body: { displayName: 'Acme 2' }, headers: { 'if-match': '"999"' },
   });
   assert.deepEqual([res.statusCode, res.json().error, res.json().code], [412, 'etag mismatch', 'etag_mismatch']);
   const after = (await app.call('GET', '/api/v1/tenants/acme', { key: app.adminKey })).json();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createAccountWithOneTimePassword, type ProviderIdentity, signInWithProvider, unlinkProviderIdentities } from '../../src/domain/accounts.ts';
 import { AppError } from '../../src/domain/errors.ts';
-import { buildTestApp, inviteToken, type TestApp } from '../helpers.ts';
+import { buildTestApp, inviteToken, snapshot, type TestApp } from '../helpers.ts';
 
 // One person, one account (docs/security.md): a password chosen through an invite link proves only that the
 // link was held; the identity provider's word about an email is proof. Provider sign-ins go through the use
@@ -84,4 +84,19 @@ test('an unverified or non-canonical email from the provider signs nobody in and
     (e: unknown) => e instanceof AppError && e.code === 'validation_failed');
   assert.equal((await passwordSignIn(app, 'victim@corp.com', PASSWORD)).statusCode, 200, 'the password stands');
   assert.equal(await app.store.identities.get(ISSUER, 'x'), undefined);
+});
+
+test('the API, the console sign-in and invites take the one canonical email: a lookalike is a 400 naming the rule, never a second name', async (t) => {
+  const app = await buildTestApp(t);
+  const before = await snapshot(app.store);
+  const added = await app.call('POST', '/api/v1/tenants/acme/members', { key: app.adminKey, body: { email: '\u212Aate@acme.com', role: 'admin' } });
+  assert.equal(added.statusCode, 400, added.body);
+  assert.match(added.json().error, /email must be written in its plain \(NFKC\) form: .*\(U\+212A\)/);
+  assert.equal(await snapshot(app.store), before, 'nothing added');
+  // alice@acme.com is an admin of acme; her address with a dotted capital I is not a way in.
+  const signIn = await app.call('POST', '/api/v1/session', { body: { email: 'AL\u0130CE@acme.com', password: 'whatever it is' } });
+  assert.equal(signIn.statusCode, 400);
+  assert.match(signIn.json().error, /lowercase outside A-Z.*U\+0130/);
+  const upper = await app.call('POST', '/api/v1/tenants/acme/members', { key: app.adminKey, body: { email: 'Bob@ACME.com', role: 'readonly' } });
+  assert.equal(upper.json().email, 'bob@acme.com', 'ASCII case folds as before');
 });

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { digestApiKey } from '../../src/domain/key-format.ts';
 import type { ApiKeyRecord } from '../../src/domain/store.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
 import { openStore } from '../../src/store/index.ts';
+import { lockForServing } from '../../src/store/serve-lock.ts';
 import { openTestStore } from '../helpers.ts';
 
 const now = new Date('2026-11-27T12:00:00Z');
@@ -83,4 +87,25 @@ test('audit log pages newest first with a before cursor', async (t) => {
   assert.deepEqual(first.map((e) => e.target), ['k5', 'k4']);
   const next = await store.audit.list('acme', 10, first[1]!.id);
   assert.deepEqual(next.map((e) => e.target), ['k3', 'k2', 'k1']);
+});
+
+test('SQLite: a new database folder is 0700 and its files 0600 (digests and password hashes are in them)', { skip: process.platform === 'win32' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kupe-modes-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'data', 'kupe.db');
+  const release = lockForServing(`sqlite:${path}`); // serve takes its lock first: it makes the folder
+  const opened = openStore(`sqlite:${path}`);
+  await opened.migrate();
+  await createTenant(opened.store, { name: 'acme', adminEmail: 'alice@acme.com' }, now);
+  const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
+  assert.equal(mode(join(dir, 'data')), '700');
+  for (const file of ['kupe.db', 'kupe.db-wal', 'kupe.db-shm', 'kupe.db.serve-lock']) assert.equal(mode(join(dir, 'data', file)), '600', file);
+  await opened.store.close();
+  release();
+});
+
+test('the systemd unit keeps its state directory 0700', () => {
+  const unit = readFileSync(new URL('../../deploy/kupe.service', import.meta.url), 'utf8');
+  assert.match(unit, /^StateDirectory=kupe$/m);
+  assert.match(unit, /^StateDirectoryMode=0700$/m);
 });

@@ -1,6 +1,5 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call, t, type Tenant, messageOf } from '../api.ts';
-import { PLANS } from '../../../src/domain/vocabulary.ts';
 import { Loaded, useLoad } from '../load.tsx';
 import { ErrorText } from '../ui.tsx';
 
@@ -17,7 +16,7 @@ export function SettingsPage(props: { tenant: string; isAdmin: boolean }) {
     setSaved('');
     try {
       const result = await call<Tenant>('PATCH', t(tenant), {
-        displayName: form.get('displayName'), plan: form.get('plan'),
+        displayName: form.get('displayName'),
         enforceMetricsLimit: form.get('enforceMetricsLimit') === 'on', enforceLogLimit: form.get('enforceLogLimit') === 'on',
       }, current.data?.etag ? { 'if-match': current.data.etag } : {});
       current.set(result);
@@ -37,9 +36,8 @@ export function SettingsPage(props: { tenant: string; isAdmin: boolean }) {
         <fieldset disabled={!isAdmin}>
           <label>Name <input value={d.name} readOnly /></label>
           <label>Display name <input name="displayName" defaultValue={d.displayName} required maxLength={128} /></label>
-          <label>Plan
-            <select name="plan" defaultValue={d.plan}>{PLANS.map((p) => <option key={p} value={p}>{p}</option>)}</select>
-          </label>
+          <label>Plan <input value={d.plan} readOnly aria-describedby="plan-help" /></label>
+          <p id="plan-help" class="help">Plans are changed by your operator.</p>
           <label class="inline"><input type="checkbox" name="enforceMetricsLimit" defaultChecked={d.enforceMetricsLimit} /> Enforce the plan's metrics limit</label>
           <label class="inline"><input type="checkbox" name="enforceLogLimit" defaultChecked={d.enforceLogLimit} /> Enforce the plan's log limit</label>
         </fieldset>

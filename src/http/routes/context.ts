@@ -21,6 +21,8 @@ export interface RouteDeps {
   caps: TenantCaps;
   /** false: the console takes no passwords (KUPE_PASSWORD_SIGN_IN). */
   passwordSignIn: boolean;
+  /** Tenant admins may move their tenant to another plan (KUPE_TENANT_ADMINS_CHANGE_PLAN). */
+  adminsChangePlan: boolean;
 }
 
 /** When and from where, for the audit log: the context of an action whose actor is not a principal yet. */

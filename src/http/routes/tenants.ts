@@ -41,7 +41,8 @@ export function tenantRoutes(app: App, deps: RouteDeps) {
     config: { access: 'admin' },
     schema: {
       summary: 'Update a tenant',
-      description: 'Admin. Send any of the fields. Optional If-Match with the ETag: 412 on mismatch.',
+      description: 'Admin. Send any of the fields. Optional If-Match with the ETag: 412 on mismatch. A different `plan` is 403 ' +
+        '`plan_change_forbidden` unless the operator lets tenant admins change plans (KUPE_TENANT_ADMINS_CHANGE_PLAN); the current one is accepted.',
       tags: ['tenants'], security: [{ bearer: [] }],
       params: TenantParamsSchema,
       headers: Type.Object({ 'if-match': Type.Optional(Type.String({ examples: ['"7"'] })) }),
@@ -51,6 +52,7 @@ export function tenantRoutes(app: App, deps: RouteDeps) {
   }, async (request, reply) => {
     const tenant = await updateTenant(
       deps.store, request.params.tenant, request.body, ifMatchOf(request), actionContext(request, deps),
+      { adminsChangePlan: deps.adminsChangePlan },
     );
     return reply.header('etag', `"${tenant.resourceVersion}"`).send(toTenantJson(tenant));
   });
