@@ -258,6 +258,18 @@ export async function signInWithProvider(
   return { session, user, providerRoles, ...(voidedPassword && { voidedPassword }) };
 }
 
+/**
+ * For an access token of the provider (issuer, subject, canonical email): whether it may act as that email.
+ * Not when the identity is linked to another account, nor when the email's account is linked to another
+ * identity of that issuer (the provider gave the address to someone new). An identity never seen is taken
+ * (tokens make no account and link nothing: the first console sign-in does).
+ */
+export async function providerIdentityMatches(store: Store, issuer: string, subject: string, email: string): Promise<boolean> {
+  const linked = await store.identities.get(issuer, subject);
+  if (linked) return linked.email === email;
+  return (await store.identities.ofAccount(email, issuer)) === undefined;
+}
+
 /** Operator action: the account's provider identities are unlinked (the next provider sign-in links anew). */
 export async function unlinkProviderIdentities(store: Store, rawEmail: string): Promise<number> {
   const email = canonicalEmail('email', rawEmail);

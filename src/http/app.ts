@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config, OidcConfig } from '../config.ts';
-import type { SessionSettings } from '../domain/accounts.ts';
+import { providerIdentityMatches, type SessionSettings } from '../domain/accounts.ts';
 import { LastUsedTracker } from '../domain/last-used.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Store } from '../domain/store.ts';
@@ -148,7 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   const sessions = sessionSettings(deps.config);
   const oidc = deps.config.oidc;
   if (oidc && !deps.issuerKeys) throw new Error('config.oidc is set but no issuerKeys were given');
-  const bearerTokens = oidc && deps.issuerKeys ? await bearerTokensOf(deps.issuerKeys, oidc) : undefined;
+  const bearerTokens = oidc && deps.issuerKeys ? await bearerTokensOf(deps.issuerKeys, oidc, deps.store) : undefined;
   registerGuard(app, {
     store: deps.store, limits: deps.limits.clients, lastUsed, metrics, clock, sessions, oidc: bearerTokens,
   }, RATE_WINDOW_SECONDS);
@@ -182,11 +182,12 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
 }
 
 /** Access-token verification, with jose loaded only when an identity provider is configured. */
-async function bearerTokensOf(keys: IssuerKeys, settings: OidcConfig): Promise<BearerTokens> {
+async function bearerTokensOf(keys: IssuerKeys, settings: OidcConfig, store: Store): Promise<BearerTokens> {
   const { VerifiedTokens, verifyAccessToken } = await import('../oidc/access-tokens.ts');
   const verified = new VerifiedTokens(settings.verifiedTokenCacheSeconds);
+  const identityMatches = (subject: string, email: string) => providerIdentityMatches(store, settings.issuer, subject, email);
   return {
-    verify: (token) => verifyAccessToken(token, keys, settings, verified),
+    verify: (token) => verifyAccessToken(token, keys, settings, verified, identityMatches),
     retryAfterSeconds: Math.max(1, Math.ceil(keys.settings.unknownKeyCooldownMs / 1000)),
   };
 }

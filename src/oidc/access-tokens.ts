@@ -19,7 +19,7 @@ export interface AccessTokenSettings extends GroupTemplates {
 export type TokenFailure =
   | 'malformed' | 'algorithm' | 'unknown_key' | 'signature' | 'issuer' | 'audience' | 'claims'
   | 'expired' | 'not_yet_valid' | 'missing_email' | 'invalid_email' | 'unverified_email' | 'missing_groups'
-  | 'provider_unavailable';
+  | 'identity_conflict' | 'provider_unavailable';
 
 export type TokenCheck =
   | { ok: true; email: string; roles: ProviderRoles }
@@ -85,6 +85,7 @@ function refused(reason: TokenFailure, message: string, signatureVerified = fals
  */
 export async function verifyAccessToken(
   token: string, keys: IssuerKeys, settings: AccessTokenSettings, verified: VerifiedTokens,
+  identityMatches: (subject: string, email: string) => Promise<boolean> = async () => true,
 ): Promise<TokenCheck> {
   const digest = createHash('sha256').update(token).digest('base64url');
   const nowSeconds = Date.now() / 1000;
@@ -136,6 +137,12 @@ export async function verifyAccessToken(
   }
   const roles = rolesFromGroups(payload[settings.groupsClaim], settings);
   if (roles === undefined) return refused('missing_groups', `token missing ${settings.groupsClaim} claim`, true);
+  // The identity links of console sign-ins (docs/security.md, "One person, one account"); checked once per
+  // token, not per request: the result is cached with the token.
+  if (typeof payload.sub === 'string' && !(await identityMatches(payload.sub, email))) {
+    return refused('identity_conflict', `invalid token: ${email} is linked to another identity at the provider, ` +
+      'or this identity to another Kupe account; ask your operator', true);
+  }
   const result = { email, roles };
   if (verified.maxAgeSeconds > 0 && payload.exp !== undefined) { // exp is required above
     const thumbprint = await calculateJwkThumbprint(await exportJWK(signer));

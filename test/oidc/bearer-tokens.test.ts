@@ -276,3 +276,21 @@ test('verified-token cache: no entry outlives its cap, whatever exp the token cl
   assert.equal(cache.get('d', keys, now + 300), undefined, 'gone at the cap');
   assert.equal(new VerifiedTokens(0).maxAgeSeconds, 0);
 });
+
+test('access tokens respect the identity links of console sign-ins: a reassigned address acts as nobody', async (t) => {
+  const { provider, app } = await setUp(t);
+  const linkedAt = new Date().toISOString();
+  // ada@example.com's account signed in once as the provider's subject "ada-before"; the provider now gives the
+  // address to subject "ada" (the test provider's sub is the login).
+  await app.store.identities.insert({ issuer: provider.issuer, subject: 'ada-before', email: 'ada@example.com', linkedAt });
+  const reassigned = await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('ada') });
+  assert.equal(reassigned.statusCode, 401);
+  assert.match(reassigned.json().error, /linked to another identity at the provider/);
+  // A subject linked to another account cannot act under a new address either.
+  await app.store.identities.insert({ issuer: provider.issuer, subject: 'ro', email: 'ro.old@example.com', linkedAt });
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('ro') })).statusCode, 401);
+  // The matching link (and an identity never linked) acts as before.
+  await app.store.identities.insert({ issuer: provider.issuer, subject: 'hank', email: 'hank2@globex.com', linkedAt });
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('hank') })).statusCode, 200);
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('alice') })).statusCode, 200);
+});
