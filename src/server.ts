@@ -35,6 +35,31 @@ export interface RunningServer {
 export async function startServer(
   config: Config, logger: Logger, announce: (text: string) => void = (text) => process.stderr.write(text),
 ): Promise<RunningServer> {
+  // What has been started, to stop in reverse order: on a failed start (port taken, database unreachable)
+  // everything is stopped before the error reaches the caller, so the process can exit instead of living
+  // on with a pool, a fence or a timer and serving nothing.
+  const started: { what: string; stop: () => unknown }[] = [];
+  const stopStarted = async () => {
+    for (const { what, stop } of started.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.error({ err }, `could not stop ${what}`);
+      }
+    }
+  };
+  try {
+    return await startParts(config, logger, announce, started, stopStarted);
+  } catch (error) {
+    await stopStarted();
+    throw error;
+  }
+}
+
+async function startParts(
+  config: Config, logger: Logger, announce: (text: string) => void,
+  started: { what: string; stop: () => unknown }[], stopStarted: () => Promise<void>,
+): Promise<RunningServer> {
   const metrics = new Metrics();
   const faults = new StoreFaults(logger, metrics);
   // A fault no request is waiting for (a pooled connection dropped by a restart) is logged and counted
@@ -43,7 +68,9 @@ export async function startServer(
     faults.report(describeStoreFault(error) ?? { kind: 'unavailable', detail: String(error) }, error);
   };
   const releaseLock = lockForServing(config.databaseUrl); // SQLite: one server per file (the key cache needs it)
+  started.push({ what: 'the serve lock', stop: releaseLock });
   const { store, migrate, startKeyCache } = openStore(config.databaseUrl, { ...config.database, onBackgroundError: reportBackground });
+  started.push({ what: 'the store', stop: () => store.close() });
   const applied = await migrate();
   await startKeyCache();
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -54,6 +81,7 @@ export async function startServer(
       'Redis unreachable: rate limits and authentication backoff are NOT enforced (failing open)')),
     onSlowStart: () => logger.error('Redis did not answer within 2 s: starting anyway; limits fail open until it does'),
   });
+  started.push({ what: 'the limits', stop: () => limits.close() });
 
   // jose is loaded only when an identity provider is configured.
   const issuerKeys = config.oidc && new (await import('./oidc/issuer.ts')).IssuerKeys({
@@ -64,6 +92,7 @@ export async function startServer(
     onRecovered: (keyIds) => logger.info({ issuer: config.oidc?.issuer, keyIds }, 'identity provider keys loaded'),
   });
   issuerKeys?.start(); // not awaited: API keys and passwords work while the provider is down
+  if (issuerKeys) started.push({ what: 'the identity provider keys', stop: () => issuerKeys.stop() });
 
   const { app, lastUsed, drain } = await buildApp({
     config, store, limits, logger, metrics, faults, issuerKeys, consoleDir: CONSOLE_DIR,
@@ -78,6 +107,10 @@ export async function startServer(
     .catch((err: unknown) => reportFailure(err, 'could not write lastUsedAt; will retry at the next flush')); // values kept
   const timer = setInterval(() => void flushLastUsed(), config.lastUsedFlushSeconds * 1000);
   timer.unref();
+  // Stopped in reverse order: the HTTP server first (requests in flight finish), then the last lastUsedAt
+  // values are written, then the store closes.
+  started.push({ what: 'the lastUsedAt flush', stop: async () => { clearInterval(timer); await flushLastUsed(); } });
+  started.push({ what: 'the HTTP server', stop: () => app.close() });
   const purge = () => purgeExpiredRecords(store, new Date(), config.retention, sessionSettings(config))
     .then((deleted) => {
       if (deleted.audit + deleted.sessions + deleted.invites > 0) logger.info({ deleted }, 'retention: old records deleted');
@@ -86,6 +119,7 @@ export async function startServer(
   void purge();
   const purgeTimer = setInterval(() => void purge(), 3600_000);
   purgeTimer.unref();
+  started.push({ what: 'the retention timer', stop: () => clearInterval(purgeTimer) });
 
   // Before listening: once the "listening" line is out, serve() must already handle SIGTERM (an
   // orchestrator may send it at once), so nothing slow may come between listening and returning.
@@ -109,14 +143,7 @@ export async function startServer(
     stopping ??= (async () => {
       drain();
       if (delaySeconds > 0) await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
-      await app.close();
-      issuerKeys?.stop();
-      await limits.close();
-      clearInterval(timer);
-      clearInterval(purgeTimer);
-      await flushLastUsed();
-      await store.close();
-      releaseLock();
+      await stopStarted(); // the HTTP server (requests in flight finish), then the flush, limits, store, lock
       logger.info('stopped');
     })();
     return stopping;

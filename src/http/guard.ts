@@ -78,7 +78,7 @@ const FAILURE_MESSAGE: Record<AuthFailure, { code: 'invalid_api_key' | 'api_key_
 };
 
 /**
- * Only these failures count towards the backoff (SPEC section 5): a genuine
+ * Only these failures count towards the backoff (docs/behaviour.md, "Authentication backoff"): a genuine
  * key that is revoked or expired is a forgotten pipeline, not a guess, and a
  * missing header guesses nothing. A key that verifies is never refused.
  */
@@ -136,7 +136,7 @@ async function sessionAccount(request: FastifyRequest, deps: GuardDeps, now: Dat
 }
 
 /**
- * The checks every API request passes, in the order SPEC.md section 3 fixes:
+ * The checks every API request passes, in the order docs/behaviour.md states ("The order of the checks"):
  * rate limit and backoff (429), authentication (401), tenant name (400),
  * membership and role (403). Body validation and the action come after.
  */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { testDatabaseUrl } from '../helpers.ts';
@@ -12,13 +14,18 @@ async function tempEnv(t: TestContext) {
   return { ...process.env, KUPE_DATABASE_URL: await testDatabaseUrl(t), KUPE_PORT: '0', KUPE_LOG_LEVEL: 'info', KUPE_SHUTDOWN_DELAY_SECONDS: '0' };
 }
 
+/** The CLI as a process; one still running after `timeout` ms is killed (code null, killed true). */
 async function cli(env: NodeJS.ProcessEnv, ...args: string[]) {
+  return cliWithin(60_000, env, ...args);
+}
+
+async function cliWithin(timeout: number, env: NodeJS.ProcessEnv, ...args: string[]) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env });
-    return { code: 0, stdout, stderr };
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env, timeout });
+    return { code: 0, stdout, stderr, killed: false };
   } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    const e = error as { code: number | null; stdout: string; stderr: string; killed?: boolean };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr, killed: e.killed === true };
   }
 }
 
@@ -75,6 +82,24 @@ test('bad arguments give clear errors and distinct exit codes', async (t) => {
   const badEnv = await cli({ ...env, KUPE_PORT: 'eighty', KUPE_LOG_LEVEL: 'loud' }, 'tenants', 'list');
   assert.equal(badEnv.code, 1);
   assert.match(badEnv.stderr, /KUPE_PORT="eighty".*\n.*KUPE_LOG_LEVEL="loud"/);
+});
+
+test('a start that fails stops what it started and exits 1: the port taken, the database unreachable', async (t) => {
+  const env = { ...(await tempEnv(t)), ...(process.env.KUPE_TEST_REDIS_URL && { KUPE_REDIS_URL: process.env.KUPE_TEST_REDIS_URL }) };
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.after(() => blocker.close());
+  // On PostgreSQL (npm run test:postgres) the pool, the fence's listening connection and Redis were started
+  // before listening; they kept the process alive, serving nothing.
+  const taken = await cliWithin(20_000, { ...env, KUPE_PORT: String((blocker.address() as AddressInfo).port) }, 'serve');
+  assert.equal(taken.killed, false, 'the process exited by itself');
+  assert.equal(taken.code, 1, taken.stderr);
+  assert.match(taken.stderr, /EADDRINUSE/);
+
+  const unreachable = await cliWithin(20_000, { ...env, KUPE_DATABASE_URL: 'postgres://kupe:kupe@127.0.0.1:1/kupe' }, 'serve');
+  assert.equal(unreachable.killed, false, 'the process exited by itself');
+  assert.equal(unreachable.code, 1, unreachable.stderr);
+  assert.match(unreachable.stderr, /ECONNREFUSED/);
 });
 
 test('first serve creates tenant demo and prints the sign-in URL and a one-time password, once', async (t) => {

@@ -16,20 +16,34 @@ const skip = existsSync(SCHEMATHESIS) || process.env.CI ? false : 'needs schemat
 const SEED = Number(process.env.KUPE_SCHEMATHESIS_SEED ?? 20261128);
 const MAX_EXAMPLES = 50;
 
-/** Operations that take If-Match: a 412 for a well-formed tag that is not the tenant's current one is the contract (SPEC 1). */
+/** Operations that take If-Match: a 412 for a well-formed tag that is not the tenant's current one is the contract (docs/behaviour.md, "Tenants and members"). */
 const IF_MATCH_OPERATIONS = [
   'PATCH /api/v1/tenants/{tenant}', 'POST /api/v1/tenants/{tenant}/members',
   'PATCH /api/v1/tenants/{tenant}/members/{email}', 'DELETE /api/v1/tenants/{tenant}/members/{email}',
 ];
 
 /**
- * The runs' configuration: a 412 for a well-formed tag that is not the
- * tenant's current one is the contract wherever If-Match is taken, a state
- * the schema cannot state.
+ * Operations with an email in the path: the canonical-email rule (docs/security.md, "One person, one
+ * account") refuses some addresses the pattern allows, with 400. kupe_hooks.py filters such addresses out of
+ * bodies and path parameters, but schemathesis's fuzzing phase draws path parameters without the filters.
+ */
+const EMAIL_PATH_OPERATIONS = [
+  'PATCH /api/v1/tenants/{tenant}/members/{email}', 'DELETE /api/v1/tenants/{tenant}/members/{email}',
+  'POST /api/v1/tenants/{tenant}/members/{email}/invite',
+];
+
+/**
+ * The runs' configuration: the statuses a schema-valid request may also get, for states and rules the schema
+ * cannot state (above).
  */
 function config(): string {
-  return IF_MATCH_OPERATIONS.map((name) => `[[operations]]\ninclude-name = "${name}"\n` +
-    'checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]\n').join('\n');
+  const operations = [...new Set([...IF_MATCH_OPERATIONS, ...EMAIL_PATH_OPERATIONS])];
+  return operations.map((name) => {
+    const statuses = ['2xx', '3xx', '401', '403', '404', '409', '429', '5xx',
+      ...(IF_MATCH_OPERATIONS.includes(name) ? ['412'] : []), ...(EMAIL_PATH_OPERATIONS.includes(name) ? ['400'] : [])];
+    return `[[operations]]\ninclude-name = "${name}"\n` +
+      `checks.positive_data_acceptance.expected-statuses = [${statuses.map((x) => `"${x}"`).join(', ')}]\n`;
+  }).join('\n');
 }
 
 function run(command: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {

@@ -109,7 +109,7 @@ test('the per-IP limit and the auth-failure backoff hold across instances', { sk
     const res = await request(instance.url, 'GET', '/api/v1/whoami', { key: 'kupe_00000000_guess', ip: attacker });
     assert.deepEqual([res.status, res.body.code], [429, 'auth_backoff'], instance.name);
   }
-  // A key that verifies is never refused by the backoff (SPEC section 5), on any instance.
+  // A key that verifies is never refused by the backoff (docs/behaviour.md, "Authentication backoff"), on any instance.
   assert.equal((await request(instances[1]!.url, 'GET', '/api/v1/whoami', { key: adminKey, ip: attacker })).status, 200);
   assert.equal((await request(instances[0]!.url, 'GET', '/api/v1/whoami', { key: adminKey })).status, 200, 'other IPs unaffected');
 });

@@ -95,8 +95,7 @@ test('the API, the console sign-in and invites take the one canonical email: a l
   assert.equal(await snapshot(app.store), before, 'nothing added');
   // alice@acme.com is an admin of acme; her address with a dotted capital I is not a way in.
   const signIn = await app.call('POST', '/api/v1/session', { body: { email: 'AL\u0130CE@acme.com', password: 'whatever it is' } });
-  assert.equal(signIn.statusCode, 400);
-  assert.match(signIn.json().error, /lowercase outside A-Z.*U\+0130/);
+  assert.deepEqual([signIn.statusCode, signIn.json().error], [401, 'wrong email or password'], 'names no account');
   const upper = await app.call('POST', '/api/v1/tenants/acme/members', { key: app.adminKey, body: { email: 'Bob@ACME.com', role: 'readonly' } });
   assert.equal(upper.json().email, 'bob@acme.com', 'ASCII case folds as before');
 });

@@ -61,7 +61,13 @@ export function sessionRoutes(app: App, deps: RouteDeps, attempts: AttemptLimite
     }
     // Per account and address, so that nobody elsewhere can lock the owner out; and per address, so that
     // one address cannot try one password on every account.
-    const email = canonicalEmail('email', request.body.email.trim());
+    // An address the canonical-email rule refuses names no account: the same answer as a wrong password.
+    let email: string;
+    try {
+      email = canonicalEmail('email', request.body.email.trim());
+    } catch {
+      throw new AppError('invalid_credentials', 'wrong email or password');
+    }
     const keys = [{ key: `signin:${email}|${request.clientAddress}`, allowance: 5 }, { key: `signin-ip:${request.clientAddress}`, allowance: 20 }];
     await reserveAttempt(reply, keys);
     const result = await signIn(deps.store, email, request.body.password, deps.clock(), deps.sessions);
