@@ -15,7 +15,7 @@ import { capConnectionsPerAddress } from './connections.ts';
 import { registerConsole } from './console.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { BODY_LIMIT_BYTES, clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, registerErrorHandling } from './errors.ts';
-import { type BearerTokens, registerGuard } from './guard.ts';
+import { type Access, type BearerTokens, registerGuard } from './guard.ts';
 import { Metrics, registerMetrics } from './metrics.ts';
 import { API_DOCS_PREFIX, registerOpenApi } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
@@ -51,6 +51,13 @@ export type AppConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAf
   & Partial<Pick<Config, 'tenantCaps' | 'metricsToken' | 'passwordSignIn' | 'oidc' | 'maxConnectionsPerAddress' | 'tenantAdminsChangePlan'
     | 'headersTimeoutSeconds' | 'ipv6PrefixBits'>>;
 
+export interface RouteAccess {
+  method: string;
+  /** The route's path as registered (`/api/v1/tenants/:tenant`). */
+  url: string;
+  access: Access;
+}
+
 /** What the app is built from; the composition root (src/server.ts) makes each part. */
 export interface AppDeps {
   config: AppConfig;
@@ -75,6 +82,8 @@ export interface KupeApp {
   faults: StoreFaults;
   /** Readiness turns false; used by graceful shutdown before closing. */
   drain: () => void;
+  /** Every route with its access rule, as registered: the shared authentication tests walk this list. */
+  routes: readonly RouteAccess[];
 }
 
 /**
@@ -142,6 +151,12 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
     route.preValidation = [refuseDeepBodies, ...[route.preValidation ?? []].flat()];
   });
   refuseUnknownQueryParameters(app);
+  const routes: RouteAccess[] = [];
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access;
+    if (access === undefined) return;
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, access });
+  });
   registerErrorHandling(app, { describeFault: (error) => deps.store.describeFault(error), faults });
   acceptEmptyDeleteBodies(app);
   registerMetrics(app, metrics, deps.config.metricsToken);
@@ -178,7 +193,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
     name: oidc.providerName, redirectUri: oidc.redirectUri,
   } : undefined);
 
-  return { app, lastUsed, metrics, faults, drain: () => { draining = true; } };
+  return { app, lastUsed, metrics, faults, drain: () => { draining = true; }, routes };
 }
 
 /** Access-token verification, with jose loaded only when an identity provider is configured. */

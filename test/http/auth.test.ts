@@ -4,7 +4,10 @@ import { createApiKey, revokeApiKey } from '../../src/domain/api-keys.ts';
 import { generateRawApiKey } from '../../src/domain/key-format.ts';
 import { buildTestApp, type TestApp } from '../helpers.ts';
 
-/** Every tenant route, with a body that would be valid, and whether it needs admin. */
+/**
+ * Every tenant route, with a body that would be valid, and whether it needs admin. The first test checks
+ * this list against the routes the app registers, so a new tenant route cannot skip these cases.
+ */
 const ROUTES = [
   { method: 'GET', url: '/api/v1/tenants/acme', admin: false },
   { method: 'PATCH', url: '/api/v1/tenants/acme', admin: true, body: { displayName: 'Acme Two' } },
@@ -12,6 +15,7 @@ const ROUTES = [
   { method: 'POST', url: '/api/v1/tenants/acme/members', admin: true, body: { email: 'new@acme.com', role: 'readonly' } },
   { method: 'PATCH', url: '/api/v1/tenants/acme/members/alice@acme.com', admin: true, body: { role: 'admin' } },
   { method: 'DELETE', url: '/api/v1/tenants/acme/members/alice@acme.com', admin: true },
+  { method: 'POST', url: '/api/v1/tenants/acme/members/alice@acme.com/invite', admin: true },
   { method: 'GET', url: '/api/v1/tenants/acme/apikeys', admin: true },
   { method: 'POST', url: '/api/v1/tenants/acme/apikeys', admin: true, body: { displayName: 'x', role: 'readonly' } },
   { method: 'DELETE', url: '/api/v1/tenants/acme/apikeys/ak-00000000', admin: true },
@@ -29,6 +33,18 @@ async function credentials(app: TestApp) {
   const badChecksum = app.adminKey.slice(0, -1) + (app.adminKey.endsWith('a') ? 'b' : 'a');
   return { expired: expiring.key, revoked: revoked.key, wrongSecret, badChecksum };
 }
+
+test('the list above holds every member and admin route the app registers, with its role', async (t) => {
+  const app = await buildTestApp(t);
+  const registered = app.routes.filter((r) => (r.access === 'member' || r.access === 'admin') && r.method !== 'HEAD');
+  const pattern = (url: string) => new RegExp(`^${url.replace(/:[a-z]+/gi, '[^/]+')}$`);
+  for (const route of registered) {
+    const listed = ROUTES.filter((r) => r.method === route.method && pattern(route.url).test(r.url));
+    assert.equal(listed.length, 1, `${route.method} ${route.url} (${route.access}) is in ROUTES once`);
+    assert.equal(listed[0]!.admin, route.access === 'admin', `${route.method} ${route.url}: admin as registered`);
+  }
+  assert.equal(ROUTES.length, registered.length, 'and nothing else');
+});
 
 test('every tenant route refuses each bad credential with 401 and the same vague message', async (t) => {
   const app = await buildTestApp(t);

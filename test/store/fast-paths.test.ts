@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -106,8 +106,12 @@ test('one server per SQLite file: a second one is refused (after waiting), the f
   assert.doesNotThrow(() => lockForServing('postgres://kupe@localhost/kupe')(), 'PostgreSQL: no lock');
 });
 
-test('the serve lock makes the data folder, as opening the database would', (t) => {
+test('the serve lock makes the data folder (0700), as opening the database would', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kupe-lock-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  lockForServing(`sqlite:${join(dir, 'not', 'yet', 'kupe.db')}`)();
+  const folder = join(dir, 'not', 'yet');
+  assert.equal(existsSync(folder), false);
+  lockForServing(`sqlite:${join(folder, 'kupe.db')}`)();
+  assert.equal(statSync(folder).isDirectory(), true, 'the folder was made');
+  assert.equal((statSync(folder).mode & 0o777).toString(8), '700');
 });
