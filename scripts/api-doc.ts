@@ -1,6 +1,6 @@
 // Writes docs/api.md from the OpenAPI document the server serves (npm run docs:api).
 import { writeFileSync } from 'node:fs';
-import { REFERENCE_ENV, renderApiReference } from '../src/http/api-doc.ts';
+import { REFERENCE_ENV, renderApiReference } from './api-reference.ts';
 import { IssuerKeys } from '../src/oidc/issuer.ts';
 import { loadConfig } from '../src/config.ts';
 import { buildApp } from '../src/http/app.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { loadConfig } from '../src/config.ts';
-import { REFERENCE_ENV, renderApiReference } from '../src/http/api-doc.ts';
+import { REFERENCE_ENV, renderApiReference } from '../scripts/api-reference.ts';
 import { IssuerKeys } from '../src/oidc/issuer.ts';
 import { STATUS_BY_CODE } from '../src/http/errors.ts';
 import { buildTestApp } from './helpers.ts';

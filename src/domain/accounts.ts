@@ -3,7 +3,7 @@ import type { ActionContext } from './context.ts';
 import { AppError } from './errors.ts';
 import { strongerRole } from './provider-groups.ts';
 import type { Role } from './roles.ts';
-import { sha256Hex } from './key-format.ts';
+import { sha256Hex } from './digest.ts';
 import { checkNewPassword, generateOneTimePassword, hashPassword, verifyAgainstNothing, verifyPassword } from './passwords.ts';
 import type { SessionRecord, Store, UserRecord } from './store.ts';
 import { canonicalEmail } from './email.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { openSession, type OpenedSession, type SessionSettings } from './accounts.ts';
 import { AppError } from './errors.ts';
-import { sha256Hex } from './key-format.ts';
+import { sha256Hex } from './digest.ts';
 import { checkNewPassword, hashPassword } from './passwords.ts';
 import type { InviteRecord, Store } from './store.ts';
 import { formatTimestamp, parseRfc3339 } from './validation.ts';

@@ -1,6 +1,7 @@
-import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { API_KEY_ID_PATTERN } from './vocabulary.ts';
+import { sha256Hex } from './digest.ts';
 
 /**
  * Raw key: `kupe_<8 hex>_<43 base62 secret><6 base62 checksum>`.
@@ -67,10 +68,6 @@ export function parseRawApiKey(raw: string): ParsedApiKey | undefined {
   const body = raw.slice(0, raw.length - CHECKSUM_CHARS);
   if (checksum(body) !== m[3]) return undefined;
   return { id: `ak-${m[1]}`, raw };
-}
-
-export function sha256Hex(text: string): string {
-  return hash('sha256', text, 'hex');
 }
 
 /** What the store keeps instead of the key: SHA-256 of the whole raw key, in hex. */

@@ -29,7 +29,7 @@ import { sessionRoutes } from './routes/session.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { StoreFaults } from './store-faults.ts';
-import { compileValidator, MAX_JSON_DEPTH, nestedDeeperThan } from './validation.ts';
+import { compileValidator, MAX_JSON_DEPTH, nestedDeeperThan } from './schema-compiler.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
