@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { sendError } from './errors.ts';
+import { AppError } from '../domain/errors.ts';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /**
@@ -104,7 +104,7 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, token?: 
   let cached: { at: number; text: string } | undefined;
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     if (token !== undefined && !sameSecret(request.headers.authorization ?? '', `Bearer ${token}`)) {
-      return sendError(reply, 'authentication_required', 'metrics need Authorization: Bearer <KUPE_METRICS_TOKEN>');
+      throw new AppError('authentication_required', 'metrics need Authorization: Bearer <KUPE_METRICS_TOKEN>');
     }
     const now = Date.now();
     if (!cached || now - cached.at >= METRICS_CACHE_MS) cached = { at: now, text: await metrics.registry.metrics() };

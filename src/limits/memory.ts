@@ -1,4 +1,4 @@
-import type { AttemptKey, AttemptLimiter, ClientLimits, Limits } from './index.ts';
+import type { AttemptKey, AttemptLimiter, ClientLimits, Limits } from './types.ts';
 import {
   type Admission, admission, backoffSeconds, backoffSteps, type LimitSettings, PASSWORD_BACKOFF_MAX_SECONDS, secondsUntil,
   windowOf,

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { AttemptKey, AttemptLimiter, ClientLimits, Limits } from './index.ts';
+import type { AttemptKey, AttemptLimiter, ClientLimits, Limits } from './types.ts';
 import {
   type Admission, admission, backoffSteps, type LimitSettings, PASSWORD_BACKOFF_MAX_SECONDS, windowOf,
 } from './policy.ts';
