@@ -1,5 +1,6 @@
-// Typed lint rules, plus the layer rules that keep the dependency arrows
-// pointing one way: http and cli -> domain <- store; http -> limits; domain imports no framework.
+// Typed lint rules, plus the layer rules that keep the dependency arrows pointing one way:
+// http and cli -> domain <- store; http -> limits, oidc; oidc -> domain; config -> domain; server.ts (the
+// composition root) -> everything; the console -> the vocabulary and the schemas' types; domain imports no framework.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -35,6 +36,16 @@ export default tseslint.config(
   { files: ['src/cli/**'], rules: restrict([...FRAMEWORKS.slice(0, 2), { group: ['**/http/**', '**/store/*', '!**/store/index.ts'], message: 'The CLI calls the domain (and opens the store through src/store/index.ts); never src/http.' }, { group: ['**/limits/**'], message: 'The CLI does not serve requests.' }]) },
   { files: ['src/limits/**'], rules: restrict([...FRAMEWORKS, { group: ['**/http/**', '**/store/**', '**/cli/**', '**/domain/**'], message: 'The limiters only count; they know no HTTP, store or domain.' }]) },
   { files: ['src/http/**'], rules: restrict([{ group: ['kysely', 'better-sqlite3', 'pg', '**/store/*'], message: 'HTTP calls the domain, never the store implementation.' }]) },
+  { files: ['src/oidc/**'], rules: restrict([...FRAMEWORKS, { group: ['**/http/**', '**/store/**', '**/cli/**', '**/limits/**', '**/config.ts'], message: 'The identity-provider client speaks to the provider and the domain only; its settings are passed in.' }]) },
+  { files: ['src/config.ts'], rules: restrict([...FRAMEWORKS, { group: ['./http/**', './store/**', './cli/**', './limits/**', './oidc/**', './server.ts'], message: 'Configuration reads the environment and the domain\'s rules, nothing that runs.' }]) },
+  {
+    files: ['console/src/**'],
+    rules: restrict([
+      { group: ['**/src/*.ts', '**/src/*/*', '**/src/*/*/*', '!**/src/domain/vocabulary.ts', '!**/src/http/schemas.ts'], message: 'The console is a client of the API: from the server it takes only the vocabulary (src/domain/vocabulary.ts) and the schemas\' types.' },
+      { group: ['**/src/http/schemas.ts'], allowTypeImports: true, message: 'The console takes the schemas as types only (import type).' },
+      { group: ['fastify', 'kysely', 'pg', 'better-sqlite3', 'pino', 'jose', 'openid-client'], message: 'Server packages do not belong in the browser bundle.' },
+    ]),
+  },
   {
     files: ['test/**', 'bench/**', 'scripts/**', 'bin/**'],
     rules: {
