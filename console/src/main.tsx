@@ -23,6 +23,13 @@ const SECTIONS = [
 ] as const;
 type Section = (typeof SECTIONS)[number][0];
 
+const TENANT_PAGE = /^#\/t\/([a-z0-9-]+)\/(keys|members|audit|settings)$/;
+
+/** Whether a hash is no page of its own (the start, a sign-in leftover): the first tenant's keys are shown. */
+function landsOnTenant(hash: string): boolean {
+  return !TENANT_PAGE.test(hash) && hash !== '#/password' && hash !== '#/account-secured' && !hash.startsWith('#/invite/');
+}
+
 function App() {
   const hash = useHash();
   const [session, setSession] = useState<Session | null | undefined>(undefined);
@@ -51,6 +58,12 @@ function App() {
     fetchSession();
   }, []);
 
+  // A signed-in person on no page goes to their first tenant's keys: as an effect, never during render.
+  useEffect(() => {
+    const first = session?.memberships[0];
+    if (first && !session.mustChangePassword && landsOnTenant(hash)) location.replace(`#/t/${first.tenant}/keys`);
+  }, [hash, session]);
+
   const invite = /^#\/invite\/([A-Za-z0-9_-]+)$/.exec(hash);
   if (invite) return <InvitePage token={invite[1]!} session={session} onSignedIn={adopt} />;
   if (session === undefined && failure) {
@@ -72,11 +85,12 @@ function App() {
   if (hash === '#/account-secured') {
     return <Shell session={session} onSignedOut={() => adopt(null)}><AccountSecuredPage session={session} /></Shell>;
   }
-  const route = /^#\/t\/([a-z0-9-]+)\/(keys|members|audit|settings)$/.exec(hash);
+  const route = TENANT_PAGE.exec(hash);
   const first = session.memberships[0];
   if (!route) {
-    if (first) location.replace(`#/t/${first.tenant}/keys`);
-    return <Shell session={session} onSignedOut={() => adopt(null)}><p>You are not a member of any tenant yet.</p></Shell>;
+    return <Shell session={session} onSignedOut={() => adopt(null)}>
+      {first ? <p role="status">Loading…</p> : <p>You are not a member of any tenant yet.</p>}
+    </Shell>;
   }
   const tenant = route[1]!;
   const section = route[2] as Section;

@@ -131,10 +131,16 @@ function CreateKeyDialog(props: { tenant: string; onCancel: () => void; onCreate
 /** The raw key, once: copy button, warning, and snippets that keep the key out of code and history. */
 export function ShowOnce(props: { tenant: string; created: CreatedKey }) {
   const [copied, setCopied] = useState(false);
+  const [copyFailed, setCopyFailed] = useState(false);
   const origin = location.origin;
   const copy = async () => {
-    await navigator.clipboard.writeText(props.created.key);
-    setCopied(true);
+    try {
+      await navigator.clipboard.writeText(props.created.key);
+      setCopied(true);
+    } catch {
+      // No clipboard (plain http on another host, or permission refused): the field is there to copy by hand.
+      setCopyFailed(true);
+    }
   };
   return (
     <div class="show-once">
@@ -143,6 +149,7 @@ export function ShowOnce(props: { tenant: string; created: CreatedKey }) {
         <input readOnly value={props.created.key} class="mono" data-testid="raw-key" onFocus={(e) => e.currentTarget.select()} />
       </label>
       <button type="button" onClick={() => void copy()}>{copied ? 'Copied' : 'Copy key'}</button>
+      {copyFailed && <p class="error" role="alert">The browser did not let Kupe copy: select the key above and copy it by hand.</p>}
       <details>
         <summary>GitHub Actions</summary>
         <p>Repository settings → Secrets and variables → Actions → New repository secret named <code>KUPE_API_KEY</code>, then:</p>
@@ -209,9 +216,13 @@ function RotateDialog(props: { tenant: string; old: ApiKey; onDone: () => void }
     }
   };
   const refresh = async () => {
-    const { data } = await call<{ items: ApiKey[] }>('GET', `${t(tenant)}/apikeys`);
-    const found = data.items.find((k) => k.id === old.id);
-    if (found) setOldNow(found);
+    try {
+      const { data } = await call<{ items: ApiKey[] }>('GET', `${t(tenant)}/apikeys`);
+      const found = data.items.find((k) => k.id === old.id);
+      if (found) setOldNow(found);
+    } catch (err) {
+      setError(messageOf(err));
+    }
   };
   const revokeOld = async () => {
     try {
