@@ -1,0 +1,48 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../domain/errors.ts';
+import type { Admission } from '../../limits/index.ts';
+import type { GuardDeps } from './types.ts';
+
+export type Admitted = Extract<Admission, { ok: true }>;
+
+/** The per-address limit: counts the request, sets the RateLimit headers, and answers 429 over the limit. */
+export async function admit(
+  request: FastifyRequest, reply: FastifyReply, deps: Pick<GuardDeps, 'limits' | 'metrics'>, windowSeconds: number, now: Date,
+): Promise<Admitted> {
+  const admission = await deps.limits.admit(request.clientAddress, now.getTime());
+  const rate = admission.rate;
+  if (rate) {
+    void reply.headers({
+      'ratelimit-limit': rate.limit,
+      'ratelimit-remaining': rate.remaining,
+      'ratelimit-reset': rate.resetSeconds,
+      'ratelimit-policy': `${rate.limit};w=${windowSeconds}`,
+    });
+  }
+  if (!admission.ok) {
+    deps.metrics.limited.inc({ reason: admission.reason });
+    void reply.header('retry-after', admission.retryAfter);
+    throw new AppError('rate_limited', 'rate limit exceeded');
+  }
+  return admission;
+}
+
+/**
+ * A failure that looks like guessing: answered 429 while the address is in backoff (and not counted again),
+ * otherwise counted (and the caller answers 401).
+ */
+export async function countGuess(
+  request: FastifyRequest, reply: FastifyReply, deps: Pick<GuardDeps, 'limits' | 'metrics'>, admission: Admitted, now: Date,
+): Promise<void> {
+  if (admission.backoffSeconds > 0) {
+    deps.metrics.limited.inc({ reason: 'auth_backoff' });
+    void reply.header('retry-after', admission.backoffSeconds);
+    throw new AppError('auth_backoff', 'too many failed authentication attempts from this address; retry later');
+  }
+  await deps.limits.recordAuthFailure(request.clientAddress, now.getTime());
+}
+
+/** A credential verified: the address's failures are forgotten (only asked when it had some). */
+export async function forgiveFailures(request: FastifyRequest, deps: Pick<GuardDeps, 'limits'>, admission: Admitted): Promise<void> {
+  if (admission.authFailures > 0) await deps.limits.recordAuthSuccess(request.clientAddress);
+}
