@@ -202,7 +202,7 @@ async function bearerTokensOf(keys: IssuerKeys, settings: OidcConfig, store: Sto
   const verified = new VerifiedTokens(settings.verifiedTokenCacheSeconds);
   const identityMatches = (subject: string, email: string) => providerIdentityMatches(store, settings.issuer, subject, email);
   return {
-    verify: (token) => verifyAccessToken(token, keys, settings, verified, identityMatches),
+    verify: (token, now) => verifyAccessToken(token, now, keys, settings, verified, identityMatches),
     retryAfterSeconds: Math.max(1, Math.ceil(keys.settings.unknownKeyCooldownMs / 1000)),
   };
 }

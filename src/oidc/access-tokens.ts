@@ -84,11 +84,11 @@ function refused(reason: TokenFailure, message: string, signatureVerified = fals
  * jose checks the signature before any claim, so a claim failure means the token is genuine.
  */
 export async function verifyAccessToken(
-  token: string, keys: IssuerKeys, settings: AccessTokenSettings, verified: VerifiedTokens,
+  token: string, now: Date, keys: IssuerKeys, settings: AccessTokenSettings, verified: VerifiedTokens,
   identityMatches: (subject: string, email: string) => Promise<boolean> = async () => true,
 ): Promise<TokenCheck> {
   const digest = createHash('sha256').update(token).digest('base64url');
-  const nowSeconds = Date.now() / 1000;
+  const nowSeconds = now.getTime() / 1000;
   const known = verified.get(digest, keys, nowSeconds);
   if (known) return { ok: true, email: known.email, roles: known.roles };
 
@@ -118,7 +118,7 @@ export async function verifyAccessToken(
   try {
     ({ payload, key: signer } = await jwtVerify(token, keySet, {
       issuer: settings.issuer, audience: settings.audience, algorithms: settings.algorithms,
-      clockTolerance: settings.clockToleranceSeconds, requiredClaims: ['exp'],
+      clockTolerance: settings.clockToleranceSeconds, requiredClaims: ['exp'], currentDate: now,
     }));
   } catch (error) {
     return describeFailure(error, settings);

@@ -4,7 +4,7 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import { loadConfig } from '../../src/config.ts';
 import { VerifiedTokens } from '../../src/oidc/access-tokens.ts';
 import { IssuerKeys } from '../../src/oidc/issuer.ts';
-import { addAcceptedMember, buildTestApp, type TestConfig } from '../helpers.ts';
+import { addAcceptedMember, buildTestApp, type TestConfig, testClock } from '../helpers.ts';
 import { newSigningKey, signToken, startTestProvider, type TestProvider } from './provider.ts';
 
 const USERS = {
@@ -20,6 +20,7 @@ const USERS = {
 
 async function setUp(
   t: TestContext, config: Partial<TestConfig> = {}, keySettings: { fetchTimeoutMs?: number } = {}, env: Record<string, string> = {},
+  clock?: ReturnType<typeof testClock>,
 ) {
   const provider = await startTestProvider({ users: USERS });
   t.after(() => provider.close());
@@ -27,7 +28,7 @@ async function setUp(
   const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300, unknownKeyCooldownMs: 0, ...keySettings });
   await keys.refresh();
   assert.equal(keys.lastFailure, undefined);
-  const app = await buildTestApp(t, { config: { oidc, ...config }, issuerKeys: keys });
+  const app = await buildTestApp(t, { config: { oidc, ...config }, issuerKeys: keys, ...(clock && { clock }) });
   return { provider, keys, app };
 }
 
@@ -147,12 +148,15 @@ test('failed token verification counts as guessing; a genuine expired token does
 });
 
 test('a token that verified once is refused the moment it expires (the verified-token cache keeps exp)', async (t) => {
-  const { provider, app } = await setUp(t, {}, {}, { KUPE_OIDC_CLOCK_SKEW_SECONDS: '0' });
-  const exp = Math.floor(Date.now() / 1000) + 2;
+  const clock = testClock(new Date());
+  const { provider, app } = await setUp(t, {}, {}, { KUPE_OIDC_CLOCK_SKEW_SECONDS: '0' }, clock);
+  const exp = Math.floor(clock().getTime() / 1000) + 2;
   const token = await signToken(provider.keys[0]!, claims(provider, { exp }));
   assert.equal((await app.call('GET', '/api/v1/whoami', { key: token })).statusCode, 200);
   assert.equal((await app.call('GET', '/api/v1/whoami', { key: token })).statusCode, 200, 'again, from the cache');
-  await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
+  clock.advance(1000);
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: token })).statusCode, 200, 'a second before its exp');
+  clock.advance(exp * 1000 - clock().getTime()); // the app's clock reaches exp: no waiting on the wall clock
   const late = await app.call('GET', '/api/v1/whoami', { key: token });
   assert.equal(late.statusCode, 401);
   assert.equal(late.json().code, 'token_expired');

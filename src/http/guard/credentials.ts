@@ -59,7 +59,7 @@ function bearerToken(request: FastifyRequest): string | undefined {
 export async function readCredential(request: FastifyRequest, access: Access, deps: GuardDeps, now: Date): Promise<CredentialCheck> {
   const token = access === 'session' ? undefined : bearerToken(request);
   if (token === undefined) return readSession(request, access, deps, now);
-  if (deps.oidc && looksLikeJwt(token)) return readAccessToken(token, deps);
+  if (deps.oidc && looksLikeJwt(token)) return readAccessToken(token, deps, now);
   return readApiKey(token, deps, now);
 }
 
@@ -70,9 +70,9 @@ async function readApiKey(token: string, deps: GuardDeps, now: Date): Promise<Cr
   return { ok: false, failure: { code, message, metric: result.reason, looksLikeGuessing: KEY_GUESSES.has(result.reason) } };
 }
 
-async function readAccessToken(token: string, deps: GuardDeps): Promise<CredentialCheck> {
+async function readAccessToken(token: string, deps: GuardDeps, now: Date): Promise<CredentialCheck> {
   const oidc = deps.oidc!;
-  const check = await oidc.verify(token);
+  const check = await oidc.verify(token, now);
   if (check.ok) return { ok: true, credential: { kind: 'token', email: check.email, roles: check.roles } };
   return {
     ok: false,

@@ -44,7 +44,8 @@ declare module 'fastify' {
 
 /** The identity provider's access tokens, when KUPE_OIDC_ISSUER is set (src/oidc/access-tokens.ts). */
 export interface BearerTokens {
-  verify: (token: string) => Promise<TokenCheck>;
+  /** Verifies a token at `now` (the request's one clock reading). */
+  verify: (token: string, now: Date) => Promise<TokenCheck>;
   /** Retry-After when a token's key cannot be fetched: the wait before the keys are fetched again. */
   retryAfterSeconds: number;
 }
