@@ -136,7 +136,7 @@ const COMMANDS: Command[] = [
   },
   {
     words: ['users', 'unlink-provider'], args: ['EMAIL'], run: async (_values, [email]) => {
-      const { unlinkProviderIdentities } = await import('../domain/accounts.ts');
+      const { unlinkProviderIdentities } = await import('../domain/provider-sign-in.ts');
       const removed = await withStore((store) => unlinkProviderIdentities(store, email!));
       console.log(removed === 0 ? 'the account had no provider identity linked'
         : `unlinked ${removed} provider identit${removed === 1 ? 'y' : 'ies'}: the next sign-in through the provider links anew`);

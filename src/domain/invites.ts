@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { openSession, type OpenedSession, type SessionSettings } from './accounts.ts';
+import { openSession, type OpenedSession, type SessionSettings } from './sessions.ts';
 import { AppError } from './errors.ts';
 import { sha256Hex } from './digest.ts';
 import { checkNewPassword, hashPassword } from './passwords.ts';

@@ -1,4 +1,4 @@
-import type { SessionSettings } from './accounts.ts';
+import type { SessionSettings } from './sessions.ts';
 import type { Store } from './store.ts';
 import { formatTimestamp } from './validation.ts';
 

@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import type { ProviderIdentity } from '../domain/accounts.ts';
+import type { ProviderIdentity } from '../domain/provider-sign-in.ts';
 import { type GroupTemplates, rolesFromGroups } from '../domain/provider-groups.ts';
 import type { IssuerKeys } from './issuer.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { signOut } from '../../src/domain/accounts.ts';
+import { signOut } from '../../src/domain/sessions.ts';
 import { createApiKey } from '../../src/domain/api-keys.ts';
 import {
   callWithKey, firstSignIn, launchBrowser, NEW_PASSWORD, newContext, NO_BROWSER, seriousA11yViolations, signIn, startConsoleServer, submitSignIn,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createAccountWithOneTimePassword, type ProviderIdentity, signInWithProvider, unlinkProviderIdentities } from '../../src/domain/accounts.ts';
+import { createAccountWithOneTimePassword } from '../../src/domain/accounts.ts';
+import { type ProviderIdentity, signInWithProvider, unlinkProviderIdentities } from '../../src/domain/provider-sign-in.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import { buildTestApp, inviteToken, snapshot, type TestApp } from '../helpers.ts';
 

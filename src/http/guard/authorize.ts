@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { personRole } from '../../domain/accounts.ts';
+import { personRole } from '../../domain/memberships.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Role } from '../../domain/roles.ts';
 import type { Store } from '../../domain/store.ts';

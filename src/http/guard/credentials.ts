@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { authenticateSession } from '../../domain/accounts.ts';
+import { authenticateSession } from '../../domain/sessions.ts';
 import { authenticateApiKey, type AuthFailure } from '../../domain/api-keys.ts';
 import type { ErrorCode } from '../../domain/errors.ts';
 import type { ProviderRoles } from '../../domain/provider-groups.ts';

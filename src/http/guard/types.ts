@@ -1,4 +1,4 @@
-import type { SessionSettings } from '../../domain/accounts.ts';
+import type { SessionSettings } from '../../domain/sessions.ts';
 import type { LastUsedTracker } from '../../domain/last-used.ts';
 import type { Principal, Role } from '../../domain/roles.ts';
 import type { Store } from '../../domain/store.ts';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { SessionSettings } from '../../domain/accounts.ts';
+import type { SessionSettings } from '../../domain/sessions.ts';
 import type { ActionContext } from '../../domain/context.ts';
 import type { LastUsedTracker } from '../../domain/last-used.ts';
 import { actorName } from '../../domain/roles.ts';

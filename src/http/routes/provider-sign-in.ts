@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { recordSessionEvent, signInWithProvider } from '../../domain/accounts.ts';
+import { recordSessionEvent } from '../../domain/memberships.ts';
+import { signInWithProvider } from '../../domain/provider-sign-in.ts';
 import { AppError, type ErrorCode } from '../../domain/errors.ts';
 import type { SignInFailure } from '../../domain/vocabulary.ts';
 import type { ConsoleSignIn, PendingSignIn } from '../../oidc/sign-in.ts';

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
-import {
-  changePassword, listMemberships, type OpenedSession, recordSessionEvent, signIn, signOut,
-} from '../../domain/accounts.ts';
+import { changePassword, signIn } from '../../domain/accounts.ts';
+import { listMemberships, recordSessionEvent } from '../../domain/memberships.ts';
+import { type OpenedSession, signOut } from '../../domain/sessions.ts';
 import { canonicalEmail } from '../../domain/email.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Store } from '../../domain/store.ts';

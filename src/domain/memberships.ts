@@ -1,0 +1,61 @@
+import type { ActionContext } from './context.ts';
+import { strongerRole } from './provider-groups.ts';
+import type { Role } from './roles.ts';
+import type { Store } from './store.ts';
+import { formatTimestamp } from './validation.ts';
+
+// The tenants a person may act in: Kupe's members list and the identity provider's groups, combined.
+
+export interface Membership {
+  tenant: string;
+  role: Role;
+  /** The identity provider's groups grant a role here (the stronger of the two roles applies). */
+  viaProvider?: true;
+}
+
+/**
+ * The tenants a person may act in, with the role in each: Kupe's members list (accepted memberships) and the
+ * identity provider's groups at sign-in, combined; where both name a tenant the stronger role applies.
+ */
+export async function listMemberships(
+  store: Store, email: string, providerRoles: Readonly<Record<string, Role>> = {},
+): Promise<Membership[]> {
+  const byTenant = new Map<string, Membership>();
+  for (const m of await store.members.tenantsOf(email)) byTenant.set(m.tenant, { tenant: m.tenant, role: m.role });
+  for (const [tenant, role] of Object.entries(providerRoles)) {
+    byTenant.set(tenant, { tenant, role: strongerRole(role, byTenant.get(tenant)?.role) ?? role, viaProvider: true });
+  }
+  return [...byTenant.values()].sort((a, b) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));
+}
+
+/**
+ * A person's role in one tenant: the stronger of what the provider's groups give and what Kupe's members list
+ * gives (a pending membership gives nothing). Admin through the groups needs no read.
+ */
+export async function personRole(
+  store: Store, tenant: string, email: string, providerRole: Role | undefined,
+): Promise<Role | undefined> {
+  if (providerRole === 'admin') return 'admin';
+  const member = await store.members.get(tenant, email);
+  return strongerRole(providerRole, member?.pending ? undefined : member?.role);
+}
+
+/** How a person signed in or out, for the audit log of each tenant they act in. */
+export interface SessionEvent {
+  email: string;
+  method: 'password' | 'oidc';
+  providerRoles?: Readonly<Record<string, Role>> | undefined;
+  ctx: Omit<ActionContext, 'actor'>;
+}
+
+/** One audit entry per tenant the person may act in: each tenant's admins see who came and went. */
+export async function recordSessionEvent(store: Store, action: 'session.signin' | 'session.signout', event: SessionEvent) {
+  const memberships = await listMemberships(store, event.email, event.providerRoles);
+  const time = formatTimestamp(event.ctx.now);
+  for (const { tenant } of memberships) {
+    await store.audit.append({
+      tenant, time, actor: event.email, action, target: event.method,
+      clientIp: event.ctx.clientIp, requestId: event.ctx.requestId,
+    });
+  }
+}
