@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../src/config.ts';
 import { REFERENCE_ENV, renderApiReference } from '../scripts/api-reference.ts';
 import { IssuerKeys } from '../src/oidc/issuer.ts';
-import { STATUS_BY_CODE } from '../src/http/errors.ts';
+import { STATUS_BY_CODE } from '../src/http/status-codes.ts';
 import { buildTestApp } from './helpers.ts';
 
 test('docs/errors.md documents every error code with its status', () => {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { resetPassword } from '../../src/domain/accounts.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
-import { STATUS_BY_CODE } from '../../src/http/errors.ts';
+import { STATUS_BY_CODE } from '../../src/http/status-codes.ts';
 import { buildTestApp } from '../helpers.ts';
 
 // Codes that no other test asserted by code (only by message), each with the request that earns it.

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { Store, StoreFault } from '../../domain/store.ts';
-import { answerFault, sendError, sendFault } from '../errors.ts';
+import { sendError } from '../envelope.ts';
+import { answerFault, sendFault } from '../errors.ts';
 import type { StoreFaults } from '../store-faults.ts';
 import type { App } from './context.ts';
 
