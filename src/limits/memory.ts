@@ -1,3 +1,4 @@
+import { Lru } from '../lru.ts';
 import type { AttemptKey, AttemptLimiter, ClientLimits, Limits } from './types.ts';
 import {
   type Admission, admission, backoffSeconds, backoffSteps, type LimitSettings, PASSWORD_BACKOFF_MAX_SECONDS, secondsUntil,
@@ -6,13 +7,6 @@ import {
 
 /** Addresses (or attempt keys) each in-memory table remembers at most; the least recently seen go first. */
 export const MAX_TRACKED_ADDRESSES = 100_000;
-
-/** Sets key (as the most recent) and forgets the oldest entries beyond max. */
-export function setBounded<K, V>(map: Map<K, V>, key: K, value: V, max = MAX_TRACKED_ADDRESSES): void {
-  map.delete(key);
-  map.set(key, value);
-  while (map.size > max) map.delete(map.keys().next().value!);
-}
 
 interface FailureState {
   count: number;
@@ -29,8 +23,8 @@ export class MemoryClientLimits implements ClientLimits {
   readonly #settings: LimitSettings;
   readonly #steps: number[];
   #window = -1;
-  readonly #counts = new Map<string, number>();
-  readonly #failures = new Map<string, FailureState>();
+  readonly #counts = new Lru<string, number>(MAX_TRACKED_ADDRESSES);
+  readonly #failures = new Lru<string, FailureState>(MAX_TRACKED_ADDRESSES);
 
   constructor(settings: LimitSettings) {
     this.#settings = settings;
@@ -46,19 +40,19 @@ export class MemoryClientLimits implements ClientLimits {
     }
     let requestsInWindow = 0;
     if (this.#settings.perWindow > 0) {
-      requestsInWindow = (this.#counts.get(ip) ?? 0) + 1;
-      setBounded(this.#counts, ip, requestsInWindow);
+      requestsInWindow = (this.#counts.peek(ip) ?? 0) + 1;
+      this.#counts.set(ip, requestsInWindow);
     }
-    const failure = this.#failures.get(ip);
+    const failure = this.#failures.peek(ip);
     return admission(this.#settings, { nowMs, requestsInWindow, failures: failure?.count ?? 0, blockedUntil: failure?.blockedUntil ?? 0 });
   }
 
   async recordAuthFailure(ip: string, nowMs: number): Promise<void> {
-    const state = this.#failures.get(ip) ?? { count: 0, blockedUntil: 0, last: 0 };
+    const state = this.#failures.peek(ip) ?? { count: 0, blockedUntil: 0, last: 0 };
     state.count += 1;
     state.last = nowMs;
     state.blockedUntil = nowMs + backoffSeconds(state.count, this.#settings.backoffAfter, this.#steps) * 1000;
-    setBounded(this.#failures, ip, state);
+    this.#failures.set(ip, state);
   }
 
   async recordAuthSuccess(ip: string): Promise<void> {
@@ -72,7 +66,7 @@ export class MemoryClientLimits implements ClientLimits {
 
   #forgetQuietFailures(nowMs: number) {
     const quietMs = this.#settings.backoffMaxSeconds * 2000;
-    for (const [ip, state] of this.#failures) {
+    for (const [ip, state] of this.#failures.entries()) {
       if (nowMs - state.last > quietMs) this.#failures.delete(ip);
     }
   }
@@ -82,7 +76,7 @@ export class MemoryClientLimits implements ClientLimits {
 export class MemoryAttemptLimiter implements AttemptLimiter {
   readonly #maxSeconds: number;
   readonly #steps: number[];
-  readonly #states = new Map<string, FailureState>();
+  readonly #states = new Lru<string, FailureState>(MAX_TRACKED_ADDRESSES);
 
   constructor(maxSeconds = PASSWORD_BACKOFF_MAX_SECONDS) {
     this.#maxSeconds = maxSeconds;
@@ -91,7 +85,7 @@ export class MemoryAttemptLimiter implements AttemptLimiter {
 
   async reserve(keys: AttemptKey[], nowMs: number) {
     const current = (key: string) => {
-      const state = this.#states.get(key);
+      const state = this.#states.peek(key);
       return state && nowMs - state.last <= this.#maxSeconds * 2000 ? state : undefined;
     };
     const wait = Math.max(0, ...keys.map(({ key }) => secondsUntil(current(key)?.blockedUntil ?? 0, nowMs)));
@@ -101,7 +95,7 @@ export class MemoryAttemptLimiter implements AttemptLimiter {
       state.count += 1;
       state.last = nowMs;
       state.blockedUntil = nowMs + backoffSeconds(state.count, allowance, this.#steps) * 1000;
-      setBounded(this.#states, key, state);
+      this.#states.set(key, state);
     }
     return { ok: true as const };
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, errors, exportJWK, jwtVerify, type JWTPayload } from 'jose';
 import { canonicalEmail } from '../domain/email.ts';
+import { Lru } from '../lru.ts';
 import { AppError } from '../domain/errors.ts';
 import { type GroupTemplates, type ProviderRoles, rolesFromGroups } from '../domain/provider-groups.ts';
 import type { IssuerKeys } from './issuer.ts';
@@ -45,13 +46,12 @@ interface Verified {
  * first past `maxEntries`.
  */
 export class VerifiedTokens {
-  readonly #entries = new Map<string, Verified>();
-  readonly #maxEntries: number;
+  readonly #entries: Lru<string, Verified>;
   readonly maxAgeSeconds: number;
 
   constructor(maxAgeSeconds: number, maxEntries = 10_000) {
     this.maxAgeSeconds = maxAgeSeconds;
-    this.#maxEntries = maxAgeSeconds === 0 ? 0 : maxEntries;
+    this.#entries = new Lru(maxAgeSeconds === 0 ? 0 : maxEntries);
   }
 
   get(digest: string, keys: IssuerKeys, nowSeconds: number): Verified | undefined {
@@ -61,15 +61,11 @@ export class VerifiedTokens {
       this.#entries.delete(digest);
       return undefined;
     }
-    this.#entries.delete(digest); // most recently used goes last
-    this.#entries.set(digest, entry);
     return entry;
   }
 
   put(digest: string, entry: Verified): void {
-    if (this.#maxEntries === 0) return;
     this.#entries.set(digest, entry);
-    if (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
   }
 }
 

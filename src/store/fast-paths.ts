@@ -1,4 +1,5 @@
 import type SQLite from 'better-sqlite3';
+import { Lru } from '../lru.ts';
 import type { Selectable, SqliteDatabase } from 'kysely';
 import type pg from 'pg';
 import type { ApiKeysTable } from './schema.ts';
@@ -45,30 +46,23 @@ export function sqliteKeyReader(sqlite: SQLite.Database): ApiKeyRowReader {
  * PostgreSQL a read is asynchronous and can straddle a revocation).
  */
 export class KeyRowCache {
-  readonly #rows = new Map<string, Selectable<ApiKeysTable>>();
-  readonly #maxEntries: number;
+  readonly #rows: Lru<string, Selectable<ApiKeysTable>>;
   #epoch = 0;
 
   constructor(maxEntries: number) {
-    this.#maxEntries = maxEntries;
+    this.#rows = new Lru(maxEntries);
   }
 
   get epoch(): number { return this.#epoch; }
 
   get(id: string): Selectable<ApiKeysTable> | undefined {
-    const row = this.#rows.get(id);
-    if (row) {
-      this.#rows.delete(id); // most recently used goes last
-      this.#rows.set(id, row);
-    }
-    return row;
+    return this.#rows.get(id);
   }
 
   /** Keeps the row if it is valid and nothing was forgotten since epochAtRead. */
   put(id: string, row: Selectable<ApiKeysTable> | undefined, epochAtRead: number): void {
     if (!row || row.revoked_at !== null || epochAtRead !== this.#epoch) return;
     this.#rows.set(id, row);
-    if (this.#rows.size > this.#maxEntries) this.#rows.delete(this.#rows.keys().next().value!);
   }
 
   forget(id: string): void {
@@ -149,17 +143,14 @@ export const STATEMENT_CACHE_SIZE = 256;
  * never handed out twice: a second, uncached one is prepared.
  */
 export function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
+  const cache = new Lru<string, SQLite.Statement>(STATEMENT_CACHE_SIZE);
   return {
     close: () => sqlite.close(),
     prepare(sql: string) {
       const cached = cache.get(sql);
       if (cached && !cached.busy) return cached;
       const statement = sqlite.prepare(sql);
-      if (!cached) {
-        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-        cache.set(sql, statement);
-      }
+      if (!cached) cache.set(sql, statement);
       return statement;
     },
   };
