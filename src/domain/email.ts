@@ -69,15 +69,20 @@ function canonicalAscii(field: string, value: string): string {
   const folded = foldAscii(value);
   const at = folded.lastIndexOf('@');
   const domain = folded.slice(at + 1);
-  // A punycode label is read as the Unicode domain it encodes, so both spellings name one account.
-  return domain.includes('xn--') ? `${folded.slice(0, at)}@${canonicalDomain(field, domain)}` : folded;
+  if (!domain.includes('xn--')) return folded;
+  // A punycode label is read as the Unicode domain it encodes, so both spellings name one account; that
+  // domain must pass the same rules as one typed in Unicode (the canonical form is a fixed point).
+  const decoded = `${folded.slice(0, at)}@${canonicalDomain(field, domain)}`;
+  return ASCII.test(decoded) ? decoded : canonicalEmail(field, decoded);
 }
 
 /** A domain in its Unicode form, when IDNA accepts it unchanged (apart from decoding punycode labels). */
 function canonicalDomain(field: string, domain: string): string {
   const ascii = domainToASCII(domain);
   const unicode = ascii === '' ? '' : domainToUnicode(ascii);
-  const accepted = unicode !== '' && (ASCII.test(domain) ? domainToASCII(unicode) === domain : unicode === domain);
+  // A punycode label that does not decode is refused on every Node version (20 answers '', 24 keeps the label).
+  const undecoded = unicode.split('.').some((label) => label.startsWith('xn--'));
+  const accepted = unicode !== '' && !undecoded && (ASCII.test(domain) ? domainToASCII(unicode) === domain : unicode === domain);
   if (!accepted) throw validationError(`${field} has a domain that is not a valid internationalized domain name: ${JSON.stringify(domain)}`);
   return unicode;
 }

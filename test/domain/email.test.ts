@@ -59,3 +59,11 @@ test('property: the canonical form is a fixed point, and two inputs share one on
     if (x !== undefined && x === y) assert.equal(a.replace(/[A-Z]/g, (c) => c.toLowerCase()), b.replace(/[A-Z]/g, (c) => c.toLowerCase()));
   }), { numRuns: 2000 });
 });
+
+test('a punycode domain decodes to a form that passes the same rules, on every Node version', () => {
+  assert.equal(canonicalEmail('email', 'bob@xn--bcher-kva.de'), 'bob@b\u00FCcher.de');
+  // xn--fa-hia is "faß": the sharp s is refused typed in Unicode, so it is refused through punycode too.
+  assert.throws(() => canonicalEmail('email', 'bob@xn--fa-hia.de'), /other case is an ASCII letter/);
+  // Node 20 answers '' for a label that does not decode, Node 24 keeps it: refused either way.
+  for (const bad of ['bob@xn--zz.de', 'bob@xn--a.com', 'bob@xn--.com']) assert.throws(() => canonicalEmail('email', bad), /internationalized domain/, bad);
+});
