@@ -17,7 +17,7 @@ export const REDACT_PATHS = [
  * Connect parameters of the provider sign-in (`code` and `state` of /oidc/callback, tokens, PKCE). The one
  * list: every logged URL goes through redactUrl.
  */
-export const CREDENTIAL_QUERY_PARAMETERS = [
+const CREDENTIAL_QUERY_PARAMETERS = [
   'key', 'token', 'password', 'secret', 'api_key', 'apikey', 'access_token', 'id_token', 'refresh_token',
   'code', 'state', 'session_state', 'code_verifier', 'client_secret', 'nonce', 'assertion', 'sig', 'signature',
 ] as const;

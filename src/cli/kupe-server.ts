@@ -45,6 +45,11 @@ export function exitCodeFor(error: AppError): number {
   return EXIT_CODES[error.code] ?? 1;
 }
 
+function planArgument(value: string, what: string): Plan {
+  if (!(PLANS as readonly string[]).includes(value)) throw new UsageError(`${what} must be one of ${PLANS.join(', ')}`);
+  return value as Plan;
+}
+
 function required(value: string | undefined, flag: string): string {
   if (value === undefined || value === '') throw new UsageError(`missing ${flag}`);
   return value;
@@ -119,19 +124,18 @@ const COMMANDS: Command[] = [
   { words: ['tenants', 'list'], args: [], run: (_values, _args, output) => tenantsList(output) },
   {
     words: ['tenants', 'set-plan'], args: ['NAME', 'PLAN'], run: async (_values, [name, plan]) => {
-      if (!(PLANS as readonly string[]).includes(plan!)) throw new UsageError(`PLAN must be one of ${PLANS.join(', ')}`);
+      const changes = { plan: planArgument(plan!, 'PLAN') };
       const { updateTenant } = await import('../domain/tenants.ts');
-      const tenant = await withStore((store) => updateTenant(store, name!, { plan: plan as Plan }, undefined, { actor: OPERATOR_ACTOR, now: new Date() }));
+      const tenant = await withStore((store) => updateTenant(store, name!, changes, undefined, { actor: OPERATOR_ACTOR, now: new Date() }));
       console.log(`tenant ${tenant.name} is on plan ${tenant.plan}`);
     },
   },
   {
     words: ['users', 'reset-password'], args: ['EMAIL'], run: async (_values, [email]) => {
       const { resetPassword } = await import('../domain/accounts.ts');
-      const { canonicalEmail } = await import('../domain/email.ts');
-      const password = await withStore((store) => resetPassword(store, email!, new Date()));
-      console.log(`new one-time password for ${canonicalEmail('email', email!)} (every session of the account has ended; changed at first sign-in):`);
-      console.log(password);
+      const reset = await withStore((store) => resetPassword(store, email!, new Date()));
+      console.log(`new one-time password for ${reset.email} (every session of the account has ended; changed at first sign-in):`);
+      console.log(reset.password);
     },
   },
   {
@@ -146,15 +150,13 @@ const COMMANDS: Command[] = [
 ];
 
 async function tenantsCreate(values: Values, name: string) {
-  if (values.plan !== undefined && !(PLANS as readonly string[]).includes(values.plan)) {
-    throw new UsageError(`--plan must be one of ${PLANS.join(', ')}`);
-  }
+  const plan = values.plan === undefined ? undefined : planArgument(values.plan, '--plan');
   const [{ createTenant }, { createAccountWithOneTimePassword, findAccount }] =
     await Promise.all([import('../domain/tenants.ts'), import('../domain/accounts.ts')]);
   const { tenant, password, existing } = await withStore(async (store) => {
     const created = await createTenant(store, {
       name, adminEmail: required(values.admin, '--admin EMAIL'),
-      displayName: values['display-name'], plan: values.plan as Plan | undefined,
+      displayName: values['display-name'], plan,
     }, new Date());
     const password = await createAccountWithOneTimePassword(store, created.contactEmail, new Date());
     return { tenant: created, password, existing: password ? undefined : await findAccount(store, created.contactEmail) };

@@ -26,21 +26,33 @@ export async function createAccountWithOneTimePassword(store: Store, rawEmail: s
   return inserted ? password : undefined;
 }
 
-/** Operator action: a fresh one-time password; every session of the account ends. */
-export async function resetPassword(store: Store, rawEmail: string, now: Date): Promise<string> {
+/** Operator action: a fresh one-time password; every session of the account ends. Returns the account's email too. */
+export async function resetPassword(store: Store, rawEmail: string, now: Date): Promise<{ email: string; password: string }> {
   const email = canonicalEmail('email', rawEmail);
   if (!(await store.users.get(email))) throw new AppError('user_not_found', `no console account for ${email}`);
   const password = generateOneTimePassword();
   await store.users.setPassword(email, await hashPassword(password), true, formatTimestamp(now));
   await store.users.setEmailProof(email, 'operator');
   await store.sessions.removeAllFor(email);
-  return password;
+  return { email, password };
+}
+
+/**
+ * The account a sign-in form names: the canonical form of what was typed (trimmed). An address the
+ * canonical-email rule refuses names no account, so it is answered like a wrong password.
+ */
+export function signInEmail(typed: string): string {
+  try {
+    return canonicalEmail('email', typed.trim());
+  } catch {
+    throw new AppError('invalid_credentials', 'wrong email or password');
+  }
 }
 
 export async function signIn(
   store: Store, rawEmail: string, password: string, now: Date, settings: SessionSettings,
 ): Promise<{ session: OpenedSession; user: UserRecord }> {
-  const email = canonicalEmail('email', rawEmail.trim());
+  const email = signInEmail(rawEmail);
   const user = await store.users.get(email);
   // An account made through the identity provider has no password: it takes as long as a missing one.
   const ok = user && user.passwordHash !== NO_PASSWORD

@@ -1,10 +1,10 @@
 import { domainToASCII, domainToUnicode } from 'node:url';
 import { validationError } from './errors.ts';
+import { LONE_SURROGATE } from './validation.ts';
 import { EMAIL_MAX_LENGTH, EMAIL_PATTERN } from './vocabulary.ts';
 
 const EMAIL = new RegExp(EMAIL_PATTERN, 'u');
 const ASCII = /^[\x20-\x7E]*$/;
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 /** Combining marks, format characters (zero-width joiners, bidirectional controls), private use, unassigned. */
 const UNSAFE = /[\p{M}\p{Cf}\p{Co}\p{Cn}\p{Z}]/u;
 const ASCII_LETTER = /[A-Za-z]/;
@@ -42,7 +42,7 @@ function firstWhere(value: string, refused: (char: string) => boolean): string |
 export function canonicalEmail(field: string, value: string): string {
   if ([...value].length > EMAIL_MAX_LENGTH || !EMAIL.test(value)) throw validationError(explainEmail(field));
   if (ASCII.test(value)) return canonicalAscii(field, value);
-  if (LONE_SURROGATE.test(value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''))) {
+  if (LONE_SURROGATE.test(value)) {
     throw validationError(`${field} must be valid Unicode text (it has a lone surrogate)`);
   }
   const compatibility = firstWhere(value, (char) => char.normalize('NFKC') !== char);

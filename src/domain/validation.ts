@@ -9,7 +9,7 @@ export const TENANT_NAME = new RegExp(TENANT_NAME_PATTERN);
  * Half of a UTF-16 pair on its own: no character at all (stored, it would come back as U+FFFD). Refused
  * apart from the pattern: a surrogate range is no valid pattern for most regex engines outside JavaScript.
  */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+export const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 const DISPLAY_NAME = new RegExp(DISPLAY_NAME_PATTERN, 'u');
 

@@ -146,13 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   // No request body of Kupe's nests deeper than a few levels; a deeper one is refused before it is walked
   // (only routes that take a body pay for the check).
   app.addHook('onRoute', (route) => {
-    if (route.schema?.body === undefined) return;
-    const refuseDeepBodies = async (request: FastifyRequest) => {
-      if (typeof request.body === 'object' && request.body !== null && nestedDeeperThan(request.body, MAX_JSON_DEPTH)) {
-        throw new AppError('invalid_json', `request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
-      }
-    };
-    route.preValidation = [refuseDeepBodies, ...[route.preValidation ?? []].flat()];
+    if (route.schema?.body !== undefined) route.preValidation = [refuseDeepBodies, ...[route.preValidation ?? []].flat()];
   });
   refuseUnknownQueryParameters(app);
   const routes: RouteAccess[] = [];
@@ -198,6 +192,12 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   } : undefined);
 
   return { app, lastUsed, metrics, faults, drain: () => { draining = true; }, routes };
+}
+
+async function refuseDeepBodies(request: FastifyRequest) {
+  if (typeof request.body === 'object' && request.body !== null && nestedDeeperThan(request.body, MAX_JSON_DEPTH)) {
+    throw new AppError('invalid_json', `request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
 }
 
 /** Access-token verification, with jose loaded only when an identity provider is configured. */

@@ -7,7 +7,7 @@ import type { Principal } from '../../domain/roles.ts';
 import type { TokenFailure } from '../../oidc/access-tokens.ts';
 import { looksLikeJwt } from '../../oidc/token-shape.ts';
 import { sessionToken } from '../cookies.ts';
-import type { Access, Account, GuardDeps } from './types.ts';
+import type { Access, Account, BearerTokens, GuardDeps } from './types.ts';
 
 /** What a request proved it is. */
 export type Credential =
@@ -59,7 +59,7 @@ function bearerToken(request: FastifyRequest): string | undefined {
 export async function readCredential(request: FastifyRequest, access: Access, deps: GuardDeps, now: Date): Promise<CredentialCheck> {
   const token = access === 'session' ? undefined : bearerToken(request);
   if (token === undefined) return readSession(request, access, deps, now);
-  if (deps.oidc && looksLikeJwt(token)) return readAccessToken(token, deps, now);
+  if (deps.oidc && looksLikeJwt(token)) return readAccessToken(token, deps.oidc, now);
   return readApiKey(token, deps, now);
 }
 
@@ -70,8 +70,7 @@ async function readApiKey(token: string, deps: GuardDeps, now: Date): Promise<Cr
   return { ok: false, failure: { code, message, metric: result.reason, looksLikeGuessing: KEY_GUESSES.has(result.reason) } };
 }
 
-async function readAccessToken(token: string, deps: GuardDeps, now: Date): Promise<CredentialCheck> {
-  const oidc = deps.oidc!;
+async function readAccessToken(token: string, oidc: BearerTokens, now: Date): Promise<CredentialCheck> {
   const check = await oidc.verify(token, now);
   if (check.ok) return { ok: true, credential: { kind: 'token', email: check.email, roles: check.roles } };
   return {

@@ -118,10 +118,11 @@ export function providerSignInRoutes(app: App, deps: RouteDeps, provider: Provid
       return backToSignIn(reply, (error as { error?: unknown }).error === undefined ? 'sign_in_failed' : 'provider_refused');
     }
     let result;
+    const ctx = requestContext(request, deps);
     try {
-      result = await signInWithProvider(deps.store, identity, requestContext(request, deps), deps.sessions);
+      result = await signInWithProvider(deps.store, identity, ctx, deps.sessions);
       await recordSessionEvent(deps.store, 'session.signin', {
-        email: result.user.email, method: 'oidc', providerRoles: result.providerRoles, ctx: requestContext(request, deps),
+        email: result.user.email, method: 'oidc', providerRoles: result.providerRoles, ctx,
       });
       setSessionCookie(request, reply, result.session.token, deps.sessions.absoluteSeconds);
     } catch (error) {

@@ -1,8 +1,7 @@
 import { Type } from 'typebox';
-import { changePassword, signIn } from '../../domain/accounts.ts';
+import { changePassword, signIn, signInEmail } from '../../domain/accounts.ts';
 import { listMemberships, recordSessionEvent } from '../../domain/memberships.ts';
 import { type OpenedSession, signOut } from '../../domain/sessions.ts';
-import { canonicalEmail } from '../../domain/email.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Store } from '../../domain/store.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -61,13 +60,7 @@ export function sessionRoutes(app: App, deps: RouteDeps, attempts: AttemptLimite
     }
     // Per account and address, so that nobody elsewhere can lock the owner out; and per address, so that
     // one address cannot try one password on every account.
-    // An address the canonical-email rule refuses names no account: the same answer as a wrong password.
-    let email: string;
-    try {
-      email = canonicalEmail('email', request.body.email.trim());
-    } catch {
-      throw new AppError('invalid_credentials', 'wrong email or password');
-    }
+    const email = signInEmail(request.body.email);
     const keys = [{ key: `signin:${email}|${request.clientAddress}`, allowance: 5 }, { key: `signin-ip:${request.clientAddress}`, allowance: 20 }];
     await reserveAttempt(reply, keys);
     const result = await signIn(deps.store, email, request.body.password, deps.clock(), deps.sessions);
