@@ -8,12 +8,12 @@ import { loadConfig } from '../src/config.ts';
 import { createApiKey } from '../src/domain/api-keys.ts';
 import { createTenant } from '../src/domain/tenants.ts';
 import { buildApp } from '../src/http/app.ts';
-import { memoryLimits } from '../src/limits/memory.ts';
 import { IssuerKeys } from '../src/oidc/issuer.ts';
-import { limitSettings } from '../src/limits/policy.ts';
 import { createLogger } from '../src/logger.ts';
 import { openStore } from '../src/store/index.ts';
 import { createSchema } from '../test/postgres-schema.ts';
+import { systemClock } from '../src/domain/time.ts';
+import { appDeps } from '../test/helpers.ts';
 
 let dropSchema = async () => {};
 
@@ -38,12 +38,13 @@ await createTenant(store, { name: 'bench', adminEmail: 'bench@example.com' }, no
 const { key, record } = await createApiKey(store, 'bench', { displayName: 'bench', role: 'readonly' }, { actor: 'operator', now });
 
 // With KUPE_OIDC_ISSUER (bench/token.ts): the provider's keys are fetched once, before serving.
-const issuerKeys = config.oidc && new IssuerKeys({ issuer: config.oidc.issuer, refreshSeconds: config.oidc.jwksRefreshSeconds });
+const issuerKeys = config.oidc && new IssuerKeys({ issuer: config.oidc.issuer, refreshSeconds: config.oidc.jwksRefreshSeconds, clock: systemClock });
 await issuerKeys?.refresh();
 if (issuerKeys?.lastFailure) throw new Error(issuerKeys.lastFailure);
-const { app, lastUsed } = await buildApp({
-  config, store, limits: memoryLimits(limitSettings(config)), logger: createLogger(config.logLevel), issuerKeys,
-});
+// The parts src/server.ts makes, made the same way (test/helpers.ts), with the configuration read above.
+const deps = await appDeps({ config, store, logger: createLogger(config.logLevel), issuerKeys });
+const { lastUsed } = deps;
+const { app } = await buildApp(deps);
 const whoamiBody = JSON.stringify({ kind: 'apikey', tenant: 'bench', role: 'readonly', keyId: record.id, displayName: 'bench' });
 const filler = 'x'.repeat(whoamiBody.length - JSON.stringify({ status: 'ok', pad: '' }).length);
 app.get('/bench/public', { config: { access: 'public' } }, async () => ({ status: 'ok', pad: filler }));

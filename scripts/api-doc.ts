@@ -4,15 +4,15 @@ import { REFERENCE_ENV, renderApiReference } from './api-reference.ts';
 import { IssuerKeys } from '../src/oidc/issuer.ts';
 import { loadConfig } from '../src/config.ts';
 import { buildApp } from '../src/http/app.ts';
-import { memoryLimits } from '../src/limits/memory.ts';
-import { limitSettings } from '../src/limits/policy.ts';
 import { openStore } from '../src/store/index.ts';
+import { systemClock } from '../src/domain/time.ts';
+import { appDeps } from '../test/helpers.ts';
 
 const { store, migrate } = openStore('sqlite::memory:');
 await migrate();
 const config = loadConfig(REFERENCE_ENV);
-const issuerKeys = new IssuerKeys({ issuer: REFERENCE_ENV.KUPE_OIDC_ISSUER, refreshSeconds: 300 }); // never started: no fetch
-const { app } = await buildApp({ config, store, limits: memoryLimits(limitSettings(config)), issuerKeys });
+const issuerKeys = new IssuerKeys({ issuer: REFERENCE_ENV.KUPE_OIDC_ISSUER, refreshSeconds: 300, clock: systemClock }); // never started: no fetch
+const { app } = await buildApp(await appDeps({ config, store, issuerKeys }));
 await app.ready();
 writeFileSync(new URL('../docs/api.md', import.meta.url), renderApiReference(app.swagger() as Parameters<typeof renderApiReference>[0]));
 await app.close();

@@ -9,13 +9,13 @@ import { bootstrapEmptyStore } from '../src/domain/bootstrap.ts';
 import { addMember } from '../src/domain/members.ts';
 import { loadConfig } from '../src/config.ts';
 import { buildApp } from '../src/http/app.ts';
-import { memoryLimits } from '../src/limits/memory.ts';
-import { limitSettings } from '../src/limits/policy.ts';
 import { CONSOLE_DIR } from '../src/server.ts';
 import { openStore } from '../src/store/index.ts';
 import { IssuerKeys } from '../src/oidc/issuer.ts';
 import { firstSignIn, launchBrowser } from '../test/e2e/console-helpers.ts';
 import { startTestProvider } from '../test/oidc/provider.ts';
+import { systemClock } from '../src/domain/time.ts';
+import { appDeps } from '../test/helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kupe-shots-'));
 const { store, migrate } = openStore(`sqlite:${join(dir, 'kupe.db')}`);
@@ -33,7 +33,7 @@ await addMember(store, 'demo', { email: 'bob@example.com', role: 'readonly' }, u
 await addMember(store, 'demo', { email: 'carol@example.com', role: 'admin' }, undefined, ctx);
 
 const config = loadConfig({ KUPE_RATE_LIMIT: '0' });
-const { app } = await buildApp({ config, store, limits: memoryLimits(limitSettings(config)), consoleDir: CONSOLE_DIR });
+const { app } = await buildApp(await appDeps({ config, store, consoleDir: CONSOLE_DIR }));
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 const browser = await launchBrowser();
 const page = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
@@ -78,11 +78,9 @@ const oidcConfig = loadConfig({
   KUPE_RATE_LIMIT: '0', KUPE_OIDC_ISSUER: provider.issuer, KUPE_OIDC_CLIENT_ID: 'kupe-console', KUPE_OIDC_CLIENT_SECRET: 'screenshots',
   KUPE_OIDC_PROVIDER_NAME: 'Authentik',
 });
-const issuerKeys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300 });
+const issuerKeys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300, clock: systemClock });
 await issuerKeys.refresh();
-const withProvider = await buildApp({
-  config: oidcConfig, store, limits: memoryLimits(limitSettings(oidcConfig)), consoleDir: CONSOLE_DIR, issuerKeys,
-});
+const withProvider = await buildApp(await appDeps({ config: oidcConfig, store, consoleDir: CONSOLE_DIR, issuerKeys }));
 const providerUrl = await withProvider.app.listen({ host: '127.0.0.1', port: 0 });
 provider.addClient('kupe-console', 'screenshots', `${providerUrl}/oidc/callback`);
 const fresh = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { bootstrapEmptyStore } from './domain/bootstrap.ts';
 import { purgeExpiredRecords } from './domain/retention.ts';
+import { systemClock, type Clock } from './domain/time.ts';
 import { buildApp, sessionSettings } from './http/app.ts';
 import { Metrics } from './http/metrics.ts';
 import { openLimits } from './limits/index.ts';
@@ -10,6 +11,7 @@ import { limitSettings } from './limits/policy.ts';
 import { StoreFaults } from './http/store-faults.ts';
 import { describeStoreFault } from './store/faults.ts';
 import { openStore } from './store/index.ts';
+import { buildServices } from './services.ts';
 import { lockForServing } from './store/serve-lock.ts';
 
 export const CONSOLE_DIR = fileURLToPath(new URL('../console/dist', import.meta.url));
@@ -29,8 +31,9 @@ export interface RunningServer {
 }
 
 /**
- * The composition root: config and logger in; store, limits (memory or Redis), metrics and the app made
- * here and passed in; then listen.
+ * The composition root: config and logger in; the clock, metrics, store, limits (memory or Redis), the
+ * identity provider's keys, the services (src/services.ts) and the app made here and passed in; then listen.
+ * It owns start and stop: whatever it started is stopped in reverse order, at stop or when a start fails.
  */
 export async function startServer(
   config: Config, logger: Logger, announce: (text: string) => void = (text) => process.stderr.write(text),
@@ -60,20 +63,33 @@ async function startParts(
   config: Config, logger: Logger, announce: (text: string) => void,
   started: { what: string; stop: () => unknown }[], stopStarted: () => Promise<void>,
 ): Promise<RunningServer> {
+  const releaseLock = lockForServing(config.databaseUrl); // SQLite: one server per file (the key cache needs it)
+  started.push({ what: 'the serve lock', stop: releaseLock });
+  const clock = systemClock;
+  const reportOutage = outageReporter(clock);
   const metrics = new Metrics();
-  const faults = new StoreFaults(logger, metrics);
+  const faults = new StoreFaults(logger, metrics, clock);
   // A fault no request is waiting for (a pooled connection dropped by a restart) is logged and counted
   // like any other: once per incident.
   const reportBackground = (error: unknown) => {
     faults.report(describeStoreFault(error) ?? { kind: 'unavailable', detail: String(error) }, error);
   };
-  const releaseLock = lockForServing(config.databaseUrl); // SQLite: one server per file (the key cache needs it)
-  started.push({ what: 'the serve lock', stop: releaseLock });
   const { store, migrate, startKeyCache } = openStore(config.databaseUrl, { ...config.database, onBackgroundError: reportBackground });
   started.push({ what: 'the store', stop: () => store.close() });
   const applied = await migrate();
   await startKeyCache();
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+
+  // jose is loaded only when an identity provider is configured.
+  const issuerKeys = config.oidc ? new (await import('./oidc/issuer.ts')).IssuerKeys({
+    issuer: config.oidc.issuer, refreshSeconds: config.oidc.jwksRefreshSeconds, clock,
+    // The keys held keep working: logged once a minute.
+    onError: reportOutage(() => metrics.identityProviderErrors.inc(), 60_000, (problem: string) => logger.error({ problem },
+      'identity provider unreachable: access tokens signed by keys already held still verify; new keys cannot be fetched')),
+    onRecovered: (keyIds) => logger.info({ issuer: config.oidc?.issuer, keyIds }, 'identity provider keys loaded'),
+  }) : null;
+  const services = await buildServices({ config, store, logger, clock, metrics, faults, issuerKeys });
+  const { lastUsed } = services;
 
   const limits = await openLimits(limitSettings(config), config.redisUrl === undefined ? undefined : {
     url: config.redisUrl, prefix: config.redisPrefix,
@@ -83,20 +99,10 @@ async function startParts(
   });
   started.push({ what: 'the limits', stop: () => limits.close() });
 
-  // jose is loaded only when an identity provider is configured.
-  const issuerKeys = config.oidc && new (await import('./oidc/issuer.ts')).IssuerKeys({
-    issuer: config.oidc.issuer, refreshSeconds: config.oidc.jwksRefreshSeconds,
-    // The keys held keep working: logged once a minute.
-    onError: reportOutage(() => metrics.identityProviderErrors.inc(), 60_000, (problem: string) => logger.error({ problem },
-      'identity provider unreachable: access tokens signed by keys already held still verify; new keys cannot be fetched')),
-    onRecovered: (keyIds) => logger.info({ issuer: config.oidc?.issuer, keyIds }, 'identity provider keys loaded'),
-  });
   issuerKeys?.start(); // not awaited: API keys and passwords work while the provider is down
   if (issuerKeys) started.push({ what: 'the identity provider keys', stop: () => issuerKeys.stop() });
 
-  const { app, lastUsed, drain } = await buildApp({
-    config, store, limits, logger, metrics, faults, issuerKeys, consoleDir: CONSOLE_DIR,
-  });
+  const { app, drain } = await buildApp({ ...services, config, store, limits, consoleDir: CONSOLE_DIR });
   // A database fault in background work is reported like a request's (once per incident); anything else is logged.
   const reportFailure = (err: unknown, message: string) => {
     const fault = store.describeFault(err);
@@ -111,7 +117,7 @@ async function startParts(
   // values are written, then the store closes.
   started.push({ what: 'the lastUsedAt flush', stop: async () => { clearInterval(timer); await flushLastUsed(); } });
   started.push({ what: 'the HTTP server', stop: () => app.close() });
-  const purge = () => purgeExpiredRecords(store, new Date(), config.retention, sessionSettings(config))
+  const purge = () => purgeExpiredRecords(store, clock(), config.retention, sessionSettings(config))
     .then((deleted) => {
       if (deleted.audit + deleted.sessions + deleted.invites > 0) logger.info({ deleted }, 'retention: old records deleted');
     })
@@ -124,7 +130,7 @@ async function startParts(
   // Before listening: once the "listening" line is out, serve() must already handle SIGTERM (an
   // orchestrator may send it at once), so nothing slow may come between listening and returning.
   // Without passwords the demo admin could never sign in: tenants come from `kupe-server tenants create`.
-  const demo = config.passwordSignIn ? await bootstrapEmptyStore(store, new Date()) : undefined;
+  const demo = config.passwordSignIn ? await bootstrapEmptyStore(store, clock()) : undefined;
   const url = await app.listen({ host: config.host, port: config.port });
   if (demo) {
     // The password goes to the terminal once, never into the log.
@@ -152,12 +158,15 @@ async function startParts(
 }
 
 /** Counts every failure and logs at most once every `everyMs`: an outage is a line now and then, not one a request. */
-function reportOutage<T>(count: () => void, everyMs: number, log: (detail: T) => void): (detail: T) => void {
-  let lastLogged = 0;
-  return (detail) => {
-    count();
-    if (Date.now() - lastLogged < everyMs) return;
-    lastLogged = Date.now();
-    log(detail);
+function outageReporter(clock: Clock) {
+  return <T>(count: () => void, everyMs: number, log: (detail: T) => void): (detail: T) => void => {
+    let lastLogged = -Infinity;
+    return (detail) => {
+      count();
+      const now = clock().getTime();
+      if (now - lastLogged < everyMs) return;
+      lastLogged = now;
+      log(detail);
+    };
   };
 }

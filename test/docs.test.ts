@@ -6,6 +6,7 @@ import { REFERENCE_ENV, renderApiReference } from '../scripts/api-reference.ts';
 import { IssuerKeys } from '../src/oidc/issuer.ts';
 import { STATUS_BY_CODE } from '../src/http/status-codes.ts';
 import { buildTestApp } from './helpers.ts';
+import { systemClock } from '../src/domain/time.ts';
 
 test('docs/errors.md documents every error code with its status', () => {
   const catalogue = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
@@ -18,7 +19,7 @@ test('docs/errors.md documents every error code with its status', () => {
 test('docs/api.md is the reference generated from the served OpenAPI document (npm run docs:api)', async (t) => {
   const app = await buildTestApp(t, {
     config: { oidc: loadConfig(REFERENCE_ENV).oidc },
-    issuerKeys: new IssuerKeys({ issuer: REFERENCE_ENV.KUPE_OIDC_ISSUER, refreshSeconds: 300 }),
+    issuerKeys: new IssuerKeys({ issuer: REFERENCE_ENV.KUPE_OIDC_ISSUER, refreshSeconds: 300, clock: systemClock }),
   });
   const doc = (await app.call('GET', '/api/v1/openapi.json')).json();
   const committed = readFileSync(new URL('../docs/api.md', import.meta.url), 'utf8');

@@ -6,7 +6,14 @@ import type { FastifyBaseLogger, LightMyRequestResponse } from 'fastify';
 import { createApiKey } from '../src/domain/api-keys.ts';
 import type { Store } from '../src/domain/store.ts';
 import { createTenant } from '../src/domain/tenants.ts';
-import { type AppConfig, buildApp, type KupeApp } from '../src/http/app.ts';
+import pino from 'pino';
+import { type Config, loadConfig } from '../src/config.ts';
+import type { LastUsedTracker } from '../src/domain/last-used.ts';
+import { type Clock, systemClock } from '../src/domain/time.ts';
+import { type AppConfig, type AppDeps, buildApp, type KupeApp } from '../src/http/app.ts';
+import { Metrics } from '../src/http/metrics.ts';
+import { StoreFaults } from '../src/http/store-faults.ts';
+import { buildServices } from '../src/services.ts';
 import type { Limits } from '../src/limits/index.ts';
 import { memoryLimits } from '../src/limits/memory.ts';
 import type { IssuerKeys } from '../src/oidc/issuer.ts';
@@ -14,12 +21,16 @@ import { limitSettings } from '../src/limits/policy.ts';
 import { openStore } from '../src/store/index.ts';
 import { createSchema } from './postgres-schema.ts';
 
-export type TestConfig = AppConfig;
+/** The settings a test app runs with: the app's and the identity provider's. */
+export type TestConfig = AppConfig & Pick<Config, 'oidc'>;
 
-export const TEST_CONFIG: TestConfig = {
-  trustProxy: false, rateLimit: 0, authBackoffAfter: 1000, authBackoffMaxSeconds: 300,
-  sessionIdleMinutes: 60, sessionMaxHours: 24, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 65, maxConnections: 1024,
-};
+/**
+ * The defaults (src/config.ts) with no per-IP limit, the backoff far away and no per-address connection cap:
+ * the tests that check those set them.
+ */
+export const TEST_CONFIG: Readonly<TestConfig> = Object.freeze({
+  ...loadConfig({}), rateLimit: 0, authBackoffAfter: 1000, maxConnectionsPerAddress: 0, sessionIdleMinutes: 60, sessionMaxHours: 24,
+});
 
 /**
  * The database the suite runs on: SQLite files by default; PostgreSQL when
@@ -87,6 +98,8 @@ export async function seed(store: Store, now: Date): Promise<Seed> {
 
 export interface TestApp extends KupeApp, Seed {
   store: Store;
+  lastUsed: LastUsedTracker;
+  metrics: Metrics;
   /** The test's database, for a second connection of its own (another process would open the same). */
   databaseUrl: string;
   clock: ReturnType<typeof testClock>;
@@ -105,6 +118,33 @@ export function testLimits(config: Pick<TestConfig, 'rateLimit' | 'authBackoffAf
   return memoryLimits(limitSettings(config));
 }
 
+export interface AppParts {
+  store: Store;
+  config?: Partial<TestConfig> | undefined;
+  clock?: Clock | undefined;
+  /** Default: a silent one. */
+  logger?: FastifyBaseLogger | undefined;
+  /** Default: in memory, with the config's settings. */
+  limits?: Limits | undefined;
+  /** Needed with config.oidc. */
+  issuerKeys?: IssuerKeys | undefined;
+  consoleDir?: string | undefined;
+}
+
+/**
+ * What src/server.ts gives buildApp, made the same way (the metrics, the fault reporter and src/services.ts),
+ * for tests, the benchmark and the scripts that build an app in process.
+ */
+export async function appDeps(parts: AppParts): Promise<AppDeps & { config: TestConfig }> {
+  const config = { ...TEST_CONFIG, ...parts.config };
+  const clock = parts.clock ?? systemClock;
+  const logger = parts.logger ?? pino({ level: 'silent' });
+  const metrics = new Metrics();
+  const faults = new StoreFaults(logger, metrics, clock);
+  const services = await buildServices({ config, store: parts.store, logger, clock, metrics, faults, issuerKeys: parts.issuerKeys ?? null });
+  return { ...services, config, store: parts.store, limits: parts.limits ?? testLimits(config), consoleDir: parts.consoleDir ?? null };
+}
+
 /** The app on a fresh seeded SQLite store, closed after the test. */
 export async function buildTestApp(
   t: TestContext,
@@ -116,10 +156,8 @@ export async function buildTestApp(
   const { store, url: databaseUrl } = await openTestStore(t);
   const clock = options.clock ?? testClock(new Date());
   const seeded = await seed(store, clock());
-  const config = { ...TEST_CONFIG, ...options.config };
-  const kupe = await buildApp({
-    config, store, clock, logger: options.logger, limits: options.limits ?? testLimits(config), issuerKeys: options.issuerKeys,
-  });
+  const deps = await appDeps({ ...options, store, clock });
+  const kupe = await buildApp(deps);
   t.after(() => kupe.app.close());
   const call: TestApp['call'] = (method, url, opts = {}) => kupe.app.inject({
     method: method as 'GET',
@@ -132,7 +170,7 @@ export async function buildTestApp(
     },
     ...(opts.body !== undefined && { payload: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }),
   });
-  return { ...kupe, ...seeded, store, databaseUrl, clock, call };
+  return { ...kupe, ...seeded, store, databaseUrl, clock, lastUsed: deps.lastUsed, metrics: deps.metrics, call };
 }
 
 /** Every row of every table: to prove that a refused request changed nothing. */

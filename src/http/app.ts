@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { Config, OidcConfig } from '../config.ts';
-import { providerIdentityMatches } from '../domain/provider-sign-in.ts';
+import type { Config } from '../config.ts';
 import type { SessionSettings } from '../domain/sessions.ts';
-import { LastUsedTracker } from '../domain/last-used.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Store } from '../domain/store.ts';
-import { DEFAULT_TENANT_CAPS } from '../domain/tenants.ts';
 import type { Limits } from '../limits/index.ts';
-import type { IssuerKeys } from '../oidc/issuer.ts';
+import type { Clock } from '../domain/time.ts';
+import type { LastUsedTracker } from '../domain/last-used.ts';
+import type { StoreFaults } from './store-faults.ts';
 import { addressKey, RATE_WINDOW_SECONDS } from '../limits/policy.ts';
 import cookie from '@fastify/cookie';
 import { capConnectionsPerAddress } from './connections.ts';
@@ -20,7 +19,7 @@ import { registerErrorHandling } from './errors.ts';
 import { frameworkErrors } from './framework-errors.ts';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH } from './request-limits.ts';
 import { type Access, type BearerTokens, registerGuard } from './guard.ts';
-import { Metrics, registerMetrics } from './metrics.ts';
+import { type Metrics, registerMetrics } from './metrics.ts';
 import { API_DOCS_PREFIX, registerOpenApi } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditLogRoutes } from './routes/audit-log.ts';
@@ -28,11 +27,10 @@ import type { RouteDeps } from './routes/context.ts';
 import { healthRoutes } from './routes/health.ts';
 import { inviteRoutes } from './routes/invites.ts';
 import { memberRoutes } from './routes/members.ts';
-import { providerSignInRoutes } from './routes/provider-sign-in.ts';
+import { type ProviderSignIn, providerSignInRoutes } from './routes/provider-sign-in.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
-import { StoreFaults } from './store-faults.ts';
 import { compileValidator, MAX_JSON_DEPTH, nestedDeeperThan } from './schema-compiler.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -51,9 +49,9 @@ function nextRequestId(): string {
 
 /** The settings the HTTP app reads. */
 export type AppConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'
-  | 'sessionIdleMinutes' | 'sessionMaxHours' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'maxConnections'>
-  & Partial<Pick<Config, 'tenantCaps' | 'metricsToken' | 'passwordSignIn' | 'oidc' | 'maxConnectionsPerAddress' | 'tenantAdminsChangePlan'
-    | 'headersTimeoutSeconds' | 'ipv6PrefixBits'>>;
+  | 'sessionIdleMinutes' | 'sessionMaxHours' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'maxConnections'
+  | 'tenantCaps' | 'metricsToken' | 'passwordSignIn' | 'maxConnectionsPerAddress' | 'tenantAdminsChangePlan'
+  | 'headersTimeoutSeconds' | 'ipv6PrefixBits'>;
 
 export interface RouteAccess {
   method: string;
@@ -62,28 +60,37 @@ export interface RouteAccess {
   access: Access;
 }
 
-/** What the app is built from; the composition root (src/server.ts) makes each part. */
-export interface AppDeps {
+/** The long-lived objects the app uses, made by src/services.ts. */
+export interface AppServices {
+  clock: Clock;
+  logger: FastifyBaseLogger;
+  metrics: Metrics;
+  /** Database faults, from requests and from background work alike: logged once per incident, read by /readyz. */
+  faults: StoreFaults;
+  /** lastUsedAt values waiting to be written (flushed by the root's timer and at stop). */
+  lastUsed: LastUsedTracker;
+  /** The identity provider's access tokens as bearer credentials; null without KUPE_OIDC_ISSUER. */
+  accessTokens: BearerTokens | null;
+  /** The console's "Sign in with ..."; null without KUPE_OIDC_CLIENT_ID. */
+  providerSignIn: ProviderSignIn | null;
+}
+
+/**
+ * What the app is built from: the settings, the store, the limits and the services, each made by the
+ * composition root (src/server.ts) or the tests' helper (test/helpers.ts) through the same src/services.ts.
+ * Nothing is optional and nothing is made here in its place.
+ */
+export interface AppDeps extends AppServices {
   config: AppConfig;
   store: Store;
   /** The per-IP limits and password-attempt waits (src/limits: in memory, or shared through Redis). */
   limits: Limits;
-  logger?: FastifyBaseLogger | undefined;
-  clock?: (() => Date) | undefined;
-  metrics?: Metrics | undefined;
-  /** Database faults seen outside requests (the pool, the lastUsedAt flush) are reported here too. */
-  faults?: StoreFaults | undefined;
-  /** The identity provider's keys (src/oidc/issuer.ts), started by the caller; needed when config.oidc is set. */
-  issuerKeys?: IssuerKeys | undefined;
-  /** The built console to serve under `/` (console/dist); none when absent. */
-  consoleDir?: string | undefined;
+  /** The built console to serve under `/` (console/dist); null: the API only. */
+  consoleDir: string | null;
 }
 
 export interface KupeApp {
   app: FastifyInstance;
-  lastUsed: LastUsedTracker;
-  metrics: Metrics;
-  faults: StoreFaults;
   /** Readiness turns false; used by graceful shutdown before closing. */
   drain: () => void;
   /** Every route with its access rule, as registered: the shared authentication tests walk this list. */
@@ -95,17 +102,15 @@ export interface KupeApp {
  * ready): the one place routes, hooks and plugins are wired.
  */
 export async function buildApp(deps: AppDeps): Promise<KupeApp> {
-  const clock = deps.clock ?? (() => new Date());
-  const lastUsed = new LastUsedTracker(deps.store.apiKeys);
-  const metrics = deps.metrics ?? new Metrics();
+  const { clock, lastUsed, metrics, faults, config } = deps;
   let draining = false;
 
-  const requestTimeoutMs = deps.config.requestTimeoutSeconds * 1000;
-  const headersTimeoutMs = Math.min(requestTimeoutMs, (deps.config.headersTimeoutSeconds ?? deps.config.requestTimeoutSeconds) * 1000);
-  const ipv6PrefixBits = deps.config.ipv6PrefixBits ?? 64;
+  const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
+  const headersTimeoutMs = Math.min(requestTimeoutMs, config.headersTimeoutSeconds * 1000);
+  const { ipv6PrefixBits } = config;
   const app = Fastify({
     loggerInstance: deps.logger,
-    trustProxy: deps.config.trustProxy,
+    trustProxy: config.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: MAX_PARAM_LENGTH },
     // Headers must arrive within the headers timeout and headers and body within the request timeout
@@ -113,7 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
     // keep-alive connections outlive a load balancer's own idle timeout, so that the balancer closes them.
     requestTimeout: requestTimeoutMs,
     connectionTimeout: requestTimeoutMs,
-    keepAliveTimeout: deps.config.keepAliveTimeoutSeconds * 1000,
+    keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
     http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
     frameworkErrors,
     clientErrorHandler: clientErrorHandler((code) => metrics.clientErrors.inc({ code })),
@@ -125,13 +130,12 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) && !/^kupe_/i.test(incoming) ? incoming : nextRequestId();
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  app.server.maxConnections = deps.config.maxConnections;
+  app.server.maxConnections = config.maxConnections;
   app.server.on('drop', () => metrics.connectionsDropped.inc());
-  capConnectionsPerAddress(app.server, deps.config.maxConnectionsPerAddress ?? 0, (ip) => addressKey(ip, ipv6PrefixBits),
+  capConnectionsPerAddress(app.server, config.maxConnectionsPerAddress, (ip) => addressKey(ip, ipv6PrefixBits),
     () => metrics.connectionsRefusedPerAddress.inc());
   // Limits, backoff and throttles count a client by this: its IPv4 address, or its IPv6 network.
   app.decorateRequest('clientAddress', { getter(this: FastifyRequest) { return addressKey(this.ip, ipv6PrefixBits); } });
-  const faults = deps.faults ?? new StoreFaults(app.log, metrics);
 
   await app.register(cookie);
   registerSecurityHeaders(app, API_DOCS_PREFIX);
@@ -157,24 +161,21 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   });
   registerErrorHandling(app, { describeFault: (error) => deps.store.describeFault(error), faults });
   acceptEmptyDeleteBodies(app);
-  registerMetrics(app, metrics, deps.config.metricsToken);
+  registerMetrics(app, metrics, config.metricsToken, clock);
   const sessions = sessionSettings(deps.config);
-  const oidc = deps.config.oidc;
-  if (oidc && !deps.issuerKeys) throw new Error('config.oidc is set but no issuerKeys were given');
-  const bearerTokens = oidc && deps.issuerKeys ? await bearerTokensOf(deps.issuerKeys, oidc, deps.store) : undefined;
   registerGuard(app, {
-    store: deps.store, limits: deps.limits.clients, lastUsed, metrics, clock, sessions, oidc: bearerTokens,
+    store: deps.store, limits: deps.limits.clients, lastUsed, metrics, clock, sessions, accessTokens: deps.accessTokens,
   }, RATE_WINDOW_SECONDS);
 
   await registerOpenApi(app);
 
-  if (deps.consoleDir && !(await registerConsole(app, deps.consoleDir))) {
+  if (deps.consoleDir !== null && !(await registerConsole(app, deps.consoleDir))) {
     app.log.warn({ dir: deps.consoleDir }, 'the console is not built (npm run build:console); serving the API only');
   }
 
   const routeDeps: RouteDeps = {
-    store: deps.store, lastUsed, clock, sessions, caps: deps.config.tenantCaps ?? DEFAULT_TENANT_CAPS,
-    passwordSignIn: deps.config.passwordSignIn ?? true, adminsChangePlan: deps.config.tenantAdminsChangePlan ?? false,
+    store: deps.store, lastUsed, clock, sessions, caps: config.tenantCaps,
+    passwordSignIn: config.passwordSignIn, adminsChangePlan: config.tenantAdminsChangePlan,
   };
   healthRoutes(app, deps.store, faults, () => draining);
   whoamiRoutes(app);
@@ -184,31 +185,15 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   auditLogRoutes(app, routeDeps);
   sessionRoutes(app, routeDeps, deps.limits.attempts);
   inviteRoutes(app, routeDeps);
-  const clientId = oidc?.clientId;
-  providerSignInRoutes(app, routeDeps, oidc && deps.issuerKeys && clientId !== undefined ? {
-    // openid-client is loaded only when the console signs in through a provider.
-    flow: new (await import('../oidc/sign-in.ts')).ConsoleSignIn(deps.issuerKeys, { ...oidc, clientId }),
-    name: oidc.providerName, redirectUri: oidc.redirectUri,
-  } : undefined);
+  providerSignInRoutes(app, routeDeps, deps.providerSignIn);
 
-  return { app, lastUsed, metrics, faults, drain: () => { draining = true; }, routes };
+  return { app, drain: () => { draining = true; }, routes };
 }
 
 async function refuseDeepBodies(request: FastifyRequest) {
   if (typeof request.body === 'object' && request.body !== null && nestedDeeperThan(request.body, MAX_JSON_DEPTH)) {
     throw new AppError('invalid_json', `request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
-}
-
-/** Access-token verification, with jose loaded only when an identity provider is configured. */
-async function bearerTokensOf(keys: IssuerKeys, settings: OidcConfig, store: Store): Promise<BearerTokens> {
-  const { VerifiedTokens, verifyAccessToken } = await import('../oidc/access-tokens.ts');
-  const verified = new VerifiedTokens(settings.verifiedTokenCacheSeconds);
-  const identityMatches = (subject: string, email: string) => providerIdentityMatches(store, settings.issuer, subject, email);
-  return {
-    verify: (token, now) => verifyAccessToken(token, now, keys, settings, verified, identityMatches),
-    retryAfterSeconds: Math.max(1, Math.ceil(keys.settings.unknownKeyCooldownMs / 1000)),
-  };
 }
 
 /** The console session lifetimes, in the seconds the domain counts. */

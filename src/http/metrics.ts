@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../domain/errors.ts';
+import type { Clock } from '../domain/time.ts';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /**
@@ -84,7 +85,7 @@ function sameSecret(given: string, expected: string): boolean {
 const METRICS_CACHE_MS = 1000;
 
 /** The request metrics hook and `GET /metrics`, behind `Authorization: Bearer <token>` when a token is set. */
-export function registerMetrics(app: FastifyInstance, metrics: Metrics, token?: string) {
+export function registerMetrics(app: FastifyInstance, metrics: Metrics, token: string | undefined, clock: Clock) {
   // One pair of bound series per method, route pattern (never the raw URL: label sets stay bounded) and
   // status, looked up by a string key: prom-client then hashes no label object per request.
   const series = new Map<string, { count: Counter.Internal; latency: Histogram.Internal<string> }>();
@@ -106,7 +107,7 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, token?: 
     if (token !== undefined && !sameSecret(request.headers.authorization ?? '', `Bearer ${token}`)) {
       throw new AppError('authentication_required', 'metrics need Authorization: Bearer <KUPE_METRICS_TOKEN>');
     }
-    const now = Date.now();
+    const now = clock().getTime();
     if (!cached || now - cached.at >= METRICS_CACHE_MS) cached = { at: now, text: await metrics.registry.metrics() };
     return reply.type(metrics.registry.contentType).send(cached.text);
   });

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { StoreFault, StoreFaultKind } from '../domain/store.ts';
+import type { Clock } from '../domain/time.ts';
 import type { Metrics } from './metrics.ts';
 
 /** What a client is told (503 store_unavailable), and how soon it may try again. */
@@ -29,16 +30,16 @@ export class StoreFaults {
   readonly #incidents = new Map<StoreFaultKind, Incident>();
   readonly #log: FastifyBaseLogger;
   readonly #metrics: Metrics;
-  readonly #now: () => number;
+  readonly #clock: Clock;
 
-  constructor(log: FastifyBaseLogger, metrics: Metrics, now: () => number = Date.now) {
+  constructor(log: FastifyBaseLogger, metrics: Metrics, clock: Clock) {
     this.#log = log;
     this.#metrics = metrics;
-    this.#now = now;
+    this.#clock = clock;
   }
 
   report(fault: StoreFault, error: unknown): void {
-    const now = this.#now();
+    const now = this.#clock().getTime();
     this.#metrics.storeErrors.inc({ kind: fault.kind });
     const incident = this.#incidents.get(fault.kind);
     if (!incident || now - incident.last > QUIET_MS) {
@@ -58,7 +59,7 @@ export class StoreFaults {
 
   /** The most recent fault of an incident still going on, if any. */
   current(): StoreFault | undefined {
-    const now = this.#now();
+    const now = this.#clock().getTime();
     let latest: Incident | undefined;
     for (const [kind, incident] of this.#incidents) {
       if (now - incident.last > QUIET_MS) this.#close(kind, incident, `no ${kind} error for ${QUIET_MS / 1000} s`);

@@ -1,4 +1,5 @@
 import { calculateJwkThumbprint, createLocalJWKSet, type JWK, type JWTVerifyGetKey } from 'jose';
+import type { Clock } from '../domain/time.ts';
 
 /** The parts of the provider's discovery document Kupe reads (OpenID Connect Discovery 1.0). */
 export interface IssuerMetadata {
@@ -17,6 +18,8 @@ export interface IssuerSettings {
   fetchTimeoutMs?: number;
   /** A token signed by an unknown key fetches the keys at most this often. */
   unknownKeyCooldownMs?: number;
+  /** What the cooldown is measured by. */
+  clock: Clock;
   /** Called once per failed fetch, with what failed. */
   onError?: (message: string, error: unknown) => void;
   /** Called when keys arrive after a failure (or for the first time). */
@@ -98,7 +101,7 @@ export class IssuerKeys {
    */
   async refreshForUnknownKey(): Promise<void> {
     if (this.#inFlight) return this.#inFlight;
-    if (Date.now() - this.#lastAttempt < this.settings.unknownKeyCooldownMs) return;
+    if (this.settings.clock().getTime() - this.#lastAttempt < this.settings.unknownKeyCooldownMs) return;
     return this.refresh();
   }
 
@@ -109,7 +112,7 @@ export class IssuerKeys {
   }
 
   async #fetchAll(): Promise<void> {
-    this.#lastAttempt = Date.now();
+    this.#lastAttempt = this.settings.clock().getTime();
     const hadFailed = this.#lastFailure !== undefined || this.#keys === undefined;
     try {
       this.#metadata ??= await this.#discover();

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { createApiKey } from '../../src/domain/api-keys.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
 import { buildApp } from '../../src/http/app.ts';
-import { openTestStore, TEST_CONFIG, testLimits } from '../helpers.ts';
+import { appDeps, openTestStore } from '../helpers.ts';
 
 /**
  * The CI/CD guide, over real HTTP on a real loopback port: an admin creates a
@@ -14,7 +14,7 @@ test('create, use, rotate and revoke a pipeline key over HTTP', async (t) => {
   const { store } = await openTestStore(t);
   await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, new Date());
   const admin = await createApiKey(store, 'acme', { displayName: 'admin', role: 'admin' }, { actor: 'operator', now: new Date() });
-  const { app } = await buildApp({ config: { ...TEST_CONFIG, rateLimit: 600 }, store, limits: testLimits({ ...TEST_CONFIG, rateLimit: 600 }) });
+  const { app } = await buildApp(await appDeps({ config: { rateLimit: 600 }, store }));
   t.after(() => app.close());
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
 

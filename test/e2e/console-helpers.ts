@@ -5,7 +5,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { bootstrapEmptyStore } from '../../src/domain/bootstrap.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { CONSOLE_DIR } from '../../src/server.ts';
-import { openTestStore, TEST_CONFIG, testLimits } from '../helpers.ts';
+import { appDeps, openTestStore } from '../helpers.ts';
 
 export const CHROMIUM = process.env.KUPE_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -31,7 +31,7 @@ export function launchBrowser(): Promise<Browser> {
 export async function startConsoleServer(t: TestContext) {
   const { store } = await openTestStore(t);
   const demo = (await bootstrapEmptyStore(store, new Date()))!;
-  const { app } = await buildApp({ config: { ...TEST_CONFIG, rateLimit: 10_000 }, store, limits: testLimits(), consoleDir: CONSOLE_DIR });
+  const { app } = await buildApp(await appDeps({ config: { rateLimit: 10_000 }, store, consoleDir: CONSOLE_DIR }));
   t.after(() => app.close());
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return { url, store, demo };

@@ -8,9 +8,10 @@ import { loadConfig } from '../../src/config.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { IssuerKeys } from '../../src/oidc/issuer.ts';
 import { CONSOLE_DIR } from '../../src/server.ts';
-import { openTestStore, seed, TEST_CONFIG, testLimits } from '../helpers.ts';
+import { appDeps, openTestStore, seed } from '../helpers.ts';
 import { startTestProvider } from '../oidc/provider.ts';
 import { launchBrowser, newContext, NO_BROWSER, seriousA11yViolations } from './console-helpers.ts';
+import { systemClock } from '../../src/domain/time.ts';
 
 let browser: Browser;
 before(async () => { if (!NO_BROWSER) browser = await launchBrowser(); });
@@ -38,13 +39,13 @@ async function startKupe(t: TestContext, options: { passwordSignIn?: boolean } =
     KUPE_OIDC_AUDIENCE: `${CLIENT_ID},${provider.audience}`, KUPE_OIDC_PROVIDER_NAME: 'Test IdP',
     KUPE_PASSWORD_SIGN_IN: String(options.passwordSignIn ?? true),
   });
-  const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300 });
+  const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300, clock: systemClock });
   await keys.refresh();
   const { store } = await openTestStore(t);
   const seeded = await seed(store, new Date());
-  const { app } = await buildApp({
-    config: { ...TEST_CONFIG, rateLimit: 10_000, oidc, passwordSignIn }, store, limits: testLimits(), issuerKeys: keys, consoleDir: CONSOLE_DIR,
-  });
+  const { app } = await buildApp(await appDeps({
+    config: { rateLimit: 10_000, oidc, passwordSignIn }, store, issuerKeys: keys, consoleDir: CONSOLE_DIR,
+  }));
   t.after(() => app.close());
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   provider.addClient(CLIENT_ID, CLIENT_SECRET, `${url}/oidc/callback`);
@@ -159,11 +160,11 @@ test('a browser login of a public client (as the kupe CLI does) gives an access 
   const provider = await startTestProvider({ slug: 'kupe-cli', users: USERS });
   t.after(() => provider.close());
   const { oidc } = loadConfig({ KUPE_OIDC_ISSUER: provider.issuer, KUPE_OIDC_AUDIENCE: provider.audience });
-  const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300 });
+  const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300, clock: systemClock });
   await keys.refresh();
   const { store } = await openTestStore(t);
   await seed(store, new Date());
-  const { app } = await buildApp({ config: { ...TEST_CONFIG, oidc }, store, limits: testLimits(), issuerKeys: keys });
+  const { app } = await buildApp(await appDeps({ config: { oidc }, store, issuerKeys: keys }));
   t.after(() => app.close());
   const kupeUrl = await app.listen({ host: '127.0.0.1', port: 0 });
 

@@ -6,6 +6,7 @@ import { VerifiedTokens } from '../../src/oidc/access-tokens.ts';
 import { IssuerKeys } from '../../src/oidc/issuer.ts';
 import { addAcceptedMember, buildTestApp, type TestConfig, testClock } from '../helpers.ts';
 import { newSigningKey, signToken, startTestProvider, type TestProvider } from './provider.ts';
+import { systemClock } from '../../src/domain/time.ts';
 
 const USERS = {
   ada: { email: 'Ada@Example.com', email_verified: true, groups: ['acme-admins', 'unrelated-group'] },
@@ -25,7 +26,7 @@ async function setUp(
   const provider = await startTestProvider({ users: USERS });
   t.after(() => provider.close());
   const oidc = loadConfig({ KUPE_OIDC_ISSUER: provider.issuer, KUPE_OIDC_AUDIENCE: provider.audience, ...env }).oidc!;
-  const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300, unknownKeyCooldownMs: 0, ...keySettings });
+  const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300, clock: systemClock, unknownKeyCooldownMs: 0, ...keySettings });
   await keys.refresh();
   assert.equal(keys.lastFailure, undefined);
   const app = await buildTestApp(t, { config: { oidc, ...config }, issuerKeys: keys, ...(clock && { clock }) });

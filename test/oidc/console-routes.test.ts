@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config.ts';
 import { IssuerKeys } from '../../src/oidc/issuer.ts';
 import { buildTestApp } from '../helpers.ts';
 import { startTestProvider } from './provider.ts';
+import { systemClock } from '../../src/domain/time.ts';
 
 /** The console's provider routes through app.inject; the provider is real, the browser is not needed here. */
 async function setUp(t: TestContext, options: { providerUp: boolean }) {
@@ -11,7 +12,7 @@ async function setUp(t: TestContext, options: { providerUp: boolean }) {
   t.after(() => provider.close());
   if (!options.providerUp) provider.setState('refusing');
   const oidc = loadConfig({ KUPE_OIDC_ISSUER: provider.issuer, KUPE_OIDC_CLIENT_ID: 'kupe-console', KUPE_OIDC_CLIENT_SECRET: 's' }).oidc;
-  const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300, fetchTimeoutMs: 1000 });
+  const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300, clock: systemClock, fetchTimeoutMs: 1000 });
   const app = await buildTestApp(t, { config: { oidc }, issuerKeys: keys });
   provider.addClient('kupe-console', 's', 'http://localhost:80/oidc/callback');
   return { provider, app, keys };

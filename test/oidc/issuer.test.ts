@@ -3,6 +3,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { IssuerKeys, MAX_DOCUMENT_BYTES } from '../../src/oidc/issuer.ts';
+import { systemClock } from '../../src/domain/time.ts';
 
 /** A provider whose key document is endless (as long as the client reads): counts what it managed to send. */
 async function endlessProvider(t: TestContext, declareLength: boolean) {
@@ -34,7 +35,7 @@ async function endlessProvider(t: TestContext, declareLength: boolean) {
 
 test('a 100 MB key document is given up past 512 KiB as it streams, not read whole first', async (t) => {
   const { issuer, state } = await endlessProvider(t, false);
-  const keys = new IssuerKeys({ issuer, refreshSeconds: 300 });
+  const keys = new IssuerKeys({ issuer, refreshSeconds: 300, clock: systemClock });
   const heapBefore = process.memoryUsage().arrayBuffers;
   await keys.refresh();
   assert.match(keys.lastFailure ?? '', new RegExp(`is larger than ${MAX_DOCUMENT_BYTES} bytes`));
@@ -45,7 +46,7 @@ test('a 100 MB key document is given up past 512 KiB as it streams, not read who
 
 test('a declared Content-Length over the limit is refused before reading', async (t) => {
   const { issuer } = await endlessProvider(t, true);
-  const keys = new IssuerKeys({ issuer, refreshSeconds: 300 });
+  const keys = new IssuerKeys({ issuer, refreshSeconds: 300, clock: systemClock });
   await keys.refresh();
   assert.match(keys.lastFailure ?? '', /is larger than/);
 });
@@ -55,7 +56,7 @@ test('the discovery document is fetched at most once per cooldown for sign-in pa
   const server = createServer((_req, res) => { discoveries += 1; res.statusCode = 503; res.end(); });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => { server.closeAllConnections(); server.close(); });
-  const keys = new IssuerKeys({ issuer: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, refreshSeconds: 300, unknownKeyCooldownMs: 60_000 });
+  const keys = new IssuerKeys({ issuer: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, refreshSeconds: 300, unknownKeyCooldownMs: 60_000, clock: systemClock });
   await keys.refresh();
   for (let i = 0; i < 20; i++) await assert.rejects(keys.metadata(), /could not be reached/);
   assert.equal(discoveries, 1, 'twenty sign-in pages, one fetch');

@@ -59,7 +59,7 @@ function bearerToken(request: FastifyRequest): string | undefined {
 export async function readCredential(request: FastifyRequest, access: Access, deps: GuardDeps, now: Date): Promise<CredentialCheck> {
   const token = access === 'session' ? undefined : bearerToken(request);
   if (token === undefined) return readSession(request, access, deps, now);
-  if (deps.oidc && looksLikeJwt(token)) return readAccessToken(token, deps.oidc, now);
+  if (deps.accessTokens && looksLikeJwt(token)) return readAccessToken(token, deps.accessTokens, now);
   return readApiKey(token, deps, now);
 }
 

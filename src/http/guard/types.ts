@@ -3,6 +3,7 @@ import type { LastUsedTracker } from '../../domain/last-used.ts';
 import type { Principal, Role } from '../../domain/roles.ts';
 import type { Store } from '../../domain/store.ts';
 import type { ClientLimits } from '../../limits/index.ts';
+import type { Clock } from '../../domain/time.ts';
 import type { TokenCheck } from '../../oidc/access-tokens.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -55,7 +56,8 @@ export interface GuardDeps {
   limits: ClientLimits;
   lastUsed: LastUsedTracker;
   metrics: Metrics;
-  clock: () => Date;
+  clock: Clock;
   sessions: SessionSettings;
-  oidc?: BearerTokens | undefined;
+  /** null: no identity provider, a JWT is read as an unknown key. */
+  accessTokens: BearerTokens | null;
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Clock } from '../../domain/time.ts';
 import type { SessionSettings } from '../../domain/sessions.ts';
 import type { ActionContext } from '../../domain/context.ts';
 import type { LastUsedTracker } from '../../domain/last-used.ts';
@@ -16,7 +17,7 @@ export type App = FastifyInstance<
 export interface RouteDeps {
   store: Store;
   lastUsed: LastUsedTracker;
-  clock: () => Date;
+  clock: Clock;
   sessions: SessionSettings;
   caps: TenantCaps;
   /** false: the console takes no passwords (KUPE_PASSWORD_SIGN_IN). */

@@ -55,7 +55,7 @@ function readPending(request: FastifyRequest): PendingSignIn | undefined {
   return undefined;
 }
 
-export function providerSignInRoutes(app: App, deps: RouteDeps, provider: ProviderSignIn | undefined) {
+export function providerSignInRoutes(app: App, deps: RouteDeps, provider: ProviderSignIn | null) {
   app.get('/api/v1/sign-in-methods', {
     config: { access: 'public' },
     schema: {

@@ -1,0 +1,57 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config, OidcConfig } from './config.ts';
+import { LastUsedTracker } from './domain/last-used.ts';
+import { providerIdentityMatches } from './domain/provider-sign-in.ts';
+import type { Store } from './domain/store.ts';
+import type { Clock } from './domain/time.ts';
+import type { AppServices } from './http/app.ts';
+import type { BearerTokens } from './http/guard.ts';
+import type { Metrics } from './http/metrics.ts';
+import type { ProviderSignIn } from './http/routes/provider-sign-in.ts';
+import type { StoreFaults } from './http/store-faults.ts';
+import type { IssuerKeys } from './oidc/issuer.ts';
+
+/**
+ * The long-lived objects the HTTP app is built from (AppServices), from the parts the composition root
+ * (src/server.ts) made. The tests' helper (test/helpers.ts) builds them the same way: a test runs the same
+ * parts as a server.
+ */
+export interface ServiceParts {
+  config: Pick<Config, 'oidc'>;
+  store: Store;
+  logger: FastifyBaseLogger;
+  clock: Clock;
+  metrics: Metrics;
+  faults: StoreFaults;
+  /** The identity provider's keys (src/oidc/issuer.ts), started by the caller; required when config.oidc is set. */
+  issuerKeys: IssuerKeys | null;
+}
+
+export async function buildServices({ config, store, logger, clock, metrics, faults, issuerKeys }: ServiceParts): Promise<AppServices> {
+  const oidc = config.oidc;
+  if (oidc && !issuerKeys) throw new Error('config.oidc is set but no issuer keys were given');
+  const provider = oidc && issuerKeys ? { oidc, issuerKeys } : undefined;
+  return {
+    clock, logger, metrics, faults,
+    lastUsed: new LastUsedTracker(store.apiKeys),
+    accessTokens: provider ? await accessTokens(provider.issuerKeys, provider.oidc, store) : null,
+    providerSignIn: provider?.oidc.clientId === undefined ? null : await providerSignIn(provider.issuerKeys, provider.oidc, provider.oidc.clientId),
+  };
+}
+
+/** Access-token verification, with jose loaded only when an identity provider is configured. */
+async function accessTokens(keys: IssuerKeys, settings: OidcConfig, store: Store): Promise<BearerTokens> {
+  const { VerifiedTokens, verifyAccessToken } = await import('./oidc/access-tokens.ts');
+  const verified = new VerifiedTokens(settings.verifiedTokenCacheSeconds);
+  const identityMatches = (subject: string, email: string) => providerIdentityMatches(store, settings.issuer, subject, email);
+  return {
+    verify: (token, now) => verifyAccessToken(token, now, keys, settings, verified, identityMatches),
+    retryAfterSeconds: Math.max(1, Math.ceil(keys.settings.unknownKeyCooldownMs / 1000)),
+  };
+}
+
+/** The console's sign-in through the provider, with openid-client loaded only then. */
+async function providerSignIn(keys: IssuerKeys, settings: OidcConfig, clientId: string): Promise<ProviderSignIn> {
+  const { ConsoleSignIn } = await import('./oidc/sign-in.ts');
+  return { flow: new ConsoleSignIn(keys, { ...settings, clientId }), name: settings.providerName, redirectUri: settings.redirectUri };
+}
