@@ -37,7 +37,7 @@ export default tseslint.config(
   { files: ['src/limits/**'], rules: restrict([...FRAMEWORKS, { group: ['**/http/**', '**/store/**', '**/cli/**', '**/domain/**'], message: 'The limiters only count; they know no HTTP, store or domain.' }]) },
   { files: ['src/http/**'], rules: restrict([{ group: ['kysely', 'better-sqlite3', 'pg', '**/store/*'], message: 'HTTP calls the domain, never the store implementation.' }]) },
   { files: ['src/oidc/**'], rules: restrict([...FRAMEWORKS, { group: ['**/http/**', '**/store/**', '**/cli/**', '**/limits/**', '**/config.ts'], message: 'The identity-provider client speaks to the provider and the domain only; its settings are passed in.' }]) },
-  { files: ['src/config.ts'], rules: restrict([...FRAMEWORKS, { group: ['./http/**', './store/**', './cli/**', './limits/**', './oidc/**', './server.ts'], message: 'Configuration reads the environment and the domain\'s rules, nothing that runs.' }]) },
+  { files: ['src/config.ts', 'src/settings.ts'], rules: restrict([...FRAMEWORKS, { group: ['./http/**', './store/**', '!./store/tuning.ts', './cli/**', './limits/**', './oidc/**', './server.ts', './services.ts'], message: 'Configuration reads the environment, the domain\'s rules and what the store needs told (src/store/tuning.ts), nothing that runs.' }]) },
   {
     files: ['console/src/**'],
     rules: restrict([

@@ -14,6 +14,7 @@ import SQLite from 'better-sqlite3';
 import { createApiKey } from '../src/domain/api-keys.ts';
 import { createTenant } from '../src/domain/tenants.ts';
 import { openStore } from '../src/store/index.ts';
+import { TEST_CONFIG } from '../test/helpers.ts';
 
 const { values } = parseArgs({ options: { keys: { type: 'string', default: '1000000' }, used: { type: 'string', default: '15000' } } });
 const bin = join(import.meta.dirname, '../bin/kupe-server.js');
@@ -21,7 +22,7 @@ const bin = join(import.meta.dirname, '../bin/kupe-server.js');
 async function measure(total: number, used: number): Promise<{ rss: number; ok: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'kupe-cachemem-'));
   const file = join(dir, 'kupe.db');
-  const { store, migrate } = openStore(`sqlite:${file}`);
+  const { store, migrate } = openStore(`sqlite:${file}`, TEST_CONFIG.database);
   await migrate();
   await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, new Date());
   const ctx = { actor: 'operator', now: new Date() };

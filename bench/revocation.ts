@@ -13,6 +13,7 @@ import { createApiKey } from '../src/domain/api-keys.ts';
 import { createTenant } from '../src/domain/tenants.ts';
 import { openStore } from '../src/store/index.ts';
 import { createSchema } from '../test/postgres-schema.ts';
+import { TEST_CONFIG } from '../test/helpers.ts';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '3000' }, revokes: { type: 'string', default: '21' } } });
 const base = process.env.KUPE_DATABASE_URL;
@@ -34,7 +35,7 @@ const servers = await Promise.all(['A', 'B', 'C'].map((name) => new Promise<{ ur
   child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
 })));
 
-const { store } = openStore(url);
+const { store } = openStore(url, TEST_CONFIG.database);
 await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, new Date());
 const ctx = { actor: 'operator', now: new Date() };
 const admin = await createApiKey(store, 'acme', { displayName: 'admin', role: 'admin' }, ctx);

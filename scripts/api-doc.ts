@@ -6,9 +6,9 @@ import { loadConfig } from '../src/config.ts';
 import { buildApp } from '../src/http/app.ts';
 import { openStore } from '../src/store/index.ts';
 import { systemClock } from '../src/domain/time.ts';
-import { appDeps } from '../test/helpers.ts';
+import { appDeps, TEST_CONFIG } from '../test/helpers.ts';
 
-const { store, migrate } = openStore('sqlite::memory:');
+const { store, migrate } = openStore('sqlite::memory:', TEST_CONFIG.database);
 await migrate();
 const config = loadConfig(REFERENCE_ENV);
 const issuerKeys = new IssuerKeys({ issuer: REFERENCE_ENV.KUPE_OIDC_ISSUER, refreshSeconds: 300, clock: systemClock }); // never started: no fetch

@@ -15,10 +15,10 @@ import { IssuerKeys } from '../src/oidc/issuer.ts';
 import { firstSignIn, launchBrowser } from '../test/e2e/console-helpers.ts';
 import { startTestProvider } from '../test/oidc/provider.ts';
 import { systemClock } from '../src/domain/time.ts';
-import { appDeps } from '../test/helpers.ts';
+import { appDeps, TEST_CONFIG } from '../test/helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kupe-shots-'));
-const { store, migrate } = openStore(`sqlite:${join(dir, 'kupe.db')}`);
+const { store, migrate } = openStore(`sqlite:${join(dir, 'kupe.db')}`, TEST_CONFIG.database);
 await migrate();
 const now = new Date();
 const demo = (await bootstrapEmptyStore(store, now))!;

@@ -21,8 +21,8 @@ import { limitSettings } from '../src/limits/policy.ts';
 import { openStore } from '../src/store/index.ts';
 import { createSchema } from './postgres-schema.ts';
 
-/** The settings a test app runs with: the app's and the identity provider's. */
-export type TestConfig = AppConfig & Pick<Config, 'oidc'>;
+/** The settings a test runs with: the app's, the identity provider's and the store's. */
+export type TestConfig = AppConfig & Pick<Config, 'oidc' | 'database'>;
 
 /**
  * The defaults (src/config.ts) with no per-IP limit, the backoff far away and no per-address connection cap:
@@ -57,7 +57,7 @@ export async function testDatabaseUrl(t: TestContext): Promise<string> {
 /** A fresh, migrated store of the test's own, closed and removed after the test. */
 export async function openTestStore(t: TestContext): Promise<{ store: Store; url: string }> {
   const url = await testDatabaseUrl(t);
-  const opened = openStore(url);
+  const opened = openStore(url, TEST_CONFIG.database);
   const store = opened.store;
   await opened.migrate();
   t.after(() => store.close());

@@ -4,7 +4,7 @@ import {
   Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient,
 } from 'kysely';
 import type pg from 'pg';
-import type { DatabaseTuning } from '../config.ts';
+import type { DatabaseTuning } from './tuning.ts';
 import { describeStoreFault } from './faults.ts';
 import {
   cachedPostgresKeyReader, cachedSqliteKeyReader, KeyRowCache, type KeyRows, postgresKeyReader, withStatementCache,

@@ -4,7 +4,6 @@ import type { Store } from '../domain/store.ts';
 import { inviteRepository, providerIdentityRepository, sessionRepository, userRepository } from './accounts.ts';
 import { apiKeyRepository } from './api-keys.ts';
 import { auditRepository } from './audit.ts';
-import { DATABASE_TUNING_DEFAULTS } from '../config.ts';
 import { type DatabaseOptions, openDatabase } from './db.ts';
 import type { KeyRows } from './fast-paths.ts';
 import type { Revocations } from './revocation-fence.ts';
@@ -67,8 +66,8 @@ export interface OpenedStore {
 }
 
 /** Opens the store that the database URL names. Migrations are a separate, explicit step. */
-export function openStore(databaseUrl: string, options: Partial<DatabaseOptions> = {}): OpenedStore {
-  const { db, dialect, keyRows, revocations, fence, sqlite } = openDatabase(databaseUrl, { ...DATABASE_TUNING_DEFAULTS, ...options });
+export function openStore(databaseUrl: string, options: DatabaseOptions): OpenedStore {
+  const { db, dialect, keyRows, revocations, fence, sqlite } = openDatabase(databaseUrl, options);
   const ping = sqlite ? () => probeSqlite(sqlite) : async () => { await sql`select 1`.execute(db); };
   return {
     store: storeOn(db, { close: once(async () => { await fence?.stop(); await db.destroy(); }), dialect, keyRows, revocations, ping }, false),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
-import { MAX_KEY_CACHE_LEASE_MS } from '../config.ts';
+import { MAX_KEY_CACHE_LEASE_MS } from './tuning.ts';
 import type { Database } from './schema.ts';
 
 const require = createRequire(import.meta.url);

@@ -8,6 +8,7 @@ import { createApiKey } from '../../src/domain/api-keys.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
 import { openStore } from '../../src/store/index.ts';
 import { request, startInstance } from '../processes.ts';
+import { TEST_CONFIG } from '../helpers.ts';
 
 const SCHEMATHESIS = join(import.meta.dirname, '../../.venv-clients/bin/schemathesis');
 const skip = existsSync(SCHEMATHESIS) || process.env.CI ? false : 'needs schemathesis: npm run test:clients installs it (scripts/clients-setup.sh)';
@@ -63,7 +64,7 @@ test('schemathesis: every operation of the served OpenAPI document, all checks, 
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const url = `sqlite:${join(dir, 'kupe.db')}`;
   const server = await startInstance(t, 'api', { KUPE_DATABASE_URL: url, KUPE_RATE_LIMIT: '0' });
-  const { store } = openStore(url);
+  const { store } = openStore(url, TEST_CONFIG.database);
   const now = new Date();
   await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, now);
   const admin = await createApiKey(store, 'acme', { displayName: 'schemathesis', role: 'admin' }, { actor: 'operator', now });

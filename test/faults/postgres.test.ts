@@ -3,7 +3,7 @@ import { test, type TestContext } from 'node:test';
 import { createApiKey } from '../../src/domain/api-keys.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
 import { openStore } from '../../src/store/index.ts';
-import { TEST_POSTGRES_URL } from '../helpers.ts';
+import { TEST_CONFIG, TEST_POSTGRES_URL } from '../helpers.ts';
 import { type Answer, type Instance, request, startInstance } from '../processes.ts';
 import { type PrivatePostgres, privatePostgresUnavailable, startPrivatePostgres } from './private-postgres.ts';
 
@@ -23,7 +23,7 @@ async function startOnPostgres(t: TestContext, names: string[]): Promise<{ pg: P
     KUPE_DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS), KUPE_DB_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
   };
   const instances = await Promise.all(names.map((name) => startInstance(t, name, env)));
-  const { store } = openStore(pg.url);
+  const { store } = openStore(pg.url, TEST_CONFIG.database);
   await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, new Date());
   const admin = await createApiKey(store, 'acme', { displayName: 'admin', role: 'admin' }, { actor: 'operator', now: new Date() });
   await store.close();

@@ -8,7 +8,7 @@ import SQLite from 'better-sqlite3';
 import { createApiKey } from '../../src/domain/api-keys.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
 import { openStore } from '../../src/store/index.ts';
-import { TEST_POSTGRES_URL } from '../helpers.ts';
+import { TEST_CONFIG, TEST_POSTGRES_URL } from '../helpers.ts';
 import { type Answer, type Instance, logLines, request, startInstance } from '../processes.ts';
 
 const skip = TEST_POSTGRES_URL ? 'SQLite faults run in the SQLite pass (npm test without KUPE_TEST_DATABASE_URL)' : false;
@@ -20,7 +20,7 @@ async function startOnSqlite(t: TestContext, dir: string): Promise<{ instance: I
   const instance = await startInstance(t, 'sqlite', {
     KUPE_DATABASE_URL: `sqlite:${file}`, KUPE_RATE_LIMIT: '0', KUPE_DB_STATEMENT_TIMEOUT_MS: String(LOCK_WAIT_MS),
   });
-  const { store } = openStore(`sqlite:${file}`);
+  const { store } = openStore(`sqlite:${file}`, TEST_CONFIG.database);
   await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, new Date());
   const admin = await createApiKey(store, 'acme', { displayName: 'admin', role: 'admin' }, { actor: 'operator', now: new Date() });
   await store.close();

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { createApiKey } from '../../src/domain/api-keys.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
 import { openStore } from '../../src/store/index.ts';
-import { TEST_POSTGRES_URL, testDatabaseUrl } from '../helpers.ts';
+import { TEST_CONFIG, TEST_POSTGRES_URL, testDatabaseUrl } from '../helpers.ts';
 import { type Instance, request, startInstance } from '../processes.ts';
 
 // The key cache on PostgreSQL (src/store/revocation-fence.ts): three instances cache a key; another revokes
@@ -24,7 +24,7 @@ async function cluster(t: TestContext, leases: Record<string, number> = {}) {
   };
   const instances = await Promise.all(['A', 'B', 'C'].map((name) =>
     startInstance(t, name, { ...env, KUPE_KEY_CACHE_LEASE_MS: String(leases[name] ?? LEASE_MS) })));
-  const { store } = openStore(url);
+  const { store } = openStore(url, TEST_CONFIG.database);
   t.after(() => store.close());
   await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, new Date());
   const ctx = { actor: 'operator', now: new Date() };

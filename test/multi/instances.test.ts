@@ -6,7 +6,7 @@ import { createApiKey } from '../../src/domain/api-keys.ts';
 import type { Store } from '../../src/domain/store.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
 import { openStore } from '../../src/store/index.ts';
-import { TEST_POSTGRES_URL, testDatabaseUrl } from '../helpers.ts';
+import { TEST_CONFIG, TEST_POSTGRES_URL, testDatabaseUrl } from '../helpers.ts';
 import { bootstrapDecided, freshIp, type Instance, request, startInstance } from '../processes.ts';
 
 const REDIS = process.env.KUPE_TEST_REDIS_URL;
@@ -26,7 +26,7 @@ async function startCluster(t: TestContext, env: Record<string, string> = {}): P
     KUPE_LAST_USED_FLUSH_SECONDS: '1', ...env,
   };
   const instances = await Promise.all(['A', 'B', 'C'].map((name) => startInstance(t, name, shared)));
-  const { store } = openStore(url);
+  const { store } = openStore(url, TEST_CONFIG.database);
   t.after(() => store.close());
   await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, new Date());
   const admin = await createApiKey(store, 'acme', { displayName: 'admin', role: 'admin' }, { actor: 'operator', now: new Date() });

@@ -6,7 +6,6 @@ import { VerifiedTokens } from '../../src/oidc/access-tokens.ts';
 import { IssuerKeys } from '../../src/oidc/issuer.ts';
 import { addAcceptedMember, buildTestApp, type TestConfig, testClock } from '../helpers.ts';
 import { newSigningKey, signToken, startTestProvider, type TestProvider } from './provider.ts';
-import { systemClock } from '../../src/domain/time.ts';
 
 const USERS = {
   ada: { email: 'Ada@Example.com', email_verified: true, groups: ['acme-admins', 'unrelated-group'] },
@@ -19,17 +18,18 @@ const USERS = {
   silent: { email: 'sam@example.com', groups: ['acme-admins'] },
 };
 
+/** The app and the provider's keys on one settable clock (the app's), starting now. */
 async function setUp(
-  t: TestContext, config: Partial<TestConfig> = {}, keySettings: { fetchTimeoutMs?: number } = {}, env: Record<string, string> = {},
-  clock?: ReturnType<typeof testClock>,
+  t: TestContext, config: Partial<TestConfig> = {}, keySettings: { fetchTimeoutMs?: number; unknownKeyCooldownMs?: number } = {},
+  env: Record<string, string> = {}, clock = testClock(new Date()),
 ) {
   const provider = await startTestProvider({ users: USERS });
   t.after(() => provider.close());
   const oidc = loadConfig({ KUPE_OIDC_ISSUER: provider.issuer, KUPE_OIDC_AUDIENCE: provider.audience, ...env }).oidc!;
-  const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300, clock: systemClock, unknownKeyCooldownMs: 0, ...keySettings });
+  const keys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300, clock, unknownKeyCooldownMs: 0, ...keySettings });
   await keys.refresh();
   assert.equal(keys.lastFailure, undefined);
-  const app = await buildTestApp(t, { config: { oidc, ...config }, issuerKeys: keys, ...(clock && { clock }) });
+  const app = await buildTestApp(t, { config: { oidc, ...config }, issuerKeys: keys, clock });
   return { provider, keys, app };
 }
 
@@ -212,6 +212,28 @@ test('provider down: cached keys keep working; a new kid is refused with a clear
   assert.equal(keys.lastFailure, undefined);
   const back = await app.call('GET', '/api/v1/tenants/acme', { key: rogue });
   assert.equal(back.statusCode, 401, 'back up: the unknown key is refused, not waited for');
+});
+
+test('provider back: a new key is fetched once the cooldown has passed on the clock, not before (Retry-After says when)', async (t) => {
+  const { provider, app, keys } = await setUp(t, {}, { unknownKeyCooldownMs: 10_000 });
+  provider.setState('refusing');
+  provider.rotate([await newSigningKey('key-2')]);
+  const token = await provider.issueAccessToken('ada');
+  app.clock.advance(10_000); // past the cooldown of setUp's fetch: this token's unknown key is fetched (and fails)
+  const down = await app.call('GET', '/api/v1/tenants/acme', { key: token });
+  assert.equal(down.statusCode, 503, down.body);
+  assert.equal(down.headers['retry-after'], '10');
+
+  provider.setState('up');
+  const fetches = provider.jwksFetches;
+  app.clock.advance(9_900);
+  assert.equal((await app.call('GET', '/api/v1/tenants/acme', { key: token })).statusCode, 503, 'within the cooldown: not fetched');
+  assert.equal(provider.jwksFetches, fetches);
+  app.clock.advance(100);
+  const back = await app.call('GET', '/api/v1/tenants/acme', { key: token });
+  assert.equal(back.statusCode, 200, back.body);
+  assert.equal(provider.jwksFetches, fetches + 1);
+  assert.equal(keys.lastFailure, undefined);
 });
 
 test('without KUPE_OIDC_ISSUER a JWT is just an invalid api key', async (t) => {

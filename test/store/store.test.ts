@@ -9,7 +9,7 @@ import type { ApiKeyRecord } from '../../src/domain/store.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
 import { openStore } from '../../src/store/index.ts';
 import { lockForServing } from '../../src/store/serve-lock.ts';
-import { openTestStore } from '../helpers.ts';
+import { openTestStore, TEST_CONFIG } from '../helpers.ts';
 
 const now = new Date('2026-11-27T12:00:00Z');
 
@@ -22,7 +22,7 @@ function key(id: string, tenant = 'acme'): ApiKeyRecord {
 
 test('migrating again changes nothing; SQLite runs in WAL mode', async (t) => {
   const { url } = await openTestStore(t);
-  const again = openStore(url);
+  const again = openStore(url, TEST_CONFIG.database);
   assert.deepEqual(await again.migrate(), []);
   await again.store.close();
   if (url.startsWith('sqlite:')) {
@@ -94,7 +94,7 @@ test('SQLite: a new database folder is 0700 and its files 0600 (digests and pass
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'data', 'kupe.db');
   const release = lockForServing(`sqlite:${path}`); // serve takes its lock first: it makes the folder
-  const opened = openStore(`sqlite:${path}`);
+  const opened = openStore(`sqlite:${path}`, TEST_CONFIG.database);
   await opened.migrate();
   await createTenant(opened.store, { name: 'acme', adminEmail: 'alice@acme.com' }, now);
   const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
