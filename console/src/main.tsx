@@ -109,21 +109,19 @@ function App() {
   );
 }
 
+const notSignedOut = (err: unknown) => `Not signed out: ${messageOf(err)}`;
+
 function Shell(props: {
   session: Session; tenant?: string; section?: Section; onSignedOut: () => void; children: preact.ComponentChildren;
 }) {
   const { session, tenant, section } = props;
   const membership = session.memberships.find((m) => m.tenant === tenant);
-  const [signOutError, setSignOutError] = useState('');
-  const signOut = async () => {
-    try {
-      await call('DELETE', '/session');
-      props.onSignedOut();
-    } catch (err) {
-      // Still signed in on the server: say so (a 401 means it had ended already, and sign-in shows).
-      setSignOutError(`Not signed out: ${messageOf(err)}`);
-    }
-  };
+  // Still signed in on the server when this fails: say so (a 401 means it had ended already, and sign-in shows).
+  const { error: signOutError, run } = useAction(notSignedOut);
+  const signOut = () => run(async () => {
+    await call('DELETE', '/session');
+    props.onSignedOut();
+  });
   return (
     <>
       <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>

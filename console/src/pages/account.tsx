@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, type Session, type SignInMethods, messageOf } from '../api.ts';
-import { Loaded, useLoad } from '../load.tsx';
+import { Loaded, useAction, useLoad } from '../load.tsx';
 import { SIGN_IN_FAILURES, type SignInFailure } from '../../../src/domain/vocabulary.ts';
 import { ErrorText } from '../ui.tsx';
 
@@ -16,18 +16,16 @@ function providerError(): string {
 }
 
 export function SignInPage(props: { onSignedIn: (s: Session) => void; notice?: string }) {
-  const [error, setError] = useState('');
+  const { error, run } = useAction();
   const [fromProvider] = useState(providerError);
   const methods = useLoad(() => call<SignInMethods>('GET', '/sign-in-methods').then((r) => r.data), []);
   const submit = async (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
-    try {
+    await run(async () => {
       const { data } = await call<Session>('POST', '/session', { email: form.get('email'), password: form.get('password') });
       props.onSignedIn(data);
-    } catch (err) {
-      setError(messageOf(err));
-    }
+    });
   };
   return (
     <main class="narrow" id="main">
@@ -55,7 +53,7 @@ export function SignInPage(props: { onSignedIn: (s: Session) => void; notice?: s
 }
 
 export function ChangePasswordPage(props: { session: Session; forced: boolean; onChanged: (s: Session) => void }) {
-  const [error, setError] = useState('');
+  const { error, setError, run } = useAction();
   const submit = async (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
@@ -63,14 +61,12 @@ export function ChangePasswordPage(props: { session: Session; forced: boolean; o
       setError('the two new passwords differ');
       return;
     }
-    try {
+    await run(async () => {
       const { data } = await call<Session>('POST', '/session/password', {
         currentPassword: form.get('currentPassword'), newPassword: form.get('newPassword'),
       });
       props.onChanged(data);
-    } catch (err) {
-      setError(messageOf(err));
-    }
+    });
   };
   return (
     <main class="narrow" id="main">
@@ -100,20 +96,16 @@ export function ChangePasswordPage(props: { session: Session; forced: boolean; o
  */
 export function InvitePage(props: { token: string; session: Session | null | undefined; onSignedIn: (s: Session) => void }) {
   const [invite, setInvite] = useState<{ email: string; tenant: string } | null>(null);
-  const [error, setError] = useState('');
+  const { error, setError, run } = useAction();
   useEffect(() => {
     call<{ email: string; tenant: string }>('GET', `/invites/${props.token}`)
       .then(({ data }) => setInvite(data), (err: unknown) => setError(messageOf(err)));
   }, [props.token]);
-  const join = async () => {
-    try {
-      const { data } = await call<Session>('POST', `/invites/${props.token}/join`);
-      location.hash = '';
-      props.onSignedIn(data);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  };
+  const join = () => run(async () => {
+    const { data } = await call<Session>('POST', `/invites/${props.token}/join`);
+    location.hash = '';
+    props.onSignedIn(data);
+  });
   if (invite && props.session?.email === invite.email) {
     return (
       <main class="narrow" id="main">
@@ -127,13 +119,11 @@ export function InvitePage(props: { token: string; session: Session | null | und
   const submit = async (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
-    try {
+    await run(async () => {
       const { data } = await call<Session>('POST', `/invites/${props.token}/accept`, { password: form.get('password') });
       location.hash = '';
       props.onSignedIn(data);
-    } catch (err) {
-      setError(messageOf(err));
-    }
+    });
   };
   return (
     <main class="narrow" id="main">

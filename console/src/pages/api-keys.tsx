@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { type ApiKey, call, type CreatedKey, t, messageOf } from '../api.ts';
 import { daysFromNow, expiryState, formatTime, sameLifetime } from '../format.ts';
-import { Loaded, useLoad } from '../load.tsx';
+import { Loaded, useAction, useLoad } from '../load.tsx';
 import { Badge, Dialog, ErrorText } from '../ui.tsx';
 
 type Modal =
@@ -84,7 +84,7 @@ const PRESETS = [['never', 'Never'], ['7', '7 days'], ['30', '30 days'], ['90', 
 
 function CreateKeyDialog(props: { tenant: string; onCancel: () => void; onCreated: (k: CreatedKey) => void }) {
   const [expiry, setExpiry] = useState<string>('90');
-  const [error, setError] = useState('');
+  const { error, run } = useAction();
   const submit = async (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
@@ -93,14 +93,12 @@ function CreateKeyDialog(props: { tenant: string; onCancel: () => void; onCreate
     const expiresAt = expiry === 'never' ? undefined
       : expiry === 'date' ? (date ? new Date(`${date}T00:00:00`).toISOString().replace(/\.\d{3}Z$/, 'Z') : '')
         : daysFromNow(Number(expiry));
-    try {
+    await run(async () => {
       const { data } = await call<CreatedKey>('POST', `${t(props.tenant)}/apikeys`, {
         displayName: form.get('displayName'), role: form.get('role'), ...(expiresAt !== undefined && { expiresAt }),
       });
       props.onCreated(data);
-    } catch (err) {
-      setError(messageOf(err));
-    }
+    });
   };
   return (
     <Dialog title="Create API key" onClose={props.onCancel}>
@@ -175,15 +173,11 @@ curl -H "Authorization: Bearer $KUPE_API_KEY" ${origin}/api/v1/whoami`}</pre>
 }
 
 function RevokeDialog(props: { tenant: string; apiKey: ApiKey; onDone: () => void }) {
-  const [error, setError] = useState('');
-  const revoke = async () => {
-    try {
-      await call('DELETE', `${t(props.tenant)}/apikeys/${props.apiKey.id}`);
-      props.onDone();
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  };
+  const { error, run } = useAction();
+  const revoke = () => run(async () => {
+    await call('DELETE', `${t(props.tenant)}/apikeys/${props.apiKey.id}`);
+    props.onDone();
+  });
   return (
     <Dialog title={`Revoke “${props.apiKey.displayName}”?`} onClose={props.onDone}>
       <p>Key <code>{props.apiKey.id}</code> ({props.apiKey.role}) stops working at once: every request that carries it gets 401. This cannot be undone.</p>

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { type AuditEntry, call, t, messageOf } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { AUDIT_ACTIONS } from '../../../src/domain/vocabulary.ts';
-import { Loaded, useLoad } from '../load.tsx';
+import { Loaded, useAction, useLoad } from '../load.tsx';
 import { ErrorText } from '../ui.tsx';
 
 const PAGE = 50;
@@ -12,7 +12,7 @@ export function AuditLogPage(props: { tenant: string; isAdmin: boolean }) {
   /** The filters applied (the action at once, the actor on submit), and the actor as typed. */
   const [filters, setFilters] = useState({ action: '', actor: '' });
   const [actor, setActor] = useState('');
-  const [error, setError] = useState('');
+  const { error, run } = useAction();
 
   const page = async (before?: string) => {
     const query = new URLSearchParams({ limit: String(PAGE) });
@@ -23,15 +23,10 @@ export function AuditLogPage(props: { tenant: string; isAdmin: boolean }) {
     return { items, more: items.length === PAGE };
   };
   const log = useLoad(async () => (props.isAdmin ? page() : { items: [], more: false }), [tenant, props.isAdmin, filters.action, filters.actor]);
-  const older = async (shown: AuditEntry[]) => {
-    setError('');
-    try {
-      const next = await page(shown.at(-1)?.id);
-      log.set({ items: [...shown, ...next.items], more: next.more });
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  };
+  const older = (shown: AuditEntry[]) => run(async () => {
+    const next = await page(shown.at(-1)?.id);
+    log.set({ items: [...shown, ...next.items], more: next.more });
+  });
 
   if (!props.isAdmin) return <><h1>Audit log</h1><p>Only tenant admins can read the audit log.</p></>;
   return (

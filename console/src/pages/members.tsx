@@ -1,23 +1,19 @@
 import { useState } from 'preact/hooks';
 import { call, type Member, type NewMember, t, messageOf } from '../api.ts';
-import { Loaded, useLoad } from '../load.tsx';
+import { Loaded, useAction, useLoad } from '../load.tsx';
 import { Dialog, ErrorText } from '../ui.tsx';
 
 export function MembersPage(props: { tenant: string; isAdmin: boolean; me: string }) {
   const { tenant, isAdmin } = props;
   const members = useLoad(async () => (await call<{ items: Member[] }>('GET', `${t(tenant)}/members`)).data.items, [tenant]);
-  const [error, setError] = useState('');
+  const action = useAction();
+  const { error } = action;
   const [invite, setInvite] = useState<NewMember | null>(null);
   const [removing, setRemoving] = useState<Member | null>(null);
 
   /** An action, then the list again (whatever the action's outcome: another admin may have changed it). */
-  const run = async (action: () => Promise<unknown>) => {
-    setError('');
-    try {
-      await action();
-    } catch (err) {
-      setError(messageOf(err));
-    }
+  const run = async (act: () => Promise<unknown>) => {
+    await action.run(act);
     await members.reload();
   };
 

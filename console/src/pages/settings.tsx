@@ -1,33 +1,30 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call, t, type Tenant, messageOf } from '../api.ts';
-import { Loaded, useLoad } from '../load.tsx';
+import { Loaded, useAction, useLoad } from '../load.tsx';
 import { ErrorText } from '../ui.tsx';
+
+const saveFailure = (err: unknown) => err instanceof ApiError && err.status === 412
+  ? 'Someone else changed these settings since you opened the page. Nothing was saved: reload to see their changes, then edit again.'
+  : messageOf(err);
 
 export function SettingsPage(props: { tenant: string; isAdmin: boolean }) {
   const { tenant, isAdmin } = props;
   const current = useLoad(() => call<Tenant>('GET', t(tenant)), [tenant]);
-  const [error, setError] = useState('');
+  const { error, run } = useAction(saveFailure);
   const [saved, setSaved] = useState('');
 
   const save = async (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
-    setError('');
     setSaved('');
-    try {
+    await run(async () => {
       const result = await call<Tenant>('PATCH', t(tenant), {
         displayName: form.get('displayName'),
         enforceMetricsLimit: form.get('enforceMetricsLimit') === 'on', enforceLogLimit: form.get('enforceLogLimit') === 'on',
       }, current.data?.etag ? { 'if-match': current.data.etag } : {});
       current.set(result);
       setSaved('Saved.');
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 412) {
-        setError('Someone else changed these settings since you opened the page. Nothing was saved: reload to see their changes, then edit again.');
-      } else {
-        setError(messageOf(err));
-      }
-    }
+    });
   };
   return <Loaded state={current} what="the tenant's settings">{({ data: d }) => (
     <>
