@@ -18,7 +18,7 @@ import { installPackage } from '../test/package/install.ts';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, installed: { type: 'string' } } });
 const runs = Number(values.runs);
 const work = mkdtempSync(join(tmpdir(), 'kupe-startup-'));
-const dir = values.installed ?? installPackage(join(work, 'package')).dir;
+const dir = values.installed ?? (await installPackage(join(work, 'package'))).dir;
 // Run as installed: node_modules/.bin/kupe-server, whose #! line names node and its flags.
 const bin = join(dir, 'node_modules/.bin/kupe-server');
 

@@ -64,6 +64,18 @@ export async function openTestStore(t: TestContext): Promise<{ store: Store; url
   return { store, url };
 }
 
+/**
+ * Waits for something a server, a process or a socket will do (no fixed sleep): checks every 50 ms, and fails naming what never
+ * happened after `timeoutMs`.
+ */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`waited ${timeoutMs} ms for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** A settable clock, so tests can move time forward. */
 export function testClock(start = new Date('2026-11-27T12:00:00Z')) {
   let now = start.getTime();

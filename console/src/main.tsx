@@ -4,6 +4,7 @@ import { ApiError, call, messageOf, type Session, useCsrfToken, whenSessionEnds 
 import { ApiKeysPage } from './pages/api-keys.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
 import { AccountSecuredPage, ChangePasswordPage, InvitePage, SignInPage } from './pages/account.tsx';
+import { useAction } from './load.tsx';
 import { MembersPage } from './pages/members.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import './styles.css';

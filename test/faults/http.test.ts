@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
-import { buildTestApp, snapshot, type TestApp, type TestConfig } from '../helpers.ts';
+import { buildTestApp, snapshot, type TestApp, type TestConfig, until } from '../helpers.ts';
 import { type RawAnswer, rawRequest } from './raw-http.ts';
 
 /** The app listening on a loopback port: these faults happen below inject's reach. */
@@ -99,7 +99,8 @@ test('one address holding slow connections at its cap cannot starve another addr
   };
   for (let i = 0; i < 30; i++) hold();
   t.after(() => { attacking = false; for (const socket of held) socket.destroy(); });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  const refusedAtCap = async () => (await app.metrics.connectionsRefusedPerAddress.get()).values[0]?.value ?? 0;
+  await until(async () => await refusedAtCap() > 0, 'the attacker holding every slot of its address');
 
   const answered = [];
   for (let i = 0; i < 40; i++) {

@@ -3,7 +3,7 @@ import { test, type TestContext } from 'node:test';
 import { createApiKey } from '../../src/domain/api-keys.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
 import { openStore } from '../../src/store/index.ts';
-import { TEST_CONFIG, TEST_POSTGRES_URL } from '../helpers.ts';
+import { TEST_CONFIG, TEST_POSTGRES_URL, until } from '../helpers.ts';
 import { type Answer, type Instance, request, startInstance } from '../processes.ts';
 import { type PrivatePostgres, privatePostgresUnavailable, startPrivatePostgres } from './private-postgres.ts';
 
@@ -57,10 +57,11 @@ function assertAlive(instances: Instance[]) {
 test('every backend of the pool terminated under load: the instances stay up and serve 200 again', { skip }, async (t) => {
   const { pg, instances, adminKey } = await startOnPostgres(t, ['A', 'B']);
   const load = underLoad(instances, adminKey);
-  await sleep(1000);
+  await until(() => load.answers.length > 40, 'answers under load');
   assert.ok(pg.terminateAll() > 0, 'connections were terminated');
   const terminatedAt = performance.now();
-  await sleep(2000);
+  const servingAgain = (name: string) => load.answers.filter((a) => a.on === name && a.startedAt > terminatedAt + 500);
+  await until(() => instances.every((i) => servingAgain(i.name).length > 10), 'answers on every instance after the termination');
   const answers = await load.stop();
 
   assertAlive(instances);
@@ -75,16 +76,18 @@ test('every backend of the pool terminated under load: the instances stay up and
 test('PostgreSQL stopped for 3 s under load, then started: 503 without hanging, 200 again within seconds, no restart', { skip }, async (t) => {
   const { pg, instances, adminKey } = await startOnPostgres(t, ['A', 'B']);
   const load = underLoad(instances, adminKey);
-  await sleep(1000);
+  await until(() => load.answers.length > 40, 'answers under load');
   pg.stop();
   const stoppedAt = performance.now();
-  await sleep(1000);
+  await until(() => load.answers.some((a) => a.startedAt > stoppedAt && a.status === 503), 'a 503 while PostgreSQL is down');
   const down = await fetch(`${instances[0]!.url}/api/v1/tenants/acme`, { headers: { authorization: `Bearer ${adminKey}` } });
   const readyWhileDown = await Promise.all(instances.map((i) => request(i.url, 'GET', '/readyz')));
-  await sleep(2000);
+  await until(() => load.answers.filter((a) => a.startedAt > stoppedAt + 200).length > 10, 'answers during the outage');
   pg.start();
   const restartedAt = performance.now();
-  await sleep(3000);
+  const lastTen = (name: string) => load.answers.filter((a) => a.on === name && a.startedAt > restartedAt).slice(-10);
+  await until(() => instances.every((i) => lastTen(i.name).length === 10 && lastTen(i.name).every((a) => a.status === 200)),
+    'every instance serving 200 again', 20_000);
   const answers = await load.stop();
 
   assertAlive(instances);
@@ -126,9 +129,9 @@ test('PostgreSQL frozen (SIGSTOP): requests and readyz answer 503 at the timeout
   }
   assert.equal(health.status, 200, 'liveness is unaffected');
   let recovered = false;
-  for (let i = 0; i < 50 && !recovered; i++) {
+  for (let i = 0; i < 100 && !recovered; i++) {
     recovered = (await request(base, 'GET', '/api/v1/whoami', { key: adminKey })).status === 200;
-    if (!recovered) await sleep(200);
+    if (!recovered) await sleep(100);
   }
   assert.ok(recovered, 'serves 200 again after SIGCONT');
   assertAlive([instance!]);

@@ -65,7 +65,7 @@ test('one instance frozen (SIGSTOP) while it caches the key: the DELETE answers 
   assert.ok(waited < LEASE_MS + 5000, `the DELETE waited ${waited.toFixed(0)} ms for the frozen instance: no longer than its lease (and slack)`);
   // Requests to the frozen instance wait in its socket; it answers them once thawed.
   const pending = Array.from({ length: 5 }, () => whoami(c!, key));
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 100)); // sent: they wait in the frozen instance's socket
   c!.child.kill('SIGCONT');
   const answers = await Promise.all(pending);
   assert.deepEqual(answers.map((x) => x.status), [401, 401, 401, 401, 401], 'every request after the 204 refused');
@@ -84,7 +84,7 @@ test('frozen and cut off from the channel: the thawed instance never heard the r
   const revoked = await revoke(a!, adminKey, keyId);
   assert.equal(revoked.status, 204);
   const pending = Array.from({ length: 5 }, () => whoami(c!, key));
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 100)); // sent: they wait in the frozen instance's socket
   c!.child.kill('SIGCONT');
   assert.deepEqual((await Promise.all(pending)).map((x) => x.status), [401, 401, 401, 401, 401]);
 });

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
+import { until } from '../helpers.ts';
 import { IssuerKeys, MAX_DOCUMENT_BYTES } from '../../src/oidc/issuer.ts';
 import { systemClock } from '../../src/domain/time.ts';
 
 /** A provider whose key document is endless (as long as the client reads): counts what it managed to send. */
 async function endlessProvider(t: TestContext, declareLength: boolean) {
-  const state = { sent: 0 };
+  const state = { sent: 0, closed: false };
   const chunk = Buffer.alloc(64 * 1024, 0x20);
   const server = createServer((req, res: ServerResponse) => {
     if (req.url === '/.well-known/openid-configuration') {
@@ -17,6 +18,7 @@ async function endlessProvider(t: TestContext, declareLength: boolean) {
     }
     res.setHeader('content-type', 'application/json');
     if (declareLength) res.setHeader('content-length', String(100 * 1024 * 1024));
+    res.once('close', () => { state.closed = true; });
     res.write('{"keys":[');
     const pump = () => {
       while (state.sent < 100 * 1024 * 1024 && !res.destroyed) {
@@ -39,7 +41,7 @@ test('a 100 MB key document is given up past 512 KiB as it streams, not read who
   const heapBefore = process.memoryUsage().arrayBuffers;
   await keys.refresh();
   assert.match(keys.lastFailure ?? '', new RegExp(`is larger than ${MAX_DOCUMENT_BYTES} bytes`));
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await until(() => state.closed, 'the provider saw Kupe hang up');
   assert.ok(state.sent < 16 * 1024 * 1024, `the provider could send only ${(state.sent / 1048576).toFixed(1)} MB of its 100 MB`);
   assert.ok(process.memoryUsage().arrayBuffers - heapBefore < 32 * 1024 * 1024, 'no 100 MB held');
 });

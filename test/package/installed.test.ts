@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
+import { until } from '../helpers.ts';
 import { installPackage, listing } from './install.ts';
 
 const run = promisify(execFile);
@@ -21,11 +22,11 @@ const onPostgres = process.env.KUPE_TEST_DATABASE_URL?.startsWith('postgres') ? 
 const work = mkdtempSync(join(tmpdir(), 'kupe-package-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 let installation: ReturnType<typeof installPackage> | undefined;
-/** One install for both tests (it takes about a minute). */
+/** One install for both tests. */
 const installed = () => (installation ??= installPackage(join(work, 'package')));
 
 test('the packed package installs without dev dependencies and serves the API and the console', { skip: onPostgres, timeout: 600_000 }, async (t) => {
-  const { dir, bin } = installed();
+  const { dir, bin } = await installed();
 
   for (const dev of ['tsx', 'typescript', 'vite', 'preact', 'esbuild', 'eslint', 'oidc-provider']) {
     assert.equal(existsSync(join(dir, 'node_modules', dev)), false, `${dev} is a build tool, not installed for production`);
@@ -101,7 +102,7 @@ const containerSkip = process.getuid?.() !== 0 || !existsSync('/usr/bin/unshare'
 test("the image's command, as the Dockerfile states it: PID 1, unprivileged, healthy, stops on SIGTERM", { skip: onPostgres || containerSkip, timeout: 600_000 }, async (t) => {
   const spec = imageSpec();
   assert.equal(spec.user, 'node', 'the image runs as the base image\'s unprivileged user');
-  const { dir } = installed();
+  const { dir } = await installed();
   for (let d = dir; d !== '/'; d = dirname(d)) if (d.startsWith(work)) chmodSync(d, 0o755);
   const volume = join(work, 'volume');
   mkdirSync(volume);
@@ -134,8 +135,8 @@ test("the image's command, as the Dockerfile states it: PID 1, unprivileged, hea
     'node itself, through the #! line (env execs it: no shell or env left as PID 1)');
 
   process.kill(server!, 'SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
-  assert.equal(await healthcheck(), 1, 'draining: the HEALTHCHECK fails so the orchestrator stops sending traffic');
+  // Draining: the HEALTHCHECK fails so the orchestrator stops sending traffic (KUPE_SHUTDOWN_DELAY_SECONDS=2).
+  await until(async () => await healthcheck() === 1, 'the HEALTHCHECK failing while draining', 2000);
   assert.equal(await exited, 0, `PID 1 handled SIGTERM and exited 0:\n${out}`);
   assert.match(out, /"msg":"stopped"/);
   assert.ok(existsSync(join(volume, 'kupe.db')), 'the data is on the volume');

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { type ApiKey, call, type CreatedKey, t, messageOf } from '../api.ts';
+import { type ApiKey, call, type CreatedKey, t } from '../api.ts';
 import { daysFromNow, expiryState, formatTime, sameLifetime } from '../format.ts';
 import { Loaded, useAction, useLoad } from '../load.tsx';
 import { Badge, Dialog, ErrorText } from '../ui.tsx';
@@ -196,36 +196,24 @@ function RotateDialog(props: { tenant: string; old: ApiKey; onDone: () => void }
   const { tenant, old } = props;
   const [created, setCreated] = useState<CreatedKey | null>(null);
   const [oldNow, setOldNow] = useState<ApiKey>(old);
-  const [error, setError] = useState('');
+  const { error, run } = useAction();
   const [confirming, setConfirming] = useState(false);
   const expiresAt = sameLifetime(old);
-  const create = async () => {
-    try {
-      const { data } = await call<CreatedKey>('POST', `${t(tenant)}/apikeys`, {
-        displayName: `${old.displayName}-new`.slice(0, 128), role: old.role, ...(expiresAt && { expiresAt }),
-      });
-      setCreated(data);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  };
-  const refresh = async () => {
-    try {
-      const { data } = await call<{ items: ApiKey[] }>('GET', `${t(tenant)}/apikeys`);
-      const found = data.items.find((k) => k.id === old.id);
-      if (found) setOldNow(found);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  };
-  const revokeOld = async () => {
-    try {
-      await call('DELETE', `${t(tenant)}/apikeys/${old.id}`);
-      props.onDone();
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  };
+  const create = () => run(async () => {
+    const { data } = await call<CreatedKey>('POST', `${t(tenant)}/apikeys`, {
+      displayName: `${old.displayName}-new`.slice(0, 128), role: old.role, ...(expiresAt && { expiresAt }),
+    });
+    setCreated(data);
+  });
+  const refresh = () => run(async () => {
+    const { data } = await call<{ items: ApiKey[] }>('GET', `${t(tenant)}/apikeys`);
+    const found = data.items.find((k) => k.id === old.id);
+    if (found) setOldNow(found);
+  });
+  const revokeOld = () => run(async () => {
+    await call('DELETE', `${t(tenant)}/apikeys/${old.id}`);
+    props.onDone();
+  });
   return (
     <Dialog title={`Rotate “${old.displayName}”`} onClose={props.onDone}>
       {!created ? (

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { type AuditEntry, call, t, messageOf } from '../api.ts';
+import { type AuditEntry, call, t } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { AUDIT_ACTIONS } from '../../../src/domain/vocabulary.ts';
 import { Loaded, useAction, useLoad } from '../load.tsx';

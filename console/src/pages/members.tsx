@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { call, type Member, type NewMember, t, messageOf } from '../api.ts';
+import { call, type Member, type NewMember, t } from '../api.ts';
 import { Loaded, useAction, useLoad } from '../load.tsx';
 import { Dialog, ErrorText } from '../ui.tsx';
 

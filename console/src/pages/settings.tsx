@@ -10,7 +10,7 @@ const saveFailure = (err: unknown) => err instanceof ApiError && err.status === 
 export function SettingsPage(props: { tenant: string; isAdmin: boolean }) {
   const { tenant, isAdmin } = props;
   const current = useLoad(() => call<Tenant>('GET', t(tenant)), [tenant]);
-  const { error, run } = useAction(saveFailure);
+  const { error, setError, run } = useAction(saveFailure);
   const [saved, setSaved] = useState('');
 
   const save = async (e: Event) => {
