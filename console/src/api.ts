@@ -34,7 +34,7 @@ export function whenSessionEnds(handler: () => void) {
 }
 
 /** Remembers the session's CSRF token, sent on every unsafe request. */
-export function useCsrfToken(token: string) {
+export function setCsrfToken(token: string) {
   csrfToken = token;
 }
 
@@ -62,4 +62,5 @@ export async function call<T>(
   return { data: data as T, etag: res.headers.get('etag') };
 }
 
-export const t = (tenant: string) => `/tenants/${encodeURIComponent(tenant)}`;
+/** The API path of a tenant (its name encoded), under /api/v1. */
+export const tenantPath = (tenant: string) => `/tenants/${encodeURIComponent(tenant)}`;

@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call, messageOf, type Session, useCsrfToken, whenSessionEnds } from './api.ts';
+import { ApiError, call, messageOf, type Session, setCsrfToken, whenSessionEnds } from './api.ts';
 import { ApiKeysPage } from './pages/api-keys.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
 import { AccountSecuredPage, ChangePasswordPage, InvitePage, SignInPage } from './pages/account.tsx';
@@ -37,7 +37,7 @@ function App() {
   const [failure, setFailure] = useState('');
   const [ended, setEnded] = useState(false);
   const adopt = (s: Session | null) => {
-    if (s) useCsrfToken(s.csrfToken);
+    if (s) setCsrfToken(s.csrfToken);
     setSession(s);
   };
   const fetchSession = () => {

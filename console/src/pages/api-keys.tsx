@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { type ApiKey, call, type CreatedKey, t } from '../api.ts';
+import { type ApiKey, call, type CreatedKey, tenantPath } from '../api.ts';
 import { daysFromNow, expiryState, formatTime, sameLifetime } from '../format.ts';
 import { Loaded, useAction, useLoad } from '../load.tsx';
 import { Badge, Dialog, ErrorText } from '../ui.tsx';
@@ -14,7 +14,7 @@ export function ApiKeysPage(props: { tenant: string; isAdmin: boolean }) {
   const { tenant } = props;
   const [filter, setFilter] = useState('');
   const [modal, setModal] = useState<Modal | null>(null);
-  const keys = useLoad(async () => props.isAdmin ? (await call<{ items: ApiKey[] }>('GET', `${t(tenant)}/apikeys`)).data.items : [],
+  const keys = useLoad(async () => props.isAdmin ? (await call<{ items: ApiKey[] }>('GET', `${tenantPath(tenant)}/apikeys`)).data.items : [],
     [tenant, props.isAdmin]);
 
   if (!props.isAdmin) {
@@ -94,7 +94,7 @@ function CreateKeyDialog(props: { tenant: string; onCancel: () => void; onCreate
       : expiry === 'date' ? (date ? new Date(`${date}T00:00:00`).toISOString().replace(/\.\d{3}Z$/, 'Z') : '')
         : daysFromNow(Number(expiry));
     await run(async () => {
-      const { data } = await call<CreatedKey>('POST', `${t(props.tenant)}/apikeys`, {
+      const { data } = await call<CreatedKey>('POST', `${tenantPath(props.tenant)}/apikeys`, {
         displayName: form.get('displayName'), role: form.get('role'), ...(expiresAt !== undefined && { expiresAt }),
       });
       props.onCreated(data);
@@ -175,7 +175,7 @@ curl -H "Authorization: Bearer $KUPE_API_KEY" ${origin}/api/v1/whoami`}</pre>
 function RevokeDialog(props: { tenant: string; apiKey: ApiKey; onDone: () => void }) {
   const { error, run } = useAction();
   const revoke = () => run(async () => {
-    await call('DELETE', `${t(props.tenant)}/apikeys/${props.apiKey.id}`);
+    await call('DELETE', `${tenantPath(props.tenant)}/apikeys/${props.apiKey.id}`);
     props.onDone();
   });
   return (
@@ -200,18 +200,18 @@ function RotateDialog(props: { tenant: string; old: ApiKey; onDone: () => void }
   const [confirming, setConfirming] = useState(false);
   const expiresAt = sameLifetime(old);
   const create = () => run(async () => {
-    const { data } = await call<CreatedKey>('POST', `${t(tenant)}/apikeys`, {
+    const { data } = await call<CreatedKey>('POST', `${tenantPath(tenant)}/apikeys`, {
       displayName: `${old.displayName}-new`.slice(0, 128), role: old.role, ...(expiresAt && { expiresAt }),
     });
     setCreated(data);
   });
   const refresh = () => run(async () => {
-    const { data } = await call<{ items: ApiKey[] }>('GET', `${t(tenant)}/apikeys`);
+    const { data } = await call<{ items: ApiKey[] }>('GET', `${tenantPath(tenant)}/apikeys`);
     const found = data.items.find((k) => k.id === old.id);
     if (found) setOldNow(found);
   });
   const revokeOld = () => run(async () => {
-    await call('DELETE', `${t(tenant)}/apikeys/${old.id}`);
+    await call('DELETE', `${tenantPath(tenant)}/apikeys/${old.id}`);
     props.onDone();
   });
   return (

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { type AuditEntry, call, t } from '../api.ts';
+import { type AuditEntry, call, tenantPath } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { AUDIT_ACTIONS } from '../../../src/domain/vocabulary.ts';
 import { Loaded, useAction, useLoad } from '../load.tsx';
@@ -19,7 +19,7 @@ export function AuditLogPage(props: { tenant: string; isAdmin: boolean }) {
     if (before) query.set('before', before);
     if (filters.action) query.set('action', filters.action);
     if (filters.actor) query.set('actor', filters.actor);
-    const { items } = (await call<{ items: AuditEntry[] }>('GET', `${t(tenant)}/auditlog?${query.toString()}`)).data;
+    const { items } = (await call<{ items: AuditEntry[] }>('GET', `${tenantPath(tenant)}/auditlog?${query.toString()}`)).data;
     return { items, more: items.length === PAGE };
   };
   const log = useLoad(async () => (props.isAdmin ? page() : { items: [], more: false }), [tenant, props.isAdmin, filters.action, filters.actor]);

@@ -1,11 +1,11 @@
 import { useState } from 'preact/hooks';
-import { call, type Member, type NewMember, t } from '../api.ts';
+import { call, type Member, type NewMember, tenantPath } from '../api.ts';
 import { Loaded, useAction, useLoad } from '../load.tsx';
 import { Dialog, ErrorText } from '../ui.tsx';
 
 export function MembersPage(props: { tenant: string; isAdmin: boolean; me: string }) {
   const { tenant, isAdmin } = props;
-  const members = useLoad(async () => (await call<{ items: Member[] }>('GET', `${t(tenant)}/members`)).data.items, [tenant]);
+  const members = useLoad(async () => (await call<{ items: Member[] }>('GET', `${tenantPath(tenant)}/members`)).data.items, [tenant]);
   const action = useAction();
   const { error } = action;
   const [invite, setInvite] = useState<NewMember | null>(null);
@@ -23,7 +23,7 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
     const form = e.currentTarget as HTMLFormElement;
     const data = new FormData(form);
     void run(async () => {
-      const { data: added } = await call<NewMember>('POST', `${t(tenant)}/members`, { email: data.get('email'), role: data.get('role') });
+      const { data: added } = await call<NewMember>('POST', `${tenantPath(tenant)}/members`, { email: data.get('email'), role: data.get('role') });
       form.reset();
       setInvite(added);
     });
@@ -52,7 +52,7 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
                     <td>
                       {isAdmin ? (
                         <select aria-label={`Role of ${m.email}`} value={m.role} disabled={lastAdmin}
-                          onChange={(e) => { const role = e.currentTarget.value; void run(() => call('PATCH', `${t(tenant)}/members/${encodeURIComponent(m.email)}`, { role })); }}>
+                          onChange={(e) => { const role = e.currentTarget.value; void run(() => call('PATCH', `${tenantPath(tenant)}/members/${encodeURIComponent(m.email)}`, { role })); }}>
                           <option value="admin">admin</option>
                           <option value="readonly">readonly</option>
                         </select>
@@ -63,7 +63,7 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
                       <td class="actions">
                         {m.pending && (
                           <button type="button" class="secondary" aria-label={`New invite link for ${m.email}`} onClick={() => void run(async () => {
-                            const { data } = await call<NewMember['invite']>('POST', `${t(tenant)}/members/${encodeURIComponent(m.email)}/invite`);
+                            const { data } = await call<NewMember['invite']>('POST', `${tenantPath(tenant)}/members/${encodeURIComponent(m.email)}/invite`);
                             setInvite({ ...m, invite: data });
                           })}>New invite link</button>
                         )}
@@ -98,7 +98,7 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
         <Dialog title={`Remove ${removing.email}?`} onClose={() => setRemoving(null)}>
           <p>They lose access to {tenant} at once. API keys they created keep working until revoked.</p>
           <div class="buttons">
-            <button type="button" class="danger" onClick={() => { const m = removing; setRemoving(null); void run(() => call('DELETE', `${t(tenant)}/members/${encodeURIComponent(m.email)}`)); }}>Remove {removing.email}</button>
+            <button type="button" class="danger" onClick={() => { const m = removing; setRemoving(null); void run(() => call('DELETE', `${tenantPath(tenant)}/members/${encodeURIComponent(m.email)}`)); }}>Remove {removing.email}</button>
             <button type="button" class="secondary" onClick={() => setRemoving(null)}>Cancel</button>
           </div>
         </Dialog>

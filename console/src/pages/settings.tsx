@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, call, t, type Tenant, messageOf } from '../api.ts';
+import { ApiError, call, tenantPath, type Tenant, messageOf } from '../api.ts';
 import { Loaded, useAction, useLoad } from '../load.tsx';
 import { ErrorText } from '../ui.tsx';
 
@@ -9,7 +9,7 @@ const saveFailure = (err: unknown) => err instanceof ApiError && err.status === 
 
 export function SettingsPage(props: { tenant: string; isAdmin: boolean }) {
   const { tenant, isAdmin } = props;
-  const current = useLoad(() => call<Tenant>('GET', t(tenant)), [tenant]);
+  const current = useLoad(() => call<Tenant>('GET', tenantPath(tenant)), [tenant]);
   const { error, setError, run } = useAction(saveFailure);
   const [saved, setSaved] = useState('');
 
@@ -18,7 +18,7 @@ export function SettingsPage(props: { tenant: string; isAdmin: boolean }) {
     const form = new FormData(e.currentTarget as HTMLFormElement);
     setSaved('');
     await run(async () => {
-      const result = await call<Tenant>('PATCH', t(tenant), {
+      const result = await call<Tenant>('PATCH', tenantPath(tenant), {
         displayName: form.get('displayName'),
         enforceMetricsLimit: form.get('enforceMetricsLimit') === 'on', enforceLogLimit: form.get('enforceLogLimit') === 'on',
       }, current.data?.etag ? { 'if-match': current.data.etag } : {});
