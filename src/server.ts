@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import type { Store } from './domain/store.ts';
 import { bootstrapEmptyStore } from './domain/bootstrap.ts';
 import { purgeExpiredRecords } from './domain/retention.ts';
 import { systemClock, type Clock } from './domain/time.ts';
-import { buildApp, sessionSettings } from './http/app.ts';
+import { type AppServices, buildApp, sessionSettings } from './http/app.ts';
 import { Metrics } from './http/metrics.ts';
 import { openLimits } from './limits/index.ts';
 import { limitSettings } from './limits/policy.ts';
@@ -20,6 +21,9 @@ export const CONSOLE_DIR = fileURLToPath(new URL('../console/dist', import.meta.
 function consoleUrl(listening: string, host: string): string {
   return host === '0.0.0.0' || host === '::' ? listening.replace(/\/\/[^/]+:/, '//127.0.0.1:') + '/' : `${listening}/`;
 }
+
+/** What has been started, in order, with how to stop it. */
+type StartedParts = { what: string; stop: () => unknown }[];
 
 export interface RunningServer {
   url: string;
@@ -41,7 +45,7 @@ export async function startServer(
   // What has been started, to stop in reverse order: on a failed start (port taken, database unreachable)
   // everything is stopped before the error reaches the caller, so the process can exit instead of living
   // on with a pool, a fence or a timer and serving nothing.
-  const started: { what: string; stop: () => unknown }[] = [];
+  const started: StartedParts = [];
   const stopStarted = async () => {
     for (const { what, stop } of started.splice(0).reverse()) {
       try {
@@ -61,7 +65,7 @@ export async function startServer(
 
 async function startParts(
   config: Config, logger: Logger, announce: (text: string) => void,
-  started: { what: string; stop: () => unknown }[], stopStarted: () => Promise<void>,
+  started: StartedParts, stopStarted: () => Promise<void>,
 ): Promise<RunningServer> {
   const releaseLock = lockForServing(config.databaseUrl); // SQLite: one server per file (the key cache needs it)
   started.push({ what: 'the serve lock', stop: releaseLock });
@@ -89,7 +93,6 @@ async function startParts(
     onRecovered: (keyIds) => logger.info({ issuer: config.oidc?.issuer, keyIds }, 'identity provider keys loaded'),
   }) : null;
   const services = await buildServices({ config, store, logger, clock, metrics, faults, issuerKeys });
-  const { lastUsed } = services;
 
   const limits = await openLimits(limitSettings(config), config.redisUrl === undefined ? undefined : {
     url: config.redisUrl, prefix: config.redisPrefix,
@@ -103,46 +106,14 @@ async function startParts(
   if (issuerKeys) started.push({ what: 'the identity provider keys', stop: () => issuerKeys.stop() });
 
   const { app, drain } = await buildApp({ ...services, config, store, limits, consoleDir: CONSOLE_DIR });
-  // A database fault in background work is reported like a request's (once per incident); anything else is logged.
-  const reportFailure = (err: unknown, message: string) => {
-    const fault = store.describeFault(err);
-    if (fault) faults.report(fault, err);
-    else logger.error({ err }, message);
-  };
-  const flushLastUsed = () => lastUsed.flush()
-    .catch((err: unknown) => reportFailure(err, 'could not write lastUsedAt; will retry at the next flush')); // values kept
-  const timer = setInterval(() => void flushLastUsed(), config.lastUsedFlushSeconds * 1000);
-  timer.unref();
-  // Stopped in reverse order: the HTTP server first (requests in flight finish), then the last lastUsedAt
-  // values are written, then the store closes.
-  started.push({ what: 'the lastUsedAt flush', stop: async () => { clearInterval(timer); await flushLastUsed(); } });
-  started.push({ what: 'the HTTP server', stop: () => app.close() });
-  const purge = () => purgeExpiredRecords(store, clock(), config.retention, sessionSettings(config))
-    .then((deleted) => {
-      if (deleted.audit + deleted.sessions + deleted.invites > 0) logger.info({ deleted }, 'retention: old records deleted');
-    })
-    .catch((err: unknown) => reportFailure(err, 'retention: could not delete old records; will retry in an hour'));
-  void purge();
-  const purgeTimer = setInterval(() => void purge(), 3600_000);
-  purgeTimer.unref();
-  started.push({ what: 'the retention timer', stop: () => clearInterval(purgeTimer) });
+  startBackgroundWork(config, store, services, started, () => app.close());
 
   // Before listening: once the "listening" line is out, serve() must already handle SIGTERM (an
   // orchestrator may send it at once), so nothing slow may come between listening and returning.
   // Without passwords the demo admin could never sign in: tenants come from `kupe-server tenants create`.
   const demo = config.passwordSignIn ? await bootstrapEmptyStore(store, clock()) : undefined;
   const url = await app.listen({ host: config.host, port: config.port });
-  if (demo) {
-    // The password goes to the terminal once, never into the log.
-    logger.warn({ tenant: demo.tenant, email: demo.email }, 'first start: created the demo tenant and its admin; the one-time password is on stderr');
-    announce(`Kupe is running. Sign in to the console at ${consoleUrl(url, config.host)}\n` +
-      `  email:              ${demo.email}\n  one-time password:  ${demo.password}\n` +
-      'You will choose a new password at first sign-in. This password is not shown again.\n');
-  } else if (config.passwordSignIn) {
-    logger.info('the store has tenants already: no demo tenant created');
-  } else {
-    logger.info('password sign-in is off: no demo tenant; create tenants with kupe-server tenants create');
-  }
+  announceFirstStart(demo, config, url, logger, announce);
 
   let stopping: Promise<void> | undefined;
   const stop = (delaySeconds = 0) => {
@@ -155,6 +126,53 @@ async function startParts(
     return stopping;
   };
   return { url, stop };
+}
+
+/**
+ * The lastUsedAt flush and the hourly retention purge, each stopped in its turn. Stopped in reverse order:
+ * the HTTP server first (requests in flight finish), then the last lastUsedAt values are written, then the
+ * store closes.
+ */
+function startBackgroundWork(
+  config: Config, store: Store, { lastUsed, faults, logger, clock }: AppServices, started: StartedParts, closeHttp: () => Promise<unknown>,
+) {
+  // A database fault in background work is reported like a request's (once per incident); anything else is logged.
+  const reportFailure = (err: unknown, message: string) => {
+    const fault = store.describeFault(err);
+    if (fault) faults.report(fault, err);
+    else logger.error({ err }, message);
+  };
+  const flushLastUsed = () => lastUsed.flush()
+    .catch((err: unknown) => reportFailure(err, 'could not write lastUsedAt; will retry at the next flush')); // values kept
+  const timer = setInterval(() => void flushLastUsed(), config.lastUsedFlushSeconds * 1000);
+  timer.unref();
+  started.push({ what: 'the lastUsedAt flush', stop: async () => { clearInterval(timer); await flushLastUsed(); } });
+  started.push({ what: 'the HTTP server', stop: closeHttp });
+  const purge = () => purgeExpiredRecords(store, clock(), config.retention, sessionSettings(config))
+    .then((deleted) => {
+      if (deleted.audit + deleted.sessions + deleted.invites > 0) logger.info({ deleted }, 'retention: old records deleted');
+    })
+    .catch((err: unknown) => reportFailure(err, 'retention: could not delete old records; will retry in an hour'));
+  void purge();
+  const purgeTimer = setInterval(() => void purge(), 3600_000);
+  purgeTimer.unref();
+  started.push({ what: 'the retention timer', stop: () => clearInterval(purgeTimer) });
+}
+
+/** What the first start created, told once: the password to the terminal, never into the log. */
+function announceFirstStart(
+  demo: Awaited<ReturnType<typeof bootstrapEmptyStore>>, config: Config, url: string, logger: Logger, announce: (text: string) => void,
+) {
+  if (demo) {
+    logger.warn({ tenant: demo.tenant, email: demo.email }, 'first start: created the demo tenant and its admin; the one-time password is on stderr');
+    announce(`Kupe is running. Sign in to the console at ${consoleUrl(url, config.host)}\n` +
+      `  email:              ${demo.email}\n  one-time password:  ${demo.password}\n` +
+      'You will choose a new password at first sign-in. This password is not shown again.\n');
+  } else if (config.passwordSignIn) {
+    logger.info('the store has tenants already: no demo tenant created');
+  } else {
+    logger.info('password sign-in is off: no demo tenant; create tenants with kupe-server tenants create');
+  }
 }
 
 /** Counts every failure and logs at most once every `everyMs`: an outage is a line now and then, not one a request. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Server } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { SessionSettings } from '../domain/sessions.ts';
 import { AppError } from '../domain/errors.ts';
@@ -105,31 +106,8 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   const { clock, lastUsed, metrics, faults, config } = deps;
   let draining = false;
 
-  const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
-  const headersTimeoutMs = Math.min(requestTimeoutMs, config.headersTimeoutSeconds * 1000);
   const { ipv6PrefixBits } = config;
-  const app = Fastify({
-    loggerInstance: deps.logger,
-    trustProxy: config.trustProxy,
-    bodyLimit: BODY_LIMIT_BYTES,
-    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: MAX_PARAM_LENGTH },
-    // Headers must arrive within the headers timeout and headers and body within the request timeout
-    // (checked every second, not Node's 30 s), a connection silent that long mid-request is closed, and idle
-    // keep-alive connections outlive a load balancer's own idle timeout, so that the balancer closes them.
-    requestTimeout: requestTimeoutMs,
-    connectionTimeout: requestTimeoutMs,
-    keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
-    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
-    frameworkErrors,
-    clientErrorHandler: clientErrorHandler((code) => metrics.clientErrors.inc({ code })),
-    // A well-formed X-Request-Id from a proxy is kept, so one id follows a request end to end.
-    requestIdHeader: false,
-    genReqId: (req) => {
-      const incoming = req.headers['x-request-id'];
-      // ...unless it looks like a raw key: then it would be logged on every line of the request.
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) && !/^kupe_/i.test(incoming) ? incoming : nextRequestId();
-    },
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify(fastifyOptions(config, deps.logger, metrics)).withTypeProvider<TypeBoxTypeProvider>();
   app.server.maxConnections = config.maxConnections;
   app.server.on('drop', () => metrics.connectionsDropped.inc());
   capConnectionsPerAddress(app.server, config.maxConnectionsPerAddress, (ip) => addressKey(ip, ipv6PrefixBits),
@@ -188,6 +166,37 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   providerSignInRoutes(app, routeDeps, deps.providerSignIn);
 
   return { app, drain: () => { draining = true; }, routes };
+}
+
+/**
+ * Fastify's options: the limits on a request (body size, path parameters, headers and request timeouts,
+ * idle keep-alive), how framework and parser errors are answered, and the request id.
+ */
+function fastifyOptions(config: AppConfig, logger: FastifyBaseLogger, metrics: Metrics): FastifyHttpOptions<Server> {
+  const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
+  const headersTimeoutMs = Math.min(requestTimeoutMs, config.headersTimeoutSeconds * 1000);
+  return {
+    loggerInstance: logger,
+    trustProxy: config.trustProxy,
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: MAX_PARAM_LENGTH },
+    // Headers must arrive within the headers timeout and headers and body within the request timeout
+    // (checked every second, not Node's 30 s), a connection silent that long mid-request is closed, and idle
+    // keep-alive connections outlive a load balancer's own idle timeout, so that the balancer closes them.
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
+    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
+    frameworkErrors,
+    clientErrorHandler: clientErrorHandler((code) => metrics.clientErrors.inc({ code })),
+    // A well-formed X-Request-Id from a proxy is kept, so one id follows a request end to end.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      // ...unless it looks like a raw key: then it would be logged on every line of the request.
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) && !/^kupe_/i.test(incoming) ? incoming : nextRequestId();
+    },
+  };
 }
 
 async function refuseDeepBodies(request: FastifyRequest) {
