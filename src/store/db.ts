@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type SQLite from 'better-sqlite3';
 import {
-  Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient,
+  type DatabaseIntrospector, Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, sql,
 } from 'kysely';
 import type pg from 'pg';
 import type { DatabaseTuning } from './tuning.ts';
@@ -35,6 +35,32 @@ export interface DatabaseOptions extends DatabaseTuning {
 // Each driver is loaded only for the database it serves (node-postgres costs about 4 MB of memory on an
 // instance that runs on SQLite); both are CommonJS, so require() keeps opening synchronous.
 const require = createRequire(import.meta.url);
+
+/**
+ * PostgreSQL, with an introspector that reads only the schema the connection's search_path selects.
+ * Kysely's own (which the migrator calls at every start) reads the columns of every schema in the database,
+ * and fails with "schema ... does not exist" when another schema is dropped meanwhile (another deployment's,
+ * or a test's next to this one); Kupe has nothing to learn from other schemas.
+ */
+class OwnSchemaPostgresDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<Database>): DatabaseIntrospector {
+    const introspector: DatabaseIntrospector = {
+      getSchemas: async () => [{ name: await currentSchema(db) }],
+      getTables: async () => {
+        const { rows } = await sql<{ schema: string; name: string; type: string }>`
+          select table_schema as schema, table_name as name, table_type as type from information_schema.tables
+          where table_schema = current_schema()`.execute(db);
+        return rows.map((row) => ({ schema: row.schema, name: row.name, isView: row.type === 'VIEW', columns: [] }));
+      },
+      getMetadata: async () => ({ tables: await introspector.getTables() }),
+    };
+    return introspector;
+  }
+}
+
+async function currentSchema(db: Kysely<Database>): Promise<string> {
+  return (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]!.schema;
+}
 
 /** Opens the database that KUPE_DATABASE_URL names (validated by loadConfig). */
 export function openDatabase(url: string, options: DatabaseOptions): OpenedDatabase {
@@ -70,7 +96,7 @@ function openPostgres(url: string, options: DatabaseOptions): OpenedDatabase {
   });
   pool.on('connect', (client) => client.on('error', report));
   pool.on('error', () => {}); // an idle client's error: already reported by the listener above
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingBrokenClients(pool) }) });
+  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool: discardingBrokenClients(pool) }) });
   const read = postgresKeyReader(pool);
   if (options.keyCacheSize <= 0) {
     return { db, dialect: 'postgres', keyRows: { read, readForVerification: read, forget: () => {} }, revocations: postgresRevocations(pool, () => undefined, report) };
