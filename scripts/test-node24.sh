@@ -29,7 +29,6 @@ if [ "$step" = run ] || [ "$step" = all ]; then
   cd "$work"
   export PATH="$node24/bin:$PATH" npm_config_nodedir="$node24"
   echo "== node $(node --version) in $work"
-  npm run test:fast
   npm run build
-  node scripts/run-tests.js test/cli/kupe-server.test.ts test/package/installed.test.ts
+  node scripts/run-tests.js --fast test/cli/kupe-server.test.ts test/package/installed.test.ts
 fi
