@@ -52,6 +52,8 @@ export interface Config {
   passwordSignIn: boolean;
   /** Tenant admins may move their tenant to another plan; false: only the operator (kupe-server tenants set-plan). */
   tenantAdminsChangePlan: boolean;
+  /** The gateway policy's file (docs/gateway.md); undefined: the default policy. */
+  gatewayPolicyFile: string | undefined;
   /** The OpenID Connect provider whose access tokens the API takes and whose sign-in the console offers. */
   oidc: OidcConfig | undefined;
 }
@@ -116,6 +118,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     lastUsedFlushSeconds: values.lastUsedFlushSeconds, shutdownDelaySeconds: values.shutdownDelaySeconds,
     sessionIdleMinutes: values.sessionIdleMinutes, sessionMaxHours: values.sessionMaxHours,
     passwordSignIn: values.passwordSignIn, tenantAdminsChangePlan: values.tenantAdminsChangePlan,
+    gatewayPolicyFile: values.gatewayPolicyFile,
     oidc: oidcConfig(env, problems),
   };
   if (!config.passwordSignIn && config.oidc?.clientId === undefined) {

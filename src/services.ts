@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config, OidcConfig } from './config.ts';
 import { LastUsedTracker } from './domain/last-used.ts';
 import { providerIdentityMatches } from './domain/provider-sign-in.ts';
+import { DEFAULT_POLICY_SOURCE, type GatewayPolicy, parsePolicy } from './gateway/policy.ts';
 import type { Store } from './domain/store.ts';
 import type { Clock } from './domain/time.ts';
 import type { AppServices } from './http/app.ts';
@@ -17,7 +19,7 @@ import type { IssuerKeys } from './oidc/issuer.ts';
  * parts as a server.
  */
 export interface ServiceParts {
-  config: Pick<Config, 'oidc'>;
+  config: Pick<Config, 'oidc' | 'gatewayPolicyFile'>;
   store: Store;
   logger: FastifyBaseLogger;
   clock: Clock;
@@ -35,8 +37,27 @@ export async function buildServices({ config, store, logger, clock, metrics, fau
     clock, logger, metrics, faults,
     lastUsed: new LastUsedTracker(store.apiKeys),
     accessTokens: provider ? await accessTokens(provider.issuerKeys, provider.oidc, store) : null,
+    gatewayPolicy: readGatewayPolicy(config.gatewayPolicyFile),
     providerSignIn: provider?.oidc.clientId === undefined ? null : await providerSignIn(provider.issuerKeys, provider.oidc, provider.oidc.clientId),
   };
+}
+
+/**
+ * The gateway policy from its file (KUPE_GATEWAY_POLICY), or the default one. A file that cannot be read or
+ * holds a bad policy stops the start, with every problem named.
+ */
+export function readGatewayPolicy(file: string | undefined): GatewayPolicy {
+  let source: unknown = DEFAULT_POLICY_SOURCE;
+  if (file !== undefined) {
+    try {
+      source = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new Error(`KUPE_GATEWAY_POLICY=${JSON.stringify(file)}: ${(error as Error).message}`);
+    }
+  }
+  const { policy, problems } = parsePolicy(source);
+  if (!policy) throw new Error(`invalid gateway policy${file === undefined ? '' : ` in ${file}`}:\n  - ${problems.join('\n  - ')}`);
+  return policy;
 }
 
 /** Access-token verification, with jose loaded only when an identity provider is configured. */

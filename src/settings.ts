@@ -194,6 +194,7 @@ export const SETTINGS = {
   sessionIdleMinutes: server('KUPE_SESSION_IDLE_MINUTES', integer(480, 1, 43_200), 'A console session ends after this long without a request.'),
   sessionMaxHours: server('KUPE_SESSION_MAX_HOURS', integer(168, 1, 8760), 'A console session ends this long after sign-in, whatever happens.'),
   passwordSignIn: server('KUPE_PASSWORD_SIGN_IN', boolean(true), '`false`: the console takes no Kupe passwords (sign-in through the identity provider only). Needs `KUPE_OIDC_ISSUER` and `KUPE_OIDC_CLIENT_ID`, else nobody could sign in; Kupe refuses to start.'),
+  gatewayPolicyFile: server('KUPE_GATEWAY_POLICY', optional('*(the default policy)*'), 'A JSON file: what `/api/v1/gateway/verify` asks of the requests gateways (nginx, Caddy) send it, by method and path, and where their tenant comes from ([docs/gateway.md](docs/gateway.md)). Checked at start, every problem named. Default: tenant from `/api/v1/tenants/{tenant}/...`, `GET` and `HEAD` need readonly, every other method admin.'),
   tenantAdminsChangePlan: server('KUPE_TENANT_ADMINS_CHANGE_PLAN', boolean(false), "`true`: tenant admins may move their tenant to another plan through `PATCH /api/v1/tenants/{tenant}`. Off: plans are the operator's (billing's) decision, `kupe-server tenants set-plan`; a PATCH with another plan is 403 `plan_change_forbidden`, and the console shows the plan read-only."),
 
   issuer: oidc('KUPE_OIDC_ISSUER', checked(undefined, '*(none: OIDC off)*', (value) => urlProblem('KUPE_OIDC_ISSUER', value)),

@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'password_change_required'
   | 'not_a_member'
   | 'admin_required'
+  | 'gateway_request_invalid'
+  | 'gateway_no_rule'
   | 'plan_change_forbidden'
   | 'route_not_found'
   | 'method_not_allowed'

@@ -6,6 +6,7 @@ import type { Config } from '../config.ts';
 import type { SessionSettings } from '../domain/sessions.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Store } from '../domain/store.ts';
+import type { GatewayPolicy } from '../gateway/policy.ts';
 import type { Limits } from '../limits/index.ts';
 import type { Clock } from '../domain/time.ts';
 import type { LastUsedTracker } from '../domain/last-used.ts';
@@ -25,6 +26,7 @@ import { API_DOCS_PREFIX, registerOpenApi } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditLogRoutes } from './routes/audit-log.ts';
 import type { RouteDeps } from './routes/context.ts';
+import { gatewayRoutes } from './routes/gateway.ts';
 import { healthRoutes } from './routes/health.ts';
 import { inviteRoutes } from './routes/invites.ts';
 import { memberRoutes } from './routes/members.ts';
@@ -74,6 +76,8 @@ export interface AppServices {
   accessTokens: BearerTokens | null;
   /** The console's "Sign in with ..."; null without KUPE_OIDC_CLIENT_ID. */
   providerSignIn: ProviderSignIn | null;
+  /** What /api/v1/gateway/verify decides by (KUPE_GATEWAY_POLICY, or the default policy). */
+  gatewayPolicy: GatewayPolicy;
 }
 
 /**
@@ -143,6 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   const sessions = sessionSettings(deps.config);
   registerGuard(app, {
     store: deps.store, limits: deps.limits.clients, lastUsed, metrics, clock, sessions, accessTokens: deps.accessTokens,
+    gatewayPolicy: deps.gatewayPolicy,
   }, RATE_WINDOW_SECONDS);
 
   await registerOpenApi(app);
@@ -157,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   };
   healthRoutes(app, deps.store, faults, () => draining);
   whoamiRoutes(app);
+  gatewayRoutes(app);
   tenantRoutes(app, routeDeps);
   memberRoutes(app, routeDeps);
   apiKeyRoutes(app, routeDeps);

@@ -5,7 +5,9 @@ import { formatTimestamp } from '../domain/validation.ts';
 import { type Admitted, admit, countGuess, forgiveFailures } from './guard/admission.ts';
 import { authorize } from './guard/authorize.ts';
 import { type Credential, type CredentialFailure, readCredential } from './guard/credentials.ts';
-import type { Account, GuardDeps } from './guard/types.ts';
+import type { Need } from '../gateway/policy.ts';
+import { decideForGateway } from './guard/gateway.ts';
+import type { Access, Account, GuardDeps } from './guard/types.ts';
 
 export type { Access, Account, BearerTokens, GuardDeps } from './guard/types.ts';
 
@@ -22,6 +24,7 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
   app.decorateRequest('principal', null);
   app.decorateRequest('account', null);
   app.decorateRequest('tokenEmail', null);
+  app.decorateRequest('gatewayDecision', null);
 
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access;
@@ -29,12 +32,18 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
     const now = deps.clock();
     const admission = await admit(request, reply, deps, windowSeconds, now);
     if (access === 'public') return;
+    const decision = access === 'gateway' ? (request.gatewayDecision = decideForGateway(request, deps.gatewayPolicy)) : null;
+    if (decision?.kind === 'public') return;
     const check = await readCredential(request, access, deps, now);
     if (!check.ok) return refuse(request, reply, deps, admission, check.failure, now);
     await accept(request, deps, admission, check.credential, now);
-    await authorize(request, access, check.credential, deps.store);
+    if (decision?.kind === 'refused') throw new AppError(decision.code, decision.message);
+    await authorize(request, decision ? GATEWAY_ACCESS[decision.need] : access, check.credential, deps.store);
   });
 }
+
+/** What a gateway policy's rule asks, as the access the other routes declare. */
+const GATEWAY_ACCESS: Record<Need, Access> = { authenticated: 'authenticated', readonly: 'member', admin: 'admin' };
 
 /** No credential: counted, a guess counted towards the backoff (or 429 while in it), then 401 (or 503). */
 async function refuse(

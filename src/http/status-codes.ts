@@ -28,6 +28,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   sign_in_throttled: 429,
   not_a_member: 403,
   admin_required: 403,
+  gateway_request_invalid: 400,
+  gateway_no_rule: 403,
   plan_change_forbidden: 403,
   route_not_found: 404,
   method_not_allowed: 405,

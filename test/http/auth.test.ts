@@ -44,6 +44,14 @@ test('the list above holds every member and admin route the app registers, with 
     assert.equal(listed[0]!.admin, route.access === 'admin', `${route.method} ${route.url}: admin as registered`);
   }
   assert.equal(ROUTES.length, registered.length, 'and nothing else');
+  // Every other kind of access has its own suite: a new kind fails here until it has one.
+  assert.deepEqual([...new Set(app.routes.map((r) => r.access))].sort(), [
+    'admin', 'authenticated', // above and below
+    'gateway', // test/http/gateway.test.ts
+    'member',
+    'public', // test/http/session.test.ts, invites.test.ts, operations.test.ts
+    'session', // test/http/session.test.ts
+  ]);
 });
 
 test('every tenant route refuses each bad credential with 401 and the same vague message', async (t) => {

@@ -98,7 +98,8 @@ test('the OpenAPI 3.1 document lists every route with its schemas; docs are serv
     'PATCH /api/v1/tenants/{tenant}', 'PATCH /api/v1/tenants/{tenant}/members/{email}',
     'POST /api/v1/tenants/{tenant}/apikeys', 'POST /api/v1/tenants/{tenant}/members', 'POST /api/v1/tenants/{tenant}/members/{email}/invite',
   ].concat(['DELETE /api/v1/session', 'GET /api/v1/invites/{token}', 'GET /api/v1/session', 'GET /api/v1/sign-in-methods',
-    'POST /api/v1/invites/{token}/accept', 'POST /api/v1/invites/{token}/join', 'POST /api/v1/session', 'POST /api/v1/session/password']).sort());
+    'POST /api/v1/invites/{token}/accept', 'POST /api/v1/invites/{token}/join', 'POST /api/v1/session', 'POST /api/v1/session/password'])
+    .concat(['GET /api/v1/gateway/verify']).sort());
   const create = doc.paths['/api/v1/tenants/{tenant}/apikeys'].post;
   const body = create.requestBody.content['application/json'].schema;
   assert.deepEqual(body.required, ['displayName', 'role']);

@@ -57,8 +57,10 @@ async function authorizeAccount(request: FastifyRequest, access: Access, account
   await authorizePerson(request, access, account.email, (tenant) => account.providerRoles[tenant], store);
 }
 
+/** The tenant of the route's path or, on the gateway route, the one the policy found. */
 function tenantInPath(request: FastifyRequest): string {
-  const tenant = (request.params as { tenant?: string }).tenant ?? '';
+  const decided = request.gatewayDecision;
+  const tenant = (decided?.kind === 'protected' ? decided.tenant : (request.params as { tenant?: string }).tenant) ?? '';
   if (!isTenantName(tenant)) throw new AppError('invalid_tenant_name', 'invalid tenant name');
   return tenant;
 }

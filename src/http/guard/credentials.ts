@@ -58,6 +58,8 @@ function bearerToken(request: FastifyRequest): string | undefined {
  */
 export async function readCredential(request: FastifyRequest, access: Access, deps: GuardDeps, now: Date): Promise<CredentialCheck> {
   const token = access === 'session' ? undefined : bearerToken(request);
+  // A gateway's callers are pipelines and services: the console's cookie is for Kupe's own origin only.
+  if (token === undefined && access === 'gateway') return { ok: false, failure: MISSING };
   if (token === undefined) return readSession(request, access, deps, now);
   if (deps.accessTokens && looksLikeJwt(token)) return readAccessToken(token, deps.accessTokens, now);
   return readApiKey(token, deps, now);
@@ -84,17 +86,14 @@ async function readAccessToken(token: string, oidc: BearerTokens, now: Date): Pr
   };
 }
 
+const MISSING: CredentialFailure = {
+  code: 'authentication_required', metric: 'missing', looksLikeGuessing: false,
+  message: 'authentication required: send Authorization: Bearer <api key>',
+};
+
 async function readSession(request: FastifyRequest, access: Access, deps: GuardDeps, now: Date): Promise<CredentialCheck> {
   const cookie = sessionToken(request);
-  if (!cookie) {
-    return {
-      ok: false,
-      failure: {
-        code: 'authentication_required', metric: 'missing', looksLikeGuessing: false,
-        message: access === 'session' ? 'sign in first' : 'authentication required: send Authorization: Bearer <api key>',
-      },
-    };
-  }
+  if (!cookie) return { ok: false, failure: access === 'session' ? { ...MISSING, message: 'sign in first' } : MISSING };
   const result = await authenticateSession(deps.store, cookie, now, deps.sessions);
   if (!result.ok) {
     return { ok: false, failure: { code: 'session_invalid', message: 'your session has ended; sign in again', metric: undefined, looksLikeGuessing: false } };

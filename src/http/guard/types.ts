@@ -5,6 +5,7 @@ import type { Store } from '../../domain/store.ts';
 import type { ClientLimits } from '../../limits/index.ts';
 import type { Clock } from '../../domain/time.ts';
 import type { TokenCheck } from '../../oidc/access-tokens.ts';
+import type { Decision, GatewayPolicy } from '../../gateway/policy.ts';
 import type { Metrics } from '../metrics.ts';
 
 /**
@@ -12,10 +13,13 @@ import type { Metrics } from '../metrics.ts';
  * - public: anyone (still rate limited);
  * - session: a signed-in person (cookie), even one who must still change their password;
  * - authenticated: any valid credential (API key, or a session past its password change);
- * - member / admin: a credential of the tenant in the path, with that role.
+ * - member / admin: a credential of the tenant in the path, with that role;
+ * - gateway: what the gateway policy asks of the request a gateway describes (src/http/gateway.ts): nothing
+ *   on a public path, else a bearer credential (never the console's cookie) with the rule's role in the
+ *   tenant the policy finds.
  * Routes without `access` (health, metrics, static files) bypass the guard entirely.
  */
-export type Access = 'public' | 'session' | 'authenticated' | 'member' | 'admin';
+export type Access = 'public' | 'session' | 'authenticated' | 'member' | 'admin' | 'gateway';
 
 /** A person signed in to the console through the session cookie. */
 export interface Account {
@@ -40,6 +44,8 @@ declare module 'fastify' {
     tokenEmail: string | null;
     /** What limits count the client as: its IPv4 address, or its IPv6 network (KUPE_IPV6_PREFIX_BITS). */
     readonly clientAddress: string;
+    /** On the gateway route: what the policy decided about the request the gateway described. */
+    gatewayDecision: Decision | null;
   }
 }
 
@@ -60,4 +66,6 @@ export interface GuardDeps {
   sessions: SessionSettings;
   /** null: no identity provider, a JWT is read as an unknown key. */
   accessTokens: BearerTokens | null;
+  /** What the gateway route decides by (KUPE_GATEWAY_POLICY, or the default policy). */
+  gatewayPolicy: GatewayPolicy;
 }
