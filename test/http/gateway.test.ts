@@ -107,7 +107,7 @@ test('an operator policy: public paths need nothing, the tenant from a header, m
   });
   const app = await buildTestApp(t, { config: { gatewayPolicyFile: file } });
   const open = await verify(app, undefined, 'GET', '/status');
-  assert.deepEqual([open.statusCode, open.headers['x-kupe-tenant']], [200, undefined]);
+  assert.deepEqual([open.statusCode, open.headers['x-kupe-tenant'], open.headers['x-kupe-credential']], [200, '', ''], 'empty: nothing to tell the upstream');
   const me = await verify(app, app.otherTenantKey, 'GET', '/me');
   assert.deepEqual([me.statusCode, me.headers['x-kupe-tenant']], [200, 'globex'], 'a key names its own tenant');
   const byHeader = await verify(app, app.readonlyKey, 'GET', '/clusters', { headers: { 'x-tenant': 'acme' } });

@@ -236,6 +236,20 @@ test('provider back: a new key is fetched once the cooldown has passed on the cl
   assert.equal(keys.lastFailure, undefined);
 });
 
+test('access tokens at the gateway route: the groups give the role, as on the API', async (t) => {
+  const { provider, app } = await setUp(t);
+  const ro = await provider.issueAccessToken('ro');
+  const original = (method: string) => ({ 'x-original-method': method, 'x-original-uri': '/api/v1/tenants/acme/clusters' });
+  const read = await app.call('GET', '/api/v1/gateway/verify', { key: ro, headers: original('GET') });
+  assert.equal(read.statusCode, 200, read.body);
+  assert.deepEqual([read.headers['x-kupe-tenant'], read.headers['x-kupe-role'], read.headers['x-kupe-principal'], read.headers['x-kupe-credential']],
+    ['acme', 'readonly', 'ro@example.com', 'token']);
+  const write = await app.call('GET', '/api/v1/gateway/verify', { key: ro, headers: original('POST') });
+  assert.deepEqual([write.statusCode, write.json().code], [403, 'admin_required']);
+  const admin = await app.call('GET', '/api/v1/gateway/verify', { key: await provider.issueAccessToken('ada'), headers: original('POST') });
+  assert.deepEqual([admin.statusCode, admin.headers['x-kupe-role']], [200, 'admin']);
+});
+
 test('without KUPE_OIDC_ISSUER a JWT is just an invalid api key', async (t) => {
   const provider = await startTestProvider({ users: USERS });
   t.after(() => provider.close());

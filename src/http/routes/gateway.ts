@@ -14,7 +14,10 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
  */
 const StatusesQuery = Type.Object({
   statuses: Type.Optional(Type.Literal('401-403', { description: 'Answer refusals with 401 or 403 only; the real status is in X-Kupe-Status.' })),
-}, { additionalProperties: false });
+}, {
+  // Caddy's forward_auth keeps the original request's query string: whatever else is there is ignored.
+  additionalProperties: true,
+});
 
 export function gatewayRoutes(app: App) {
   // Documented once, as GET; the other methods answer the same (gateways differ in the method they send).
@@ -52,18 +55,19 @@ function ignoreBody(request: FastifyRequest, _reply: FastifyReply, payload: Requ
   done(null, payload);
 }
 
-/** Past the guard: allowed. Who and as what, for the upstream; never the credential. */
+/**
+ * Past the guard: allowed. Who and as what, for the upstream; never the credential. Each header is sent even
+ * when empty (a public path; an access token under a rule that needs no tenant): a gateway that copies them
+ * then overwrites whatever a client sent (Caddy 2.6 would otherwise pass its own placeholder text on).
+ */
 async function allow(request: FastifyRequest, reply: FastifyReply) {
   const principal = request.principal;
-  if (principal) {
-    void reply.headers({
-      'x-kupe-tenant': principal.tenant, 'x-kupe-role': principal.role, 'x-kupe-principal': actorName(principal),
-      'x-kupe-credential': principal.kind === 'apikey' ? 'apikey' : 'token',
-    });
-  } else if (request.tokenEmail !== null) {
-    // A rule that needs only a valid credential, met by an access token: no tenant to name.
-    void reply.headers({ 'x-kupe-principal': request.tokenEmail, 'x-kupe-credential': 'token' });
-  }
+  const email = request.tokenEmail;
+  void reply.headers({
+    'x-kupe-tenant': principal?.tenant ?? '', 'x-kupe-role': principal?.role ?? '',
+    'x-kupe-principal': principal ? actorName(principal) : email ?? '',
+    'x-kupe-credential': principal?.kind === 'apikey' ? 'apikey' : principal || email !== null ? 'token' : '',
+  });
   // An empty body with its length: nginx keeps its connection to the verifier only when the answer has one.
   return reply.code(200).header('content-length', 0).send();
 }
