@@ -32,7 +32,10 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
     const now = deps.clock();
     const admission = await admit(request, reply, deps, windowSeconds, now);
     if (access === 'public') return;
-    const decision = access === 'gateway' ? (request.gatewayDecision = decideForGateway(request, deps.gatewayPolicy)) : null;
+    // The gateway route: the policy decides about the request the gateway describes, before any credential
+    // is read (a public path needs none).
+    const decision = access === 'gateway' ? decideForGateway(request, deps.gatewayPolicy) : null;
+    request.gatewayDecision = decision;
     if (decision?.kind === 'public') return;
     const check = await readCredential(request, access, deps, now);
     if (!check.ok) return refuse(request, reply, deps, admission, check.failure, now);

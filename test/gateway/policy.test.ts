@@ -18,6 +18,8 @@ test('the default policy: tenant from the path, GET and HEAD need readonly, the 
   assert.equal((ask(p, 'DELETE', '/api/v1/tenants/acme/clusters/7') as { need: string }).need, 'admin');
   assert.equal((ask(p, 'POST', '/api/v1/tenants/acme/') as { need: string }).need, 'admin');
   assert.deepEqual(ask(p, 'GET', '/api/v1/other'), { kind: 'refused', code: 'gateway_no_rule', message: 'no gateway rule allows GET /api/v1/other' });
+  const long = ask(p, 'GET', `/other/${'a'.repeat(10_000)}`);
+  assert.ok(long.kind === 'refused' && long.message.length < 300, 'a message quotes at most 200 characters of the path (it travels in a header)');
   assert.equal(ask(p, 'GET', '/api/v1/tenants/ACME/x').kind === 'refused' && (ask(p, 'GET', '/api/v1/tenants/ACME/x') as { code: string }).code, 'invalid_tenant_name');
 });
 
