@@ -4,6 +4,7 @@
 // separate process instead (it saturates sooner: compare ratios only within one run). Rounds alternate
 // between the routes, so drift on a shared machine hits all alike. Kupe's own unauthenticated route is
 // measured too: bare vs Kupe public is what every Kupe route pays, Kupe public vs whoami is authentication.
+// The gateway verification route (an empty 200) is measured against a bare route answering the same.
 //
 //   npm run bench -- [--duration 6] [--connections 50] [--rounds 3]
 //   KUPE_DATABASE_URL=postgres://... npm run bench      # on PostgreSQL (a schema of its own)
@@ -29,14 +30,19 @@ const whoami = await fetch(`${kupe.info.url}/api/v1/whoami`, { headers: auth });
 const whoamiBody = await whoami.text();
 if (whoami.status !== 200) throw new Error(`setup: whoami answered ${whoami.status}`);
 const bare = await start('bench/bare.ts', { BENCH_BODY_BYTES: String(whoamiBody.length) });
+// What nginx sends for a client's GET (docs/gateway.md): the original request in headers.
+const asked = { ...auth, 'x-original-method': 'GET', 'x-original-uri': '/api/v1/tenants/bench/clusters' };
 const targets = [
-  { name: 'bare Fastify GET /bare', url: `${bare.info.url}/bare`, headers: {} },
-  { name: 'Kupe GET /bench/public', url: `${kupe.info.url}/bench/public`, headers: {} },
-  { name: 'Kupe GET /api/v1/whoami (key)', url: `${kupe.info.url}/api/v1/whoami`, headers: auth },
+  { name: 'bare Fastify GET /bare', url: `${bare.info.url}/bare`, headers: {}, bytes: whoamiBody.length },
+  { name: 'Kupe GET /bench/public', url: `${kupe.info.url}/bench/public`, headers: {}, bytes: whoamiBody.length },
+  { name: 'Kupe GET /api/v1/whoami (key)', url: `${kupe.info.url}/api/v1/whoami`, headers: auth, bytes: whoamiBody.length },
+  { name: 'bare Fastify empty 200', url: `${bare.info.url}/bare/empty`, headers: {}, bytes: 0 },
+  { name: 'Kupe gateway verify (key)', url: `${kupe.info.url}/api/v1/gateway/verify`, headers: asked, bytes: 0 },
 ];
 for (const target of targets) {
-  const body = await (await fetch(target.url, { headers: target.headers })).text();
-  if (body.length !== whoamiBody.length) throw new Error(`setup: ${target.name} answers ${body.length} bytes, whoami ${whoamiBody.length}`);
+  const res = await fetch(target.url, { headers: target.headers });
+  const body = await res.text();
+  if (res.status !== 200 || body.length !== target.bytes) throw new Error(`setup: ${target.name} answers ${res.status} with ${body.length} bytes, not ${target.bytes}`);
 }
 console.log(`${process.env.KUPE_DATABASE_URL?.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}; log level ${process.env.KUPE_LOG_LEVEL ?? 'warn'}; ` +
   `${wrk ? 'wrk -t1' : 'autocannon (no wrk installed)'}; ${connections} connections; ${rounds} rounds x ${duration} s per route, alternating; ` +
@@ -56,6 +62,7 @@ targets.forEach((target, i) => {
   const s = summaries[i]!;
   console.log(`${target.name.padEnd(32)} ${s.rps.toFixed(0).padStart(14)}   ${s.p99.toFixed(2).padStart(15)}   ${s.errors}`);
 });
-const [bareS, publicS, whoamiS] = summaries as [typeof summaries[0], typeof summaries[0], typeof summaries[0]];
+const [bareS, publicS, whoamiS, emptyS, verifyS] = summaries as [typeof summaries[0], typeof summaries[0], typeof summaries[0], typeof summaries[0], typeof summaries[0]];
 console.log(`ratio whoami / bare Fastify: ${(whoamiS.rps / bareS.rps).toFixed(2)}   (Kupe public / bare: ${(publicS.rps / bareS.rps).toFixed(2)})`);
+console.log(`ratio gateway verify / bare Fastify empty 200: ${(verifyS.rps / emptyS.rps).toFixed(2)}`);
 console.log(`per round (bare / public / whoami): ${results[0]!.map((r, i) => `${r.rps.toFixed(0)}/${results[1]![i]!.rps.toFixed(0)}/${results[2]![i]!.rps.toFixed(0)}`).join('  ')}`);

@@ -34,6 +34,15 @@ export function gatewayRoutes(app: App) {
   }
 }
 
+/** The request the gateway asks about: one pair or the other (which OpenAPI cannot require as either-or). */
+const OriginalRequestHeaders = Type.Object({
+  'x-original-uri': Type.Optional(Type.String({ description: 'The original path and query (nginx: $request_uri). This or X-Forwarded-Uri is required.' })),
+  'x-original-method': Type.Optional(Type.String({ description: 'The original method (nginx: $request_method); default GET.' })),
+  'x-forwarded-uri': Type.Optional(Type.String({ description: 'The original path and query, as Caddy and Traefik send it.' })),
+  'x-forwarded-method': Type.Optional(Type.String({ description: 'The original method, as Caddy and Traefik send it.' })),
+  'x-forwarded-host': Type.Optional(Type.String({ description: 'The host the client asked for (a policy that takes the tenant from it).' })),
+});
+
 const VERIFY_SCHEMA = {
   summary: 'Verify a request for a gateway',
       description: 'For nginx `auth_request`, Caddy `forward_auth` and the like: decides, by the gateway policy, whether the '
@@ -44,6 +53,7 @@ const VERIFY_SCHEMA = {
         + 'its status in `X-Kupe-Status`. Any method; no body is read. See docs/gateway.md.',
       tags: ['gateway'], security: [{ bearer: [] }],
       querystring: StatusesQuery,
+      headers: OriginalRequestHeaders,
       response: { 200: Type.Null({ description: 'Allowed; the X-Kupe-* headers say who and as what.' }), ...errorResponses(...AUTH_ERRORS, 400, 429) },
 };
 
