@@ -46,7 +46,7 @@ for (const target of targets) {
 }
 console.log(`${process.env.KUPE_DATABASE_URL?.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}; log level ${process.env.KUPE_LOG_LEVEL ?? 'warn'}; ` +
   `${wrk ? 'wrk -t1' : 'autocannon (no wrk installed)'}; ${connections} connections; ${rounds} rounds x ${duration} s per route, alternating; ` +
-  `body ${whoamiBody.length} bytes everywhere${serverFlags.length ? `; server flags ${serverFlags.join(' ')}` : ''}`);
+  `body ${whoamiBody.length} bytes for whoami and its comparisons, empty for the verification and its${serverFlags.length ? `; server flags ${serverFlags.join(' ')}` : ''}`);
 
 for (const target of targets) load(target.url, target.headers, 2); // warm-up: JIT, page cache
 const results = targets.map(() => [] as Result[]);
