@@ -181,5 +181,11 @@ for (const gateway of ['nginx', 'caddy'] as const) {
     assert.deepEqual([limited.status, json(limited.body).code], [429, 'rate_limited'], limited.body);
     assert.ok(Number(limited.headers['retry-after']) >= 1, `Retry-After: ${String(limited.headers['retry-after'])}`);
     assert.equal((await through('GET', '/api/v1/tenants/acme/x', { key: kupe.adminKey, from: fresh() })).status, 200, 'another caller is not limited');
+
+    // Kupe gone: the gateway fails closed (nginx 500, Caddy 502), and nothing reaches the upstream.
+    await kupe.app.close();
+    const down = await through('GET', '/api/v1/tenants/acme/x', { key: kupe.adminKey, from: fresh() });
+    assert.ok(down.status >= 500, `${down.status}: ${down.body}`);
+    assert.ok(!down.body.includes('"headers"'), 'the upstream did not answer');
   });
 }
