@@ -194,14 +194,14 @@ export function decide(policy: GatewayPolicy, request: OriginalRequest): Decisio
   if (policy.public.some((rule) => matches(rule, method, segments))) return { kind: 'public' };
   const rule = policy.rules.find((r) => matches(r, method, segments));
   // The request's own text in a message is bounded: the message also travels in a response header.
-  const asked = `${method.slice(0, 20)} ${path.length > 200 ? `${path.slice(0, 200)}...` : path}`;
-  if (!rule) return { kind: 'refused', code: 'gateway_no_rule', message: `no gateway rule allows ${asked}` };
+  const asked = () => `${method.slice(0, 20)} ${path.length > 200 ? `${path.slice(0, 200)}...` : path}`;
+  if (!rule) return { kind: 'refused', code: 'gateway_no_rule', message: `no gateway rule allows ${asked()}` };
   const tenant = tenantOf(policy.tenant, segments, request);
   if (tenant !== undefined && !isTenantName(tenant)) {
     return { kind: 'refused', code: 'invalid_tenant_name', message: 'invalid tenant name' };
   }
   if (tenant === undefined && rule.need !== 'authenticated') {
-    return { kind: 'refused', code: 'gateway_no_rule', message: `${asked} names no tenant, and rule "${rule.text}" needs one` };
+    return { kind: 'refused', code: 'gateway_no_rule', message: `${asked()} names no tenant, and rule "${rule.text}" needs one` };
   }
   return { kind: 'protected', need: rule.need, tenant, rule: rule.text };
 }

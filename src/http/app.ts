@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Server } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { SessionSettings } from '../domain/sessions.ts';
 import { AppError } from '../domain/errors.ts';
@@ -15,7 +15,8 @@ import { addressKey, RATE_WINDOW_SECONDS } from '../limits/policy.ts';
 import cookie from '@fastify/cookie';
 import { capConnectionsPerAddress } from './connections.ts';
 import { registerConsole } from './console.ts';
-import { registerSecurityHeaders } from './security-headers.ts';
+import { registerAnswerHeaders } from './security-headers.ts';
+import { registerRequestLog, requestLogger } from './request-log.ts';
 import { clientErrorHandler } from './client-errors.ts';
 import { registerErrorHandling } from './errors.ts';
 import { frameworkErrors } from './framework-errors.ts';
@@ -119,14 +120,10 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   // Limits, backoff and throttles count a client by this: its IPv4 address, or its IPv6 network.
   app.decorateRequest('clientAddress', { getter(this: FastifyRequest) { return addressKey(this.ip, ipv6PrefixBits); } });
 
-  await app.register(cookie);
-  registerSecurityHeaders(app, API_DOCS_PREFIX);
+  // Cookies are parsed when a route asks for one (cookies.ts), not on every request.
+  await app.register(cookie, { hook: false });
+  registerAnswerHeaders(app, API_DOCS_PREFIX);
   app.setValidatorCompiler(compileValidator);
-  app.addHook('onRequest', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-    // API answers (a raw key once, sessions, invites) are never for a cache to keep.
-    if (request.url.startsWith('/api/')) void reply.header('cache-control', 'no-store');
-  });
   // Only JSON bodies: text/plain gets 415 like any other type, instead of a 400 about the body's shape.
   app.removeContentTypeParser('text/plain');
   // No request body of Kupe's nests deeper than a few levels; a deeper one is refused before it is walked
@@ -144,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   registerErrorHandling(app, { describeFault: (error) => deps.store.describeFault(error), faults });
   acceptEmptyDeleteBodies(app);
   registerMetrics(app, metrics, config.metricsToken, clock);
+  registerRequestLog(app, deps.logger);
   const sessions = sessionSettings(deps.config);
   registerGuard(app, {
     store: deps.store, limits: deps.limits.clients, lastUsed, metrics, clock, sessions, accessTokens: deps.accessTokens,
@@ -183,6 +181,9 @@ function fastifyOptions(config: AppConfig, logger: FastifyBaseLogger, metrics: M
   const headersTimeoutMs = Math.min(requestTimeoutMs, config.headersTimeoutSeconds * 1000);
   return {
     loggerInstance: logger,
+    // One line per answer (request-log.ts), and a request's child logger only when it logs.
+    logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: requestLogger,
     trustProxy: config.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: MAX_PARAM_LENGTH },

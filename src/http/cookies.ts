@@ -2,9 +2,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const SESSION_COOKIE = 'kupe_session';
 
-/** The console session's token, from the cookie @fastify/cookie parsed (none when absent or empty). */
+/**
+ * A request's cookie, parsed when first asked for: most requests (keys, tokens, the gateway's) carry none
+ * that matters, so @fastify/cookie is registered without its per-request parsing hook (app.ts).
+ */
+export function cookieOf(request: FastifyRequest, name: string): string | undefined {
+  request.cookies ??= request.server.parseCookie(request.headers.cookie ?? '');
+  return request.cookies[name];
+}
+
+/** The console session's token (none when absent or empty). */
 export function sessionToken(request: FastifyRequest): string | undefined {
-  return request.cookies[SESSION_COOKIE] || undefined;
+  return cookieOf(request, SESSION_COOKIE) || undefined;
 }
 
 /**

@@ -26,23 +26,30 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
   app.decorateRequest('tokenEmail', null);
   app.decorateRequest('gatewayDecision', null);
 
-  app.addHook('onRequest', async (request, reply) => {
-    const access = request.routeOptions.config.access;
+  // Each route with an access rule gets its own guard, made once when the route is registered (it runs after
+  // the app-wide onRequest hooks): routes without one (health, metrics, static files) bypass it entirely.
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access;
     if (access === undefined) return;
-    const now = deps.clock();
-    const admission = await admit(request, reply, deps, windowSeconds, now);
-    if (access === 'public') return;
-    // The gateway route: the policy decides about the request the gateway describes, before any credential
-    // is read (a public path needs none).
-    const decision = access === 'gateway' ? decideForGateway(request, deps.gatewayPolicy) : null;
-    request.gatewayDecision = decision;
-    if (decision?.kind === 'public') return;
-    const check = await readCredential(request, access, deps, now);
-    if (!check.ok) return refuse(request, reply, deps, admission, check.failure, now);
-    await accept(request, deps, admission, check.credential, now);
-    if (decision?.kind === 'refused') throw new AppError(decision.code, decision.message);
-    await authorize(request, decision ? GATEWAY_ACCESS[decision.need] : access, check.credential, deps.store);
+    const own = route.onRequest === undefined ? [] : [route.onRequest].flat();
+    route.onRequest = [...own, async (request, reply) => guard(request, reply, access, deps, windowSeconds)];
   });
+}
+
+async function guard(request: FastifyRequest, reply: FastifyReply, access: Access, deps: GuardDeps, windowSeconds: number) {
+  const now = deps.clock();
+  const admission = await admit(request, reply, deps, windowSeconds, now);
+  if (access === 'public') return;
+  // The gateway route: the policy decides about the request the gateway describes, before any credential
+  // is read (a public path needs none).
+  const decision = access === 'gateway' ? decideForGateway(request, deps.gatewayPolicy) : null;
+  request.gatewayDecision = decision;
+  if (decision?.kind === 'public') return;
+  const check = await readCredential(request, access, deps, now);
+  if (!check.ok) return refuse(request, reply, deps, admission, check.failure, now);
+  await accept(request, deps, admission, check.credential, now);
+  if (decision?.kind === 'refused') throw new AppError(decision.code, decision.message);
+  await authorize(request, decision ? GATEWAY_ACCESS[decision.need] : access, check.credential, deps.store);
 }
 
 /** What a gateway policy's rule asks, as the access the other routes declare. */

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../domain/errors.ts';
 import type { Clock } from '../domain/time.ts';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 
 /**
  * Prometheus metrics of one app instance (its own registry, so tests never share counters): Kupe's own,
@@ -15,19 +15,8 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  readonly requests = new Counter({
-    name: 'kupe_http_requests_total',
-    help: 'HTTP requests by method, route and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [this.registry],
-  });
-  readonly latency = new Histogram({
-    name: 'kupe_http_request_duration_seconds',
-    help: 'HTTP request latency by method, route and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
+  /** `kupe_http_requests_total` and `kupe_http_request_duration_seconds`: counted by the answers' hook. */
+  readonly answers = new HttpAnswers(this.registry);
   readonly authentications = new Counter({
     name: 'kupe_authentications_total',
     help: 'Authentication attempts by outcome (success or failure) and reason',
@@ -86,20 +75,16 @@ const METRICS_CACHE_MS = 1000;
 
 /** The request metrics hook and `GET /metrics`, behind `Authorization: Bearer <token>` when a token is set. */
 export function registerMetrics(app: FastifyInstance, metrics: Metrics, token: string | undefined, clock: Clock) {
-  // One pair of bound series per method, route pattern (never the raw URL: label sets stay bounded) and
-  // status, looked up by a string key: prom-client then hashes no label object per request.
-  const series = new Map<string, { count: Counter.Internal; latency: Histogram.Internal<string> }>();
+  // Each route counts its own answers (a table made once, when the route is registered): no label object,
+  // key string or lookup of the route per request. Requests that match no route count as `unmatched`.
+  app.addHook('onRoute', (route) => {
+    const answers = metrics.answers.route(route.url);
+    const own = route.onResponse === undefined ? [] : [route.onResponse].flat();
+    route.onResponse = [...own, (request, reply, done) => { answers.record(request.method, reply.statusCode, reply.elapsedTime); done(); }];
+  });
+  const unmatched = metrics.answers.route('unmatched');
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const key = `${request.method} ${reply.statusCode} ${route}`;
-    let bound = series.get(key);
-    if (!bound) {
-      const labels = [request.method, route, String(reply.statusCode)] as const;
-      bound = { count: metrics.requests.labels(...labels), latency: metrics.latency.labels(...labels) };
-      series.set(key, bound);
-    }
-    bound.count.inc();
-    bound.latency.observe(reply.elapsedTime / 1000);
+    if (request.is404) unmatched.record(request.method, reply.statusCode, reply.elapsedTime);
     done();
   });
   let cached: { at: number; text: string } | undefined;
@@ -111,4 +96,87 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, token: s
     if (!cached || now - cached.at >= METRICS_CACHE_MS) cached = { at: now, text: await metrics.registry.metrics() };
     return reply.type(metrics.registry.contentType).send(cached.text);
   });
+}
+
+/** One line of a scrape, as prom-client's registry writes it (metricName: a histogram's _bucket, _sum, _count). */
+interface Sample { labels: Record<string, string | number>; value: number; metricName?: string }
+
+/** Latency buckets, in seconds. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
+
+/** One method, route and status: how many answers, their total time, and how many fell in each bucket. */
+class Answered {
+  count = 0;
+  seconds = 0;
+  /** Per bucket, not cumulative (the last slot: slower than every bucket); made cumulative when scraped. */
+  readonly inBucket = new Float64Array(LATENCY_BUCKETS.length + 1);
+}
+
+/** The answers of one route pattern (never a raw URL: the series stay bounded), by method and status. */
+export class RouteAnswers {
+  readonly byMethod = new Map<string, Map<number, Answered>>();
+  constructor(readonly route: string) {}
+
+  /** Counts one answer that took `ms` milliseconds. Allocates only the first time a method and status meet. */
+  record(method: string, status: number, ms: number) {
+    let byStatus = this.byMethod.get(method);
+    if (byStatus === undefined) this.byMethod.set(method, byStatus = new Map());
+    let answered = byStatus.get(status);
+    if (answered === undefined) byStatus.set(status, answered = new Answered());
+    const seconds = ms / 1000;
+    answered.count += 1;
+    answered.seconds += seconds;
+    let bucket = 0;
+    while (bucket < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[bucket]!) bucket += 1;
+    answered.inBucket[bucket]! += 1;
+  }
+}
+
+/**
+ * The HTTP answers' counter and latency histogram, kept as plain numbers per route (RouteAnswers) and turned
+ * into Prometheus series only when /metrics is scraped: prom-client's own Histogram validates and hashes its
+ * labels on every observation, even through bound series.
+ */
+export class HttpAnswers {
+  readonly #routes: RouteAnswers[] = [];
+
+  constructor(registry: Registry) {
+    const labelsOf = (route: RouteAnswers, method: string, status: number) => ({ method, route: route.route, status: String(status) });
+    registry.registerMetric(this.#metric('kupe_http_requests_total', 'HTTP requests by method, route and status', 'counter',
+      (route, method, status, answered) => [{ labels: labelsOf(route, method, status), value: answered.count }]));
+    registry.registerMetric(this.#metric('kupe_http_request_duration_seconds', 'HTTP request latency by method, route and status', 'histogram',
+      (route, method, status, answered) => {
+        const labels = labelsOf(route, method, status);
+        const values: Sample[] = [];
+        let cumulative = 0;
+        LATENCY_BUCKETS.forEach((le, i) => {
+          cumulative += answered.inBucket[i]!;
+          values.push({ labels: { le, ...labels }, value: cumulative, metricName: 'kupe_http_request_duration_seconds_bucket' });
+        });
+        values.push({ labels: { le: '+Inf', ...labels }, value: answered.count, metricName: 'kupe_http_request_duration_seconds_bucket' });
+        values.push({ labels, value: answered.seconds, metricName: 'kupe_http_request_duration_seconds_sum' });
+        values.push({ labels, value: answered.count, metricName: 'kupe_http_request_duration_seconds_count' });
+        return values;
+      }));
+  }
+
+  /** The table of one route pattern; its answers are counted from then on. */
+  route(route: string): RouteAnswers {
+    const answers = new RouteAnswers(route);
+    this.#routes.push(answers);
+    return answers;
+  }
+
+  #metric(name: string, help: string, type: 'counter' | 'histogram',
+    series: (route: RouteAnswers, method: string, status: number, answered: Answered) => Sample[]) {
+    const routes = this.#routes;
+    return {
+      name, help, type,
+      get: async () => ({
+        name, help, type, aggregator: 'sum',
+        values: routes.flatMap((route) => [...route.byMethod].flatMap(([method, byStatus]) =>
+          [...byStatus].flatMap(([status, answered]) => series(route, method, status, answered)))),
+      }),
+    } as unknown as Parameters<Registry['registerMetric']>[0];
+  }
 }

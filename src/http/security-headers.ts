@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 
 /**
- * Every answer's Content-Security-Policy: the console may load only its own scripts, styles and images and
- * talk only to its own origin; nobody may frame it; forms post nowhere else. (An API answer is JSON: the
- * policy costs it nothing and covers a browser that is tricked into rendering one.)
+ * The console's Content-Security-Policy: it may load only its own scripts, styles and images and talk only
+ * to its own origin; nobody may frame it; forms post nowhere else.
  */
 export const CSP_DIRECTIVES = {
   defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], fontSrc: ["'self'"],
@@ -30,6 +29,20 @@ const OPTIONS: HelmetOptions = {
   originAgentCluster: false,
 };
 
+/**
+ * What an API answer (JSON, or the gateway's empty 200) needs, as OWASP's REST Security Cheat Sheet lists
+ * it: never cached, never framed, never sniffed into HTML; `default-src 'none'` also keeps a browser tricked
+ * into rendering one from running or loading anything. The page headers (a CSP with sources, referrer,
+ * opener and resource policies) concern documents, which an API answer is not: each header costs every
+ * answer its bytes and Node's validation (docs/performance.md).
+ */
+export const API_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
 /** The headers helmet sets for these options, worked out once (helmet sets the same ones on every answer). */
 function helmetHeaders(options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -42,25 +55,39 @@ function helmetHeaders(options: HelmetOptions): Record<string, string> {
 }
 
 /**
- * Security headers on every answer, as helmet makes them: the CSP above, nosniff, no referrer, no framing,
- * same-origin opener and resource policies. No Strict-Transport-Security: Kupe speaks plain HTTP behind
- * the TLS terminator, which sets HSTS for its whole domain (docs/deployment.md).
+ * Every answer's own headers, set by the first hook of its route: its request id, then
+ * - under `/api/`: the API set above;
+ * - the console, the API reference and anything else a browser may show: helmet's set for the options
+ *   above (the CSP, nosniff, no referrer, no framing, same-origin opener and resource policies); the API
+ *   reference also allows inline styles;
+ * - the gateway's verification: GATEWAY_HEADERS below.
+ * No Strict-Transport-Security: Kupe speaks plain HTTP behind the TLS terminator, which sets HSTS for its
+ * whole domain (docs/deployment.md).
  *
- * helmet itself, not @fastify/helmet: the plugin builds helmet's middleware anew on every request
- * (parsing the CSP directives each time: 9 % of the server's CPU under load, docs/performance.md); the
- * headers never change, so they are made once and set with one call.
+ * helmet itself, not @fastify/helmet: the plugin builds helmet's middleware anew on every request (parsing
+ * the CSP directives each time: 9 % of the server's CPU under load, docs/performance.md); the headers never
+ * change, so they are made once and set with one call.
  */
-export function registerSecurityHeaders(app: FastifyInstance, docsPrefix: string) {
-  const headers = helmetHeaders(OPTIONS);
+export function registerAnswerHeaders(app: FastifyInstance, docsPrefix: string) {
+  const pageHeaders = helmetHeaders(OPTIONS);
   const docsHeaders = helmetHeaders({ ...OPTIONS, contentSecurityPolicy: { useDefaults: false, directives: DOCS_CSP_DIRECTIVES } });
-  const setDocsHeaders: onRequestHookHandler = (_request, reply, done) => { void reply.headers(docsHeaders); done(); };
+  const headersFor = (url: string) => (url.startsWith(docsPrefix) ? docsHeaders : url.startsWith('/api/') ? API_HEADERS : pageHeaders);
+  // Chosen once per route, when it is registered; requests that match no route choose by their path.
   app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith(docsPrefix)) return;
-    const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-    route.onRequest = [...own, setDocsHeaders];
+    const headers = route.config?.access === 'gateway' ? GATEWAY_HEADERS : headersFor(route.url);
+    const own = route.onRequest === undefined ? [] : [route.onRequest].flat();
+    route.onRequest = [...own, (request, reply, done) => { void reply.header('x-request-id', request.id).headers(headers); done(); }];
   });
-  app.addHook('onRequest', (_request, reply, done) => {
-    void reply.headers(headers);
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.is404) void reply.header('x-request-id', request.id).headers(headersFor(request.url));
     done();
   });
 }
+
+/**
+ * The gateway's verification answers: an allowed one is read by the gateway alone (nginx, Caddy and Traefik
+ * copy only the X-Kupe-* headers they are told to, docs/gateway.md), so it carries no browser headers, only
+ * what keeps it out of every cache. A refusal may reach a browser as it is (Caddy passes it on): it gets the
+ * whole API set (API_HEADERS) where it is answered (src/http/routes/gateway.ts).
+ */
+const GATEWAY_HEADERS: Readonly<Record<string, string>> = { 'cache-control': 'no-store' };

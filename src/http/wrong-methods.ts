@@ -11,12 +11,13 @@ export function answerWrongMethods(app: FastifyInstance) {
     const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/]+')}$`);
     for (const method of [route.method].flat()) routes.push({ pattern, method });
   });
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.is404) return;
+  // A plain callback, not an async hook: it runs on every request, and only a 404 has anything to do.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) return done();
     const path = request.url.split('?')[0] ?? '';
     const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
-    if (allowed.length === 0) return;
+    if (allowed.length === 0) return done();
     void reply.header('allow', allowed.join(', '));
-    return sendError(reply, 'method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`);
+    void sendError(reply, 'method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`);
   });
 }

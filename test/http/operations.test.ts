@@ -64,23 +64,45 @@ test('/metrics counts requests by route and status, and authentication outcomes 
   assert.match(text, /^nodejs_eventloop_lag_seconds \d/m);
 });
 
-test('every answer carries the security headers: API, errors, the API reference (its styles inline only)', async (t) => {
+test('every answer carries the security headers: the API set on API answers, the page set elsewhere, the API reference with inline styles', async (t) => {
   const app = await buildTestApp(t);
   const expectHeaders = (res: { headers: Record<string, unknown> }, what: string) => {
     assert.equal(res.headers['x-content-type-options'], 'nosniff', what);
     assert.equal(res.headers['x-frame-options'], 'DENY', what);
-    assert.equal(res.headers['referrer-policy'], 'no-referrer', what);
     assert.equal(res.headers['strict-transport-security'], undefined, `${what}: HSTS is the TLS terminator's`);
+    assert.ok(res.headers['x-request-id'], `${what}: X-Request-Id`);
     return String(res.headers['content-security-policy']);
   };
-  for (const [path, key] of [['/api/v1/whoami', app.adminKey], ['/api/v1/whoami', undefined], ['/no/such/route', undefined]] as const) {
-    const csp = expectHeaders(await app.call('GET', path, { key }), path);
-    assert.match(csp, /default-src 'none'/);
-    assert.match(csp, /frame-ancestors 'none'/);
+  // API answers, allowed or refused, routed or not: OWASP's REST set (docs/security.md), no page headers.
+  const gateway = { 'x-original-method': 'GET', 'x-original-uri': '/api/v1/tenants/acme/things' };
+  for (const [path, key, headers] of [['/api/v1/whoami', app.adminKey], ['/api/v1/whoami', undefined], ['/api/v1/no/such/route', undefined],
+    ['/api/v1/gateway/verify', undefined, gateway]] as const) {
+    const res = await app.call('GET', path, { key, headers });
+    const what = `${path} ${res.statusCode}`;
+    assert.equal(expectHeaders(res, what), "default-src 'none'; frame-ancestors 'none'", what);
+    assert.equal(res.headers['cache-control'], 'no-store', what);
+    assert.equal(res.headers['referrer-policy'], undefined, what);
+    assert.equal(res.headers['cross-origin-opener-policy'], undefined, what);
   }
-  const docsCsp = expectHeaders(await app.call('GET', '/api/v1/docs/'), 'docs');
+  // The gateway's allowed answer is for the gateway alone: uncacheable, and nothing for a browser.
+  const allowed = await app.call('GET', '/api/v1/gateway/verify', { key: app.readonlyKey, headers: gateway });
+  assert.equal(allowed.statusCode, 200);
+  assert.equal(allowed.headers['cache-control'], 'no-store');
+  assert.ok(allowed.headers['x-request-id']);
+  assert.equal(allowed.headers['content-security-policy'], undefined);
+  // Anything a browser may show as a page (the console, its 404s): the page set.
+  const page = await app.call('GET', '/no/such/route');
+  const csp = expectHeaders(page, 'page');
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /script-src 'self'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.equal(page.headers['referrer-policy'], 'no-referrer');
+  assert.equal(page.headers['cross-origin-opener-policy'], 'same-origin');
+  const docs = await app.call('GET', '/api/v1/docs/');
+  const docsCsp = expectHeaders(docs, 'docs');
   assert.match(docsCsp, /style-src 'self' 'unsafe-inline'/);
   assert.match(docsCsp, /script-src 'self'(;|$)/);
+  assert.equal(docs.headers['referrer-policy'], 'no-referrer');
 });
 
 test('the OpenAPI 3.1 document lists every route with its schemas; docs are served beside it', async (t) => {

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest, RequestPayload } from 'fastify';
 import { Type } from 'typebox';
 import { actorName } from '../../domain/roles.ts';
 import { AUTH_ERRORS, errorResponses } from '../schemas.ts';
+import { API_HEADERS } from '../security-headers.ts';
 import type { App } from './context.ts';
 
 /** Every method a gateway may use to ask (HEAD comes with GET). */
@@ -27,7 +28,8 @@ export function gatewayRoutes(app: App) {
       url: '/api/v1/gateway/verify',
       config: { access: 'gateway' },
       schema: method === 'GET' ? VERIFY_SCHEMA : { hide: true, querystring: StatusesQuery },
-      preParsing: ignoreBody,
+      // GET (and HEAD) bodies are never read: only the other methods need their body headers dropped.
+      ...(method === 'GET' ? {} : { preParsing: ignoreBody }),
       onSend: describeRefusal,
       handler: allow,
     });
@@ -64,7 +66,7 @@ function ignoreBody(request: FastifyRequest, _reply: FastifyReply, payload: Requ
  * when empty (a public path; an access token under a rule that needs no tenant): a gateway that copies them
  * then overwrites whatever a client sent (Caddy 2.6 would otherwise pass its own placeholder text on).
  */
-async function allow(request: FastifyRequest, reply: FastifyReply) {
+function allow(request: FastifyRequest, reply: FastifyReply) {
   const principal = request.principal;
   const email = request.tokenEmail;
   void reply.headers({
@@ -73,19 +75,20 @@ async function allow(request: FastifyRequest, reply: FastifyReply) {
     'x-kupe-credential': principal?.kind === 'apikey' ? 'apikey' : principal || email !== null ? 'token' : '',
   });
   // An empty body with its length: nginx keeps its connection to the verifier only when the answer has one.
-  return reply.code(200).header('content-length', 0).send();
+  void reply.code(200).header('content-length', 0).send();
 }
 
 /**
  * A refusal carries its status and its JSON body in headers too, for gateways that drop a verifier's body;
- * with `?statuses=401-403` any status but 401 and 403 becomes 403.
+ * with `?statuses=401-403` any status but 401 and 403 becomes 403. It may reach a browser as it is (Caddy
+ * passes a refusal on), so it carries the API's security headers, which an allowed answer does without.
  */
-async function describeRefusal(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+function describeRefusal(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) {
   const status = reply.statusCode;
-  if (status < 400) return payload;
-  void reply.header('x-kupe-status', status);
+  if (status < 400) return done(null, payload);
+  void reply.headers(API_HEADERS).header('x-kupe-status', status);
   // Header values are Latin-1: anything beyond ASCII is escaped, as JSON allows.
   if (typeof payload === 'string') void reply.header('x-kupe-error', payload.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
   if ((request.query as { statuses?: string }).statuses === '401-403' && status !== 401 && status !== 403) void reply.code(403);
-  return payload;
+  done(null, payload);
 }

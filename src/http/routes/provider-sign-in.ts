@@ -6,7 +6,7 @@ import { AppError, type ErrorCode } from '../../domain/errors.ts';
 import type { SignInFailure } from '../../domain/vocabulary.ts';
 import type { ConsoleSignIn, PendingSignIn } from '../../oidc/sign-in.ts';
 import {
-  ownOrigin, PENDING_SIGN_IN_COOKIE, PENDING_SIGN_IN_SECONDS, setPendingSignInCookie, setSessionCookie,
+  cookieOf, ownOrigin, PENDING_SIGN_IN_COOKIE, PENDING_SIGN_IN_SECONDS, setPendingSignInCookie, setSessionCookie,
 } from '../cookies.ts';
 import { errorResponses, SignInMethodsSchema } from '../schemas.ts';
 import { type App, requestContext, type RouteDeps } from './context.ts';
@@ -43,7 +43,7 @@ function describeFailure(error: unknown): string {
 }
 
 function readPending(request: FastifyRequest): PendingSignIn | undefined {
-  const raw = request.cookies[PENDING_SIGN_IN_COOKIE];
+  const raw = cookieOf(request, PENDING_SIGN_IN_COOKIE);
   if (!raw) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Partial<PendingSignIn>;
