@@ -120,7 +120,7 @@ export class RouteAnswers {
   /** Counts one answer that took `ms` milliseconds. Allocates only the first time a method and status meet. */
   record(method: string, status: number, ms: number) {
     let byStatus = this.byMethod.get(method);
-    if (byStatus === undefined) this.byMethod.set(method, byStatus = new Map());
+    if (byStatus === undefined) this.byMethod.set(method, byStatus = new Map<number, Answered>());
     let answered = byStatus.get(status);
     if (answered === undefined) byStatus.set(status, answered = new Answered());
     const seconds = ms / 1000;

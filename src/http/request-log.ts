@@ -38,7 +38,7 @@ class RequestLogger {
 
 /** Fastify's `childLoggerFactory`: a RequestLogger in place of a pino child per request. */
 export function requestLogger(this: unknown, parent: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
-  return new RequestLogger(parent, bindings, options) as unknown as FastifyBaseLogger;
+  return new RequestLogger(parent, bindings, options);
 }
 
 /**

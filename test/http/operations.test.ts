@@ -88,7 +88,7 @@ test('every answer carries the security headers: the API set on API answers, the
   const allowed = await app.call('GET', '/api/v1/gateway/verify', { key: app.readonlyKey, headers: gateway });
   assert.equal(allowed.statusCode, 200);
   assert.equal(allowed.headers['cache-control'], 'no-store');
-  assert.ok(allowed.headers['x-request-id']);
+  assert.ok(allowed.headers['x-request-id'], 'X-Request-Id');
   assert.equal(allowed.headers['content-security-policy'], undefined);
   // Anything a browser may show as a page (the console, its 404s): the page set.
   const page = await app.call('GET', '/no/such/route');
