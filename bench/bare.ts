@@ -8,6 +8,8 @@ const app = Fastify();
 app.get('/bare', async () => ({ status: 'ok', pad }));
 // The gateway verification's shape: 200 and an empty body with its length.
 app.get('/bare/empty', async (_request, reply) => reply.header('content-length', 0).send());
+// The platform behind nginx in the gateway rounds (bench/nginx.ts): the same empty 200.
+app.get('/api/v1/tenants/bench/clusters', async (_request, reply) => reply.header('content-length', 0).send());
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 console.log(JSON.stringify({ url }));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close().then(() => process.exit(0)));

@@ -4,13 +4,17 @@
 // separate process instead (it saturates sooner: compare ratios only within one run). Rounds alternate
 // between the routes, so drift on a shared machine hits all alike. Kupe's own unauthenticated route is
 // measured too: bare vs Kupe public is what every Kupe route pays, Kupe public vs whoami is authentication.
-// The gateway verification route (an empty 200) is measured against a bare route answering the same.
+// The gateway verification route (an empty 200) is measured against a bare route answering the same. With
+// Debian's nginx installed, three more: nginx proxying to an upstream (bare Fastify's empty 200) without
+// verification, with the documented auth_request to Kupe, and with auth_request to a verifier that does no
+// work (bare Fastify's empty 200 again): nginx's own ceiling on this machine (bench/nginx.ts).
 //
 //   npm run bench -- [--duration 6] [--connections 50] [--rounds 3]
 //   KUPE_DATABASE_URL=postgres://... npm run bench      # on PostgreSQL (a schema of its own)
 //   KUPE_BENCH_SERVER_FLAGS='--max-semi-space-size=1'   # Node/V8 flags for both server processes
 import { parseArgs } from 'node:util';
 import { load as loadWith, median, type Result, serverFlags, start, wrk } from './load.ts';
+import { nginxInstalled, startNginx } from './nginx.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +43,16 @@ const targets = [
   { name: 'bare Fastify empty 200', url: `${bare.info.url}/bare/empty`, headers: {}, bytes: 0 },
   { name: 'Kupe gateway verify (key)', url: `${kupe.info.url}/api/v1/gateway/verify`, headers: asked, bytes: 0 },
 ];
+const port = (url: string | undefined) => Number(new URL(url!).port);
+const nginx = nginxInstalled ? await startNginx({ kupe: port(kupe.info.url), noop: port(bare.info.url), upstream: port(bare.info.url) }) : undefined;
+if (nginx) {
+  const through = '/api/v1/tenants/bench/clusters';
+  targets.push(
+    { name: 'nginx -> upstream', url: `${nginx.plain}${through}`, headers: auth, bytes: 0 },
+    { name: 'nginx -> Kupe verify -> upstream', url: `${nginx.kupe}${through}`, headers: auth, bytes: 0 },
+    { name: 'nginx -> no-op verify -> upstream', url: `${nginx.noop}${through}`, headers: auth, bytes: 0 },
+  );
+}
 for (const target of targets) {
   const res = await fetch(target.url, { headers: target.headers });
   const body = await res.text();
@@ -55,14 +69,21 @@ for (let round = 0; round < rounds; round++) {
 }
 kupe.child.kill();
 bare.child.kill();
+await nginx?.stop();
 
 const summaries = results.map((rs) => ({ rps: median(rs.map((r) => r.rps)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((n, r) => n + r.errors, 0) }));
-console.log('route                            req/s (median)   p99 ms (median)   errors');
+console.log(`${'route'.padEnd(36)} req/s (median)   p99 ms (median)   errors`);
 targets.forEach((target, i) => {
   const s = summaries[i]!;
-  console.log(`${target.name.padEnd(32)} ${s.rps.toFixed(0).padStart(14)}   ${s.p99.toFixed(2).padStart(15)}   ${s.errors}`);
+  console.log(`${target.name.padEnd(36)} ${s.rps.toFixed(0).padStart(14)}   ${s.p99.toFixed(2).padStart(15)}   ${s.errors}`);
 });
 const [bareS, publicS, whoamiS, emptyS, verifyS] = summaries as [typeof summaries[0], typeof summaries[0], typeof summaries[0], typeof summaries[0], typeof summaries[0]];
 console.log(`ratio whoami / bare Fastify: ${(whoamiS.rps / bareS.rps).toFixed(2)}   (Kupe public / bare: ${(publicS.rps / bareS.rps).toFixed(2)})`);
 console.log(`ratio gateway verify / bare Fastify empty 200: ${(verifyS.rps / emptyS.rps).toFixed(2)}`);
+if (nginx) {
+  const [plainS, kupeS, noopS] = summaries.slice(5) as [typeof summaries[0], typeof summaries[0], typeof summaries[0]];
+  console.log(`ratio through nginx, Kupe verifying / no verification: ${(kupeS.rps / plainS.rps).toFixed(3)}   (a verifier doing nothing: ${(noopS.rps / plainS.rps).toFixed(3)})`);
+} else {
+  console.log('nginx rounds skipped: no /usr/sbin/nginx (apt-get install nginx)');
+}
 console.log(`per round (bare / public / whoami): ${results[0]!.map((r, i) => `${r.rps.toFixed(0)}/${results[1]![i]!.rps.toFixed(0)}/${results[2]![i]!.rps.toFixed(0)}`).join('  ')}`);

@@ -17,13 +17,9 @@ export class Metrics {
 
   /** `kupe_http_requests_total` and `kupe_http_request_duration_seconds`: counted by the answers' hook. */
   readonly answers = new HttpAnswers(this.registry);
-  readonly authentications = new Counter({
-    name: 'kupe_authentications_total',
-    help: 'Authentication attempts by outcome (success or failure) and reason',
-    labelNames: ['outcome', 'reason'] as const,
-    registers: [this.registry],
-  });
-  /** Pre-bound: counted on every authenticated request. */
+  readonly authentications = new Tally(this.registry, 'kupe_authentications_total',
+    'Authentication attempts by outcome (success or failure) and reason', ['outcome', 'reason']);
+  /** Pre-bound: counted on every request a key authenticates. */
   readonly authenticatedByKey = this.authentications.labels('success', 'apikey');
   readonly limitStoreErrors = new Counter({
     name: 'kupe_limit_store_errors_total',
@@ -57,12 +53,8 @@ export class Metrics {
     help: 'Connections refused at accept because KUPE_MAX_CONNECTIONS_PER_ADDRESS were open from their address',
     registers: [this.registry],
   });
-  readonly limited = new Counter({
-    name: 'kupe_rate_limited_total',
-    help: 'Requests refused with 429, by reason (rate_limited or auth_backoff)',
-    labelNames: ['reason'] as const,
-    registers: [this.registry],
-  });
+  readonly limited = new Tally(this.registry, 'kupe_rate_limited_total',
+    'Requests refused with 429, by reason (rate_limited or auth_backoff)', ['reason']);
 }
 
 /** Digests compared in constant time, so the token's length and prefix cannot be probed. */
@@ -100,6 +92,41 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, token: s
 
 /** One line of a scrape, as prom-client's registry writes it (metricName: a histogram's _bucket, _sum, _count). */
 interface Sample { labels: Record<string, string | number>; value: number; metricName?: string }
+
+/**
+ * A labelled counter kept as plain numbers, for the counters of the request path (authentications, 429s):
+ * prom-client's own Counter hashes and validates its labels on every increment, even through bound series.
+ * The label sets are few and fixed by the code (never taken from a request).
+ */
+export class Tally<Label extends string> {
+  readonly #slots = new Map<string, { labels: Record<string, string>; value: number }>();
+  readonly #names: readonly Label[];
+
+  constructor(registry: Registry, name: string, help: string, labelNames: readonly Label[]) {
+    this.#names = labelNames;
+    const slots = this.#slots;
+    registry.registerMetric({
+      name, help, type: 'counter',
+      get: async () => ({ name, help, type: 'counter', aggregator: 'sum', values: [...slots.values()].map(({ labels, value }) => ({ labels, value })) }),
+    } as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  /** The series of these label values, to count without a lookup (values in the order of the label names). */
+  labels(...values: string[]): { inc: () => void } {
+    const key = values.join('\0');
+    let slot = this.#slots.get(key);
+    if (slot === undefined) {
+      slot = { labels: Object.fromEntries(this.#names.map((name, i) => [name, values[i] ?? ''])), value: 0 };
+      this.#slots.set(key, slot);
+    }
+    const counted = slot;
+    return { inc: () => { counted.value += 1; } };
+  }
+
+  inc(labels: Record<Label, string>) {
+    this.labels(...this.#names.map((name) => labels[name])).inc();
+  }
+}
 
 /** Latency buckets, in seconds. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
