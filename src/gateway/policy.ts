@@ -40,7 +40,8 @@ export interface OriginalRequest {
   uri: string;
   /** The host the client asked for (X-Forwarded-Host), if any. */
   host: string | undefined;
-  header: (name: string) => string | undefined;
+  /** The headers the gateway passed on, by lower-case name (a tenant header among them). */
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>;
 }
 
 export type Decision =
@@ -182,28 +183,38 @@ function parseRoleRule(entry: unknown, where: string, problems: string[]): RoleR
 // eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const AMBIGUOUS = /\/\/|\/\.\.?(?:\/|$)|%2f|%5c|%2e|%00|\\|[\u0000-\u001f\u007f]/i;
 
-/** The policy's answer for the original request. */
+/** The policy's answer for the original request. (Loops, not closures: this runs on every verification.) */
 export function decide(policy: GatewayPolicy, request: OriginalRequest): Decision {
-  const path = request.uri.split('?', 1)[0]!;
+  const query = request.uri.indexOf('?');
+  const path = query === -1 ? request.uri : request.uri.slice(0, query);
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path; // one trailing slash
   if (!path.startsWith('/') || AMBIGUOUS.test(trimmed)) {
     return { kind: 'refused', code: 'gateway_request_invalid', message: 'the original path is one that servers could read differently (empty, . or .. segments, encoded slashes or dots)' };
   }
-  const segments = trimmed.split('/').slice(1);
+  const segments = trimmed.split('/');
+  segments.shift();
   const method = request.method;
-  if (policy.public.some((rule) => matches(rule, method, segments))) return { kind: 'public' };
-  const rule = policy.rules.find((r) => matches(r, method, segments));
-  // The request's own text in a message is bounded: the message also travels in a response header.
-  const asked = () => `${method.slice(0, 20)} ${path.length > 200 ? `${path.slice(0, 200)}...` : path}`;
-  if (!rule) return { kind: 'refused', code: 'gateway_no_rule', message: `no gateway rule allows ${asked()}` };
+  if (firstMatch(policy.public, method, segments)) return { kind: 'public' };
+  const rule = firstMatch(policy.rules, method, segments);
+  if (!rule) return { kind: 'refused', code: 'gateway_no_rule', message: `no gateway rule allows ${asked(method, path)}` };
   const tenant = tenantOf(policy.tenant, segments, request);
   if (tenant !== undefined && !isTenantName(tenant)) {
     return { kind: 'refused', code: 'invalid_tenant_name', message: 'invalid tenant name' };
   }
   if (tenant === undefined && rule.need !== 'authenticated') {
-    return { kind: 'refused', code: 'gateway_no_rule', message: `${asked()} names no tenant, and rule "${rule.text}" needs one` };
+    return { kind: 'refused', code: 'gateway_no_rule', message: `${asked(method, path)} names no tenant, and rule "${rule.text}" needs one` };
   }
   return { kind: 'protected', need: rule.need, tenant, rule: rule.text };
+}
+
+/** The request's own text in a message, bounded: the message also travels in a response header. */
+function asked(method: string, path: string): string {
+  return `${method.slice(0, 20)} ${path.length > 200 ? `${path.slice(0, 200)}...` : path}`;
+}
+
+function firstMatch<Rule extends PathRule>(rules: readonly Rule[], method: string, segments: readonly string[]): Rule | undefined {
+  for (const rule of rules) if (matches(rule, method, segments)) return rule;
+  return undefined;
 }
 
 function matches(rule: PathRule, method: string, segments: readonly string[]): boolean {
@@ -220,16 +231,19 @@ function matches(rule: PathRule, method: string, segments: readonly string[]): b
 function tenantOf(source: TenantSource, segments: readonly string[], request: OriginalRequest): string | undefined {
   switch (source.from) {
     case 'path': {
-      const prefix = source.segments.slice(0, -1);
-      if (segments.length < source.segments.length || prefix.some((s, i) => segments[i] !== s)) return undefined;
-      return segments[prefix.length];
+      const at = source.segments.length - 1; // the {tenant} placeholder is the pattern's last segment
+      if (segments.length <= at) return undefined;
+      for (let i = 0; i < at; i++) if (segments[i] !== source.segments[i]) return undefined;
+      return segments[at];
     }
     case 'host': {
       const host = request.host?.toLowerCase().replace(/:\d+$/, '');
       if (!host?.startsWith(source.prefix) || !host.endsWith(source.suffix)) return undefined;
       return host.slice(source.prefix.length, host.length - source.suffix.length);
     }
-    case 'header':
-      return request.header(source.name)?.trim();
+    case 'header': {
+      const value = request.headers[source.name];
+      return (typeof value === 'string' ? value : value?.[0])?.trim();
+    }
   }
 }

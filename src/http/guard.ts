@@ -47,9 +47,12 @@ async function guard(request: FastifyRequest, reply: FastifyReply, access: Acces
   if (decision?.kind === 'public') return;
   const check = await readCredential(request, access, deps, now);
   if (!check.ok) return refuse(request, reply, deps, admission, check.failure, now);
-  await accept(request, deps, admission, check.credential, now);
+  // Both finish at once for a key whose address failed nothing (no promise to wait for): the common case.
+  const forgiving = accept(request, deps, admission, check.credential, now);
+  if (forgiving) await forgiving;
   if (decision?.kind === 'refused') throw new AppError(decision.code, decision.message);
-  await authorize(request, decision ? GATEWAY_ACCESS[decision.need] : access, check.credential, deps.store);
+  const authorizing = authorize(request, decision ? GATEWAY_ACCESS[decision.need] : access, check.credential, deps.store);
+  if (authorizing) await authorizing;
 }
 
 /** What a gateway policy's rule asks, as the access the other routes declare. */
@@ -65,20 +68,22 @@ async function refuse(
   throw new AppError(failure.code, failure.message);
 }
 
-/** A credential that verified: counted, the address's failures forgotten, a key's lastUsedAt noted. */
-async function accept(request: FastifyRequest, deps: GuardDeps, admission: Admitted, credential: Credential, now: Date) {
+/**
+ * A credential that verified: counted, a key's lastUsedAt noted, the address's failures forgotten (a promise
+ * only when it had some to forget).
+ */
+function accept(request: FastifyRequest, deps: GuardDeps, admission: Admitted, credential: Credential, now: Date): Promise<void> | undefined {
   switch (credential.kind) {
     case 'apikey':
       deps.metrics.authenticatedByKey.inc();
-      await forgiveFailures(request, deps, admission);
       deps.lastUsed.touch(credential.principal.keyId, formatTimestamp(now));
-      return;
+      return forgiveFailures(request, deps, admission);
     case 'token':
       deps.metrics.authentications.inc({ outcome: 'success', reason: 'oidc_token' });
-      await forgiveFailures(request, deps, admission);
-      return;
+      return forgiveFailures(request, deps, admission);
     case 'session':
       deps.metrics.authentications.inc({ outcome: 'success', reason: 'session' });
+      return undefined;
   }
 }
 

@@ -30,9 +30,13 @@ export function apiKeyRepository(
   inTransaction = false,
 ): ApiKeyRepository {
   const readRow = inTransaction ? undefined : keyRows?.read;
-  const read = async (id: string, fast: ApiKeyRowReader | undefined) => {
-    const row = fast ? await fast(id) : await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && toApiKey(row);
+  // A fast reader's row that is at hand (SQLite's, a cached one) is passed on in a promise already settled,
+  // with no async function and await of its own: this runs on every verification.
+  const record = (row: Selectable<ApiKeysTable> | undefined) => row && toApiKey(row);
+  const read = async (id: string, fast: ApiKeyRowReader | undefined): Promise<ApiKeyRecord | undefined> => {
+    if (!fast) return record(await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst());
+    const row = fast(id);
+    return row instanceof Promise ? row.then(record) : record(row);
   };
   return {
     get: (id) => read(id, readRow),

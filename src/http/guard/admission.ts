@@ -42,7 +42,7 @@ export async function countGuess(
   await deps.limits.recordAuthFailure(request.clientAddress, now.getTime());
 }
 
-/** A credential verified: the address's failures are forgotten (only asked when it had some). */
-export async function forgiveFailures(request: FastifyRequest, deps: Pick<GuardDeps, 'limits'>, admission: Admitted): Promise<void> {
-  if (admission.authFailures > 0) await deps.limits.recordAuthSuccess(request.clientAddress);
+/** A credential verified: the address's failures are forgotten (only asked, and waited for, when it had some). */
+export function forgiveFailures(request: FastifyRequest, deps: Pick<GuardDeps, 'limits'>, admission: Admitted): Promise<void> | undefined {
+  return admission.authFailures > 0 ? deps.limits.recordAuthSuccess(request.clientAddress) : undefined;
 }

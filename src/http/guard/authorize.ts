@@ -14,18 +14,18 @@ const CSRF_HEADER = 'x-kupe-csrf';
 /**
  * What the credential may do here: the tenant in the path (400 when it is no tenant name), membership and
  * role (403); for a session, the CSRF check first and a pending password change. Sets request.principal
- * (request.account for a session, request.tokenEmail for an access token).
+ * (request.account for a session, request.tokenEmail for an access token). A key is decided at once (a
+ * refusal thrown); a person's membership is read, so their answer is a promise.
  */
-export async function authorize(request: FastifyRequest, access: Access, credential: Credential, store: Store): Promise<void> {
+export function authorize(request: FastifyRequest, access: Access, credential: Credential, store: Store): Promise<void> | undefined {
   switch (credential.kind) {
-    case 'apikey':
+    case 'apikey': // decided at once: no promise
       request.principal = credential.principal;
       if (access !== 'authenticated') checkTenant(request, credential.principal.tenant, credential.principal.role, access);
-      return;
+      return undefined;
     case 'token':
       request.tokenEmail = credential.email;
-      if (access !== 'authenticated') await authorizePerson(request, access, credential.email, (tenant) => credential.roles.get(tenant), store);
-      return;
+      return access === 'authenticated' ? undefined : authorizePerson(request, access, credential.email, (tenant) => credential.roles.get(tenant), store);
     case 'session':
       return authorizeAccount(request, access, credential.account, store);
   }

@@ -15,5 +15,5 @@ export function decideForGateway(request: FastifyRequest, policy: GatewayPolicy)
     return { kind: 'refused', code: 'gateway_request_invalid', message: 'no original request: the gateway must send X-Original-URI (nginx) or X-Forwarded-Uri' };
   }
   const method = (one(headers['x-original-method']) ?? one(headers['x-forwarded-method']) ?? 'GET').toUpperCase();
-  return decide(policy, { method, uri, host: one(headers['x-forwarded-host']), header: (name) => one(headers[name]) });
+  return decide(policy, { method, uri, host: one(headers['x-forwarded-host']), headers });
 }
