@@ -1,6 +1,7 @@
-// The benchmark's server: the real app on a fresh SQLite file, plus one
-// unauthenticated route whose body has exactly the size of whoami's. Prints
-// {url, key} as one JSON line, then serves until killed.
+// The benchmark's server: the real app on a fresh SQLite file (or PostgreSQL schema), plus one
+// unauthenticated route whose body has exactly the size of whoami's. Prints {url, key, database} as one JSON
+// line, then serves until killed. With BENCH_JOIN={"database", "key"} (another bench server's line), it
+// serves that server's PostgreSQL schema instead: another instance, with its own key cache and fence.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +18,10 @@ import { appDeps } from '../test/helpers.ts';
 
 let dropSchema = async () => {};
 
+const join_ = process.env.BENCH_JOIN ? JSON.parse(process.env.BENCH_JOIN) as { database: string; key: string } : undefined;
 const config = loadConfig({
   ...process.env,
-  KUPE_DATABASE_URL: await benchDatabaseUrl(process.env.KUPE_DATABASE_URL),
+  KUPE_DATABASE_URL: join_?.database ?? await benchDatabaseUrl(process.env.KUPE_DATABASE_URL),
   KUPE_RATE_LIMIT: '0',
 });
 
@@ -34,8 +36,11 @@ const { store, migrate, startKeyCache } = openStore(config.databaseUrl, config.d
 await migrate();
 await startKeyCache(); // PostgreSQL: the key cache answers once this instance holds a lease
 const now = new Date();
-await createTenant(store, { name: 'bench', adminEmail: 'bench@example.com' }, now);
-const { key, record } = await createApiKey(store, 'bench', { displayName: 'bench', role: 'readonly' }, { actor: 'operator', now });
+const { key, keyId } = join_ ? { key: join_.key, keyId: `ak-${join_.key.slice(5, 13)}` } : await (async () => {
+  await createTenant(store, { name: 'bench', adminEmail: 'bench@example.com' }, now);
+  const created = await createApiKey(store, 'bench', { displayName: 'bench', role: 'readonly' }, { actor: 'operator', now });
+  return { key: created.key, keyId: created.record.id };
+})();
 
 // With KUPE_OIDC_ISSUER (bench/token.ts): the provider's keys are fetched once, before serving.
 const issuerKeys = config.oidc && new IssuerKeys({ issuer: config.oidc.issuer, refreshSeconds: config.oidc.jwksRefreshSeconds, clock: systemClock });
@@ -45,13 +50,13 @@ if (issuerKeys?.lastFailure) throw new Error(issuerKeys.lastFailure);
 const deps = await appDeps({ config, store, logger: createLogger(config.logLevel), issuerKeys });
 const { lastUsed } = deps;
 const { app } = await buildApp(deps);
-const whoamiBody = JSON.stringify({ kind: 'apikey', tenant: 'bench', role: 'readonly', keyId: record.id, displayName: 'bench' });
+const whoamiBody = JSON.stringify({ kind: 'apikey', tenant: 'bench', role: 'readonly', keyId, displayName: 'bench' });
 const filler = 'x'.repeat(whoamiBody.length - JSON.stringify({ status: 'ok', pad: '' }).length);
 app.get('/bench/public', { config: { access: 'public' } }, async () => ({ status: 'ok', pad: filler }));
 setInterval(() => void lastUsed.flush(), config.lastUsedFlushSeconds * 1000).unref();
 
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
-console.log(JSON.stringify({ url, key }));
+console.log(JSON.stringify({ url, key, database: config.databaseUrl }));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void app.close().then(() => store.close()).then(dropSchema).then(() => process.exit(0)));
 }

@@ -43,6 +43,12 @@ const targets = [
   { name: 'bare Fastify empty 200', url: `${bare.info.url}/bare/empty`, headers: {}, bytes: 0 },
   { name: 'Kupe gateway verify (key)', url: `${kupe.info.url}/api/v1/gateway/verify`, headers: asked, bytes: 0 },
 ];
+// On PostgreSQL, two more instances on the same schema: each one's verification is measured too.
+const others = process.env.KUPE_DATABASE_URL?.startsWith('postgres')
+  ? await Promise.all([2, 3].map(() => start('bench/server.ts', { BENCH_JOIN: JSON.stringify({ database: kupe.info.database, key: kupe.info.key }) })))
+  : [];
+others.forEach((other, i) => targets.push(
+  { name: `Kupe gateway verify (instance ${i + 2})`, url: `${other.info.url}/api/v1/gateway/verify`, headers: asked, bytes: 0 }));
 const port = (url: string | undefined) => Number(new URL(url!).port);
 const nginx = nginxInstalled ? await startNginx({ kupe: port(kupe.info.url), noop: port(bare.info.url), upstream: port(bare.info.url) }) : undefined;
 if (nginx) {
@@ -67,6 +73,7 @@ const results = targets.map(() => [] as Result[]);
 for (let round = 0; round < rounds; round++) {
   targets.forEach((target, i) => results[i]!.push(load(target.url, target.headers, duration)));
 }
+for (const other of others) other.child.kill();
 kupe.child.kill();
 bare.child.kill();
 await nginx?.stop();
@@ -80,8 +87,9 @@ targets.forEach((target, i) => {
 const [bareS, publicS, whoamiS, emptyS, verifyS] = summaries as [typeof summaries[0], typeof summaries[0], typeof summaries[0], typeof summaries[0], typeof summaries[0]];
 console.log(`ratio whoami / bare Fastify: ${(whoamiS.rps / bareS.rps).toFixed(2)}   (Kupe public / bare: ${(publicS.rps / bareS.rps).toFixed(2)})`);
 console.log(`ratio gateway verify / bare Fastify empty 200: ${(verifyS.rps / emptyS.rps).toFixed(2)}`);
+others.forEach((_, i) => console.log(`ratio gateway verify (instance ${i + 2}) / bare Fastify empty 200: ${(summaries[5 + i]!.rps / emptyS.rps).toFixed(2)}`));
 if (nginx) {
-  const [plainS, kupeS, noopS] = summaries.slice(5) as [typeof summaries[0], typeof summaries[0], typeof summaries[0]];
+  const [plainS, kupeS, noopS] = summaries.slice(5 + others.length) as [typeof summaries[0], typeof summaries[0], typeof summaries[0]];
   console.log(`ratio through nginx, Kupe verifying / no verification: ${(kupeS.rps / plainS.rps).toFixed(3)}   (a verifier doing nothing: ${(noopS.rps / plainS.rps).toFixed(3)})`);
 } else {
   console.log('nginx rounds skipped: no /usr/sbin/nginx (apt-get install nginx)');
