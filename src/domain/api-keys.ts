@@ -143,9 +143,10 @@ export function verifyApiKey(parsed: ParsedApiKey, row: ApiKeyRecord | undefined
   };
 }
 
-/** Parses the token, reads one row by primary key, verifies. */
-export async function authenticateApiKey(store: Store, token: string, now: Date): Promise<VerifyResult> {
+/** Parses the token, reads one row by primary key, verifies: at once when the row is at hand (a cached one). */
+export function authenticateApiKey(store: Store, token: string, now: Date): VerifyResult | Promise<VerifyResult> {
   const parsed = parseRawApiKey(token);
   if (!parsed) return { ok: false, reason: 'malformed' };
-  return verifyApiKey(parsed, await store.apiKeys.getForVerification(parsed.id), now);
+  const row = store.apiKeys.getForVerification(parsed.id);
+  return row instanceof Promise ? row.then((found) => verifyApiKey(parsed, found, now)) : verifyApiKey(parsed, row, now);
 }

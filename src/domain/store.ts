@@ -91,9 +91,10 @@ export interface ApiKeyRepository {
   get(id: string): Promise<ApiKeyRecord | undefined>;
   /**
    * The row as verification needs it (id, tenant, role, digest, expiry, revocation), possibly from a cache
-   * that hears every revocation before it answers: other fields (lastUsedAt) may be stale.
+   * that hears every revocation before it answers: other fields (lastUsedAt) may be stale. A row at hand (a
+   * cached one, SQLite's) comes at once, not in a promise: this runs on every verification.
    */
-  getForVerification(id: string): Promise<ApiKeyRecord | undefined>;
+  getForVerification(id: string): ApiKeyRecord | undefined | Promise<ApiKeyRecord | undefined>;
   /** Keys of the tenant that are not revoked, oldest first. */
   listActive(tenant: string): Promise<ApiKeyRecord[]>;
   countActive(tenant: string): Promise<number>;

@@ -4,7 +4,7 @@ import type { Principal } from '../domain/roles.ts';
 import { formatTimestamp } from '../domain/validation.ts';
 import { type Admitted, admit, countGuess, forgiveFailures } from './guard/admission.ts';
 import { authorize } from './guard/authorize.ts';
-import { type Credential, type CredentialFailure, readCredential } from './guard/credentials.ts';
+import { type Credential, type CredentialCheck, type CredentialFailure, readCredential } from './guard/credentials.ts';
 import type { Need } from '../gateway/policy.ts';
 import { decideForGateway } from './guard/gateway.ts';
 import type { Access, Account, GuardDeps } from './guard/types.ts';
@@ -32,27 +32,57 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
     const access = route.config?.access;
     if (access === undefined) return;
     const own = route.onRequest === undefined ? [] : [route.onRequest].flat();
-    route.onRequest = [...own, async (request, reply) => guard(request, reply, access, deps, windowSeconds)];
+    route.onRequest = [...own, (request, reply, done) => {
+      const pending = guard(request, reply, access, deps, windowSeconds);
+      if (pending) pending.then(() => done(), done);
+      else done();
+    }];
   });
 }
 
-async function guard(request: FastifyRequest, reply: FastifyReply, access: Access, deps: GuardDeps, windowSeconds: number) {
+/**
+ * The checks, each step run at once when what it waits for is at hand (in-process limits, a cached key: the
+ * common case, with no promise at all) and after it settles when it is a promise (Redis, the database, the
+ * identity provider). A refusal is a thrown AppError, or a rejected promise.
+ */
+function guard(request: FastifyRequest, reply: FastifyReply, access: Access, deps: GuardDeps, windowSeconds: number): Promise<void> | undefined {
   const now = deps.clock();
-  const admission = await admit(request, reply, deps, windowSeconds, now);
-  if (access === 'public') return;
+  const admission = admit(request, reply, deps, windowSeconds, now);
+  return admission instanceof Promise
+    ? admission.then((admitted) => identify(request, reply, access, deps, now, admitted))
+    : identify(request, reply, access, deps, now, admission);
+}
+
+/** Past the limits: the gateway policy's decision, then the credential. */
+function identify(
+  request: FastifyRequest, reply: FastifyReply, access: Access, deps: GuardDeps, now: Date, admission: Admitted,
+): Promise<void> | undefined {
+  if (access === 'public') return undefined;
   // The gateway route: the policy decides about the request the gateway describes, before any credential
   // is read (a public path needs none).
   const decision = access === 'gateway' ? decideForGateway(request, deps.gatewayPolicy) : null;
   request.gatewayDecision = decision;
-  if (decision?.kind === 'public') return;
-  const check = await readCredential(request, access, deps, now);
+  if (decision?.kind === 'public') return undefined;
+  const check = readCredential(request, access, deps, now);
+  return check instanceof Promise
+    ? check.then((read) => admitCredential(request, reply, access, deps, now, admission, read))
+    : admitCredential(request, reply, access, deps, now, admission, check);
+}
+
+/** A credential or none: refused (401, or 429 in backoff), or counted and then authorized. */
+function admitCredential(
+  request: FastifyRequest, reply: FastifyReply, access: Access, deps: GuardDeps, now: Date, admission: Admitted, check: CredentialCheck,
+): Promise<void> | undefined {
   if (!check.ok) return refuse(request, reply, deps, admission, check.failure, now);
-  // Both finish at once for a key whose address failed nothing (no promise to wait for): the common case.
   const forgiving = accept(request, deps, admission, check.credential, now);
-  if (forgiving) await forgiving;
+  return forgiving ? forgiving.then(() => authorizeFor(request, access, deps, check.credential)) : authorizeFor(request, access, deps, check.credential);
+}
+
+/** What the route (or the gateway policy's rule) asks of the credential: at once for a key. */
+function authorizeFor(request: FastifyRequest, access: Access, deps: GuardDeps, credential: Credential): Promise<void> | undefined {
+  const decision = request.gatewayDecision;
   if (decision?.kind === 'refused') throw new AppError(decision.code, decision.message);
-  const authorizing = authorize(request, decision ? GATEWAY_ACCESS[decision.need] : access, check.credential, deps.store);
-  if (authorizing) await authorizing;
+  return authorize(request, decision?.kind === 'protected' ? GATEWAY_ACCESS[decision.need] : access, credential, deps.store);
 }
 
 /** What a gateway policy's rule asks, as the access the other routes declare. */

@@ -31,7 +31,7 @@ export class MemoryClientLimits implements ClientLimits {
     this.#steps = backoffSteps(settings.backoffMaxSeconds);
   }
 
-  async admit(ip: string, nowMs: number): Promise<Admission> {
+  admit(ip: string, nowMs: number): Admission {
     const window = windowOf(nowMs, this.#settings.windowMs);
     if (window !== this.#window) {
       this.#window = window;

@@ -5,8 +5,11 @@ import type { Admission } from './policy.ts';
  * `ClientLimits`, so a shared store (Redis) can replace the in-memory one without touching the routes.
  */
 export interface ClientLimits {
-  /** Counts one request from ip and says whether the per-IP limit lets it go on. */
-  admit(ip: string, nowMs: number): Promise<Admission>;
+  /**
+   * Counts one request from ip and says whether the per-IP limit lets it go on: at once when the counts are
+   * in this process (no promise on the request path), a promise when they are shared (Redis).
+   */
+  admit(ip: string, nowMs: number): Admission | Promise<Admission>;
   /** Counts a failure that looks like guessing. */
   recordAuthFailure(ip: string, nowMs: number): Promise<void>;
   /** Called only when admit reported failures, so clean IPs cost nothing. */

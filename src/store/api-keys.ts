@@ -30,17 +30,18 @@ export function apiKeyRepository(
   inTransaction = false,
 ): ApiKeyRepository {
   const readRow = inTransaction ? undefined : keyRows?.read;
-  // A fast reader's row that is at hand (SQLite's, a cached one) is passed on in a promise already settled,
-  // with no async function and await of its own: this runs on every verification.
   const record = (row: Selectable<ApiKeysTable> | undefined) => row && toApiKey(row);
-  const read = async (id: string, fast: ApiKeyRowReader | undefined): Promise<ApiKeyRecord | undefined> => {
-    if (!fast) return record(await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst());
-    const row = fast(id);
-    return row instanceof Promise ? row.then(record) : record(row);
-  };
+  const read = async (id: string, fast: ApiKeyRowReader | undefined): Promise<ApiKeyRecord | undefined> =>
+    record(fast ? await fast(id) : await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst());
+  const verifying = inTransaction ? undefined : keyRows?.readForVerification;
   return {
     get: (id) => read(id, readRow),
-    getForVerification: (id) => read(id, inTransaction ? undefined : keyRows?.readForVerification),
+    // A row the fast reader has at hand (SQLite's, a cached one) is passed on at once, not in a promise.
+    getForVerification(id) {
+      if (!verifying) return read(id, undefined);
+      const row = verifying(id);
+      return row instanceof Promise ? row.then(record) : record(row);
+    },
     async listActive(tenant) {
       const rows = await db
         .selectFrom('api_keys').selectAll()

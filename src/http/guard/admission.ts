@@ -5,11 +5,20 @@ import type { GuardDeps } from './types.ts';
 
 export type Admitted = Extract<Admission, { ok: true }>;
 
-/** The per-address limit: counts the request, sets the RateLimit headers, and answers 429 over the limit. */
-export async function admit(
+/**
+ * The per-address limit: counts the request, sets the RateLimit headers, and answers 429 over the limit (a
+ * thrown AppError). At once with the in-process limits; a promise with the shared ones.
+ */
+export function admit(
   request: FastifyRequest, reply: FastifyReply, deps: Pick<GuardDeps, 'limits' | 'metrics'>, windowSeconds: number, now: Date,
-): Promise<Admitted> {
-  const admission = await deps.limits.admit(request.clientAddress, now.getTime());
+): Admitted | Promise<Admitted> {
+  const admission = deps.limits.admit(request.clientAddress, now.getTime());
+  return admission instanceof Promise
+    ? admission.then((counted) => admitted(reply, deps, windowSeconds, counted))
+    : admitted(reply, deps, windowSeconds, admission);
+}
+
+function admitted(reply: FastifyReply, deps: Pick<GuardDeps, 'metrics'>, windowSeconds: number, admission: Admission): Admitted {
   const rate = admission.rate;
   if (rate) {
     void reply.headers({

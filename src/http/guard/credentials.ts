@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { authenticateSession } from '../../domain/sessions.ts';
-import { authenticateApiKey, type AuthFailure } from '../../domain/api-keys.ts';
+import { authenticateApiKey, type AuthFailure, type VerifyResult } from '../../domain/api-keys.ts';
 import type { ErrorCode } from '../../domain/errors.ts';
 import type { ProviderRoles } from '../../domain/provider-groups.ts';
 import type { Principal } from '../../domain/roles.ts';
@@ -56,7 +56,7 @@ function bearerToken(request: FastifyRequest): string | undefined {
  * The request's credential: a bearer API key or access token (routes other than `session` ones), else the
  * console's session cookie. Each kind is one function below; a new kind is one more.
  */
-export async function readCredential(request: FastifyRequest, access: Access, deps: GuardDeps, now: Date): Promise<CredentialCheck> {
+export function readCredential(request: FastifyRequest, access: Access, deps: GuardDeps, now: Date): CredentialCheck | Promise<CredentialCheck> {
   const token = access === 'session' ? undefined : bearerToken(request);
   // A gateway's callers are pipelines and services: the console's cookie is for Kupe's own origin only.
   if (token === undefined && access === 'gateway') return { ok: false, failure: MISSING };
@@ -65,8 +65,13 @@ export async function readCredential(request: FastifyRequest, access: Access, de
   return readApiKey(token, deps, now);
 }
 
-async function readApiKey(token: string, deps: GuardDeps, now: Date): Promise<CredentialCheck> {
-  const result = await authenticateApiKey(deps.store, token, now);
+/** A key whose row is at hand (cached) is checked at once, without a promise: the common case. */
+function readApiKey(token: string, deps: GuardDeps, now: Date): CredentialCheck | Promise<CredentialCheck> {
+  const result = authenticateApiKey(deps.store, token, now);
+  return result instanceof Promise ? result.then(keyCheck) : keyCheck(result);
+}
+
+function keyCheck(result: VerifyResult): CredentialCheck {
   if (result.ok) return { ok: true, credential: { kind: 'apikey', principal: result.principal } };
   const { code, message } = KEY_FAILURE[result.reason];
   return { ok: false, failure: { code, message, metric: result.reason, looksLikeGuessing: KEY_GUESSES.has(result.reason) } };
