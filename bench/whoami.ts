@@ -84,13 +84,18 @@ targets.forEach((target, i) => {
   const s = summaries[i]!;
   console.log(`${target.name.padEnd(36)} ${s.rps.toFixed(0).padStart(14)}   ${s.p99.toFixed(2).padStart(15)}   ${s.errors}`);
 });
-const [bareS, publicS, whoamiS, emptyS, verifyS] = summaries as [typeof summaries[0], typeof summaries[0], typeof summaries[0], typeof summaries[0], typeof summaries[0]];
-console.log(`ratio whoami / bare Fastify: ${(whoamiS.rps / bareS.rps).toFixed(2)}   (Kupe public / bare: ${(publicS.rps / bareS.rps).toFixed(2)})`);
-console.log(`ratio gateway verify / bare Fastify empty 200: ${(verifyS.rps / emptyS.rps).toFixed(2)}`);
-others.forEach((_, i) => console.log(`ratio gateway verify (instance ${i + 2}) / bare Fastify empty 200: ${(summaries[5 + i]!.rps / emptyS.rps).toFixed(2)}`));
+// A ratio two ways: of the medians, and the median of each round's own ratio (a shared machine drifts over a
+// run; within one round, the two routes were measured seconds apart).
+const ratio = (a: number, b: number, digits = 2) => {
+  const perRound = median(results[a]!.map((r, round) => r.rps / results[b]![round]!.rps));
+  return `${(summaries[a]!.rps / summaries[b]!.rps).toFixed(digits)} (per round ${perRound.toFixed(digits)})`;
+};
+console.log(`ratio whoami / bare Fastify: ${ratio(2, 0)}   (Kupe public / bare: ${ratio(1, 0)})`);
+console.log(`ratio gateway verify / bare Fastify empty 200: ${ratio(4, 3)}`);
+others.forEach((_, i) => console.log(`ratio gateway verify (instance ${i + 2}) / bare Fastify empty 200: ${ratio(5 + i, 3)}`));
 if (nginx) {
-  const [plainS, kupeS, noopS] = summaries.slice(5 + others.length) as [typeof summaries[0], typeof summaries[0], typeof summaries[0]];
-  console.log(`ratio through nginx, Kupe verifying / no verification: ${(kupeS.rps / plainS.rps).toFixed(3)}   (a verifier doing nothing: ${(noopS.rps / plainS.rps).toFixed(3)})`);
+  const at = 5 + others.length;
+  console.log(`ratio through nginx, Kupe verifying / no verification: ${ratio(at + 1, at, 3)}   (a verifier doing nothing: ${ratio(at + 2, at, 3)})`);
 } else {
   console.log('nginx rounds skipped: no /usr/sbin/nginx (apt-get install nginx)');
 }
