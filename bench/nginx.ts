@@ -2,11 +2,11 @@
 // gateway tests run it) in front of an upstream, beside the same proxying without auth_request, and the same
 // auth_request asking a verifier that does no work (bare Fastify's empty 200): nginx's own ceiling here.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { documented, freePort } from '../test/gateway/servers.ts';
+import { documented, freePort, nginxMain } from '../test/gateway/servers.ts';
 
 export const NGINX = '/usr/sbin/nginx';
 export const nginxInstalled = existsSync(NGINX);
@@ -24,25 +24,14 @@ export interface BenchNginx {
 /** Starts one nginx (one worker, as the gateway tests run it) with the three servers above. */
 export async function startNginx(ports: { kupe: number; noop: number; upstream: number }): Promise<BenchNginx> {
   const dir = mkdtempSync(join(tmpdir(), 'kupe-bench-nginx-'));
-  chmodSync(dir, 0o777); // nginx's workers run as nobody
   const [kupe, noop, plain] = [await freePort(), await freePort(), await freePort()];
   const withKupe = documented('nginx.conf', { gateway: kupe, kupe: ports.kupe, upstream: ports.upstream }, '127.0.0.1:8000');
   const withNoop = documented('nginx.conf', { gateway: noop, kupe: ports.noop, upstream: ports.upstream }, '127.0.0.1:8000')
     .replace('upstream kupe {', 'upstream noop_verifier {').replace('upstream platform {', 'upstream platform_noop {')
     .replace('http://kupe/api/v1/gateway/verify?statuses=401-403', 'http://noop_verifier/bare/empty')
     .replaceAll('http://platform;', 'http://platform_noop;');
-  writeFileSync(join(dir, 'nginx.conf'), `
-daemon off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  ${withKupe}
-  ${withNoop}
+  writeFileSync(join(dir, 'nginx.conf'), nginxMain(dir, `${withKupe}
+${withNoop}
   server {
     listen 127.0.0.1:${plain};
     location / {
@@ -52,9 +41,7 @@ http {
       proxy_set_header Host $host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
     }
-  }
-}
-`);
+  }`, 1024));
   const child: ChildProcess = spawn(NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], { stdio: 'inherit' });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   for (const port of [kupe, noop, plain]) {

@@ -24,7 +24,8 @@ class RequestLogger {
     return this.#child;
   }
 
-  get level() { return this.#real().level; }
+  // Reading the level makes no child: the child's is the parent's until a child sets its own.
+  get level() { return this.#child?.level ?? this.#parent.level; }
   set level(level: string) { this.#real().level = level; }
   fatal(...args: Parameters<FastifyBaseLogger['fatal']>) { this.#real().fatal(...args); }
   error(...args: Parameters<FastifyBaseLogger['error']>) { this.#real().error(...args); }

@@ -83,22 +83,30 @@ export async function listening(port: number, what: string, output: () => string
   await until(accepts, `${what} listening on ${port}`).catch((error: Error) => { throw new Error(`${error.message}\n${output()}`); });
 }
 
-export async function startNginx(t: TestContext, dir: string, ports: GatewayPorts) {
+/**
+ * nginx's main file for one unprivileged nginx in `dir` (one worker, no access log, its temporary files
+ * there), with `http` holding what goes in its http {} block: the tests' and the benchmark's alike.
+ */
+export function nginxMain(dir: string, http: string, workerConnections = 256): string {
   chmodSync(dir, 0o777); // nginx's workers run as nobody
-  writeFileSync(join(dir, 'kupe-gateway.conf'), documented('nginx.conf', ports, '127.0.0.1:8000'));
-  writeFileSync(join(dir, 'nginx.conf'), `
+  return `
 daemon off;
 worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 256; }
+events { worker_connections ${workerConnections}; }
 http {
   access_log off;
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  include ${dir}/kupe-gateway.conf;
+${http}
 }
-`);
+`;
+}
+
+export async function startNginx(t: TestContext, dir: string, ports: GatewayPorts) {
+  writeFileSync(join(dir, 'kupe-gateway.conf'), documented('nginx.conf', ports, '127.0.0.1:8000'));
+  writeFileSync(join(dir, 'nginx.conf'), nginxMain(dir, `  include ${dir}/kupe-gateway.conf;`));
   const nginx = run(t, NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')]);
   await listening(ports.gateway, 'nginx', () => `${nginx.output()}${existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : ''}`);
 }

@@ -80,6 +80,17 @@ test('every tenant route refuses each bad credential with 401 and the same vague
   }
 });
 
+test('HEAD, which Fastify adds beside every GET, passes the same guard: 401 without a key, 403 in another tenant', async (t) => {
+  const app = await buildTestApp(t);
+  const gets = ROUTES.filter((r) => r.method === 'GET');
+  assert.ok(gets.length > 0, 'there are GET routes');
+  for (const route of gets) {
+    assert.equal((await app.call('HEAD', route.url)).statusCode, 401, `HEAD ${route.url}`);
+    assert.equal((await app.call('HEAD', route.url, { key: app.otherTenantKey })).statusCode, 403, `HEAD ${route.url}, another tenant`);
+    assert.equal((await app.call('HEAD', route.url, { key: app.adminKey })).statusCode, 200, `HEAD ${route.url}, admin`);
+  }
+});
+
 test('a readonly key reads but gets 403 on every write and every /apikeys route', async (t) => {
   const app = await buildTestApp(t);
   for (const route of ROUTES) {
