@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { buildTestApp, type TestApp } from '../helpers.ts';
+import { loadConfig } from '../../src/config.ts';
+import { IssuerKeys } from '../../src/oidc/issuer.ts';
+import { buildTestApp, type TestApp, testClock } from '../helpers.ts';
+import { startTestProvider, type TestProvider } from '../oidc/provider.ts';
 import { call, type Echo, freePort, gatewaysMissing as skip, startCaddy, startNginx, startUpstream, TEST_POLICY } from './servers.ts';
 
 /**
@@ -12,13 +15,22 @@ import { call, type Echo, freePort, gatewaysMissing as skip, startCaddy, startNg
  * front of a small upstream that echoes what it received, with Kupe deciding (test/gateway/servers.ts).
  */
 
-/** Kupe on a loopback port, trusting the gateway (loopback) for the client's address. */
-async function startKupe(t: TestContext, dir: string): Promise<TestApp & { port: number }> {
+/**
+ * Kupe on a loopback port, trusting the gateway (loopback) for the client's address, and taking access tokens
+ * from a test identity provider whose groups make ro a reader of acme.
+ */
+async function startKupe(t: TestContext, dir: string): Promise<TestApp & { port: number; provider: TestProvider }> {
   const policy = join(dir, 'policy.json');
   writeFileSync(policy, JSON.stringify(TEST_POLICY));
-  const app = await buildTestApp(t, { config: { trustProxy: ['loopback'], rateLimit: 5, gatewayPolicyFile: policy } });
+  const provider = await startTestProvider({ users: { ro: { email: 'ro@example.com', email_verified: true, groups: ['acme-readonly'] } } });
+  t.after(() => provider.close());
+  const clock = testClock(new Date());
+  const oidc = loadConfig({ KUPE_OIDC_ISSUER: provider.issuer, KUPE_OIDC_AUDIENCE: provider.audience }).oidc!;
+  const issuerKeys = new IssuerKeys({ issuer: provider.issuer, refreshSeconds: 300, clock });
+  await issuerKeys.refresh();
+  const app = await buildTestApp(t, { config: { trustProxy: ['loopback'], rateLimit: 5, gatewayPolicyFile: policy, oidc }, issuerKeys, clock });
   await app.app.listen({ host: '127.0.0.1', port: 0 });
-  return { ...app, port: (app.app.server.address() as AddressInfo).port };
+  return { ...app, port: (app.app.server.address() as AddressInfo).port, provider };
 }
 
 const json = (body: string) => JSON.parse(body) as { code?: string; error?: string } & Echo;
@@ -54,6 +66,16 @@ for (const gateway of ['nginx', 'caddy'] as const) {
     assert.deepEqual([otherTenant.status, json(otherTenant.body).code], [403, 'not_a_member']);
     const traversal = await through('GET', '/api/v1/tenants/globex/%2e%2e/acme/clusters', { key: kupe.otherTenantKey, from: fresh() });
     assert.equal(traversal.status, 400, traversal.body);
+
+    // An access token from the identity provider: its groups give the role, as for a key.
+    const token = await kupe.provider.issueAccessToken('ro');
+    const byToken = await through('GET', '/api/v1/tenants/acme/clusters', { key: token, from: fresh() });
+    assert.equal(byToken.status, 200, byToken.body);
+    const tokenSeen = json(byToken.body).headers;
+    assert.deepEqual([tokenSeen['x-kupe-tenant'], tokenSeen['x-kupe-role'], tokenSeen['x-kupe-principal'], tokenSeen['x-kupe-credential']],
+      ['acme', 'readonly', 'ro@example.com', 'token']);
+    const tokenWrite = await through('POST', '/api/v1/tenants/acme/clusters', { key: token, from: fresh() });
+    assert.deepEqual([tokenWrite.status, json(tokenWrite.body).code], [403, 'admin_required'], tokenWrite.body);
 
     // Public: no credential needed, and a client's own X-Kupe-* headers never reach the upstream.
     const open = await through('GET', '/status', { from: fresh(), headers: { 'x-kupe-tenant': 'acme', 'x-kupe-role': 'admin' } });
