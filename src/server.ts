@@ -150,7 +150,7 @@ function startBackgroundWork(
   started.push({ what: 'the HTTP server', stop: closeHttp });
   const purge = () => purgeExpiredRecords(store, clock(), config.retention, sessionSettings(config))
     .then((deleted) => {
-      if (deleted.audit + deleted.sessions + deleted.invites > 0) logger.info({ deleted }, 'retention: old records deleted');
+      if (deleted.audit + deleted.sessions + deleted.invites + deleted.revokedKeys > 0) logger.info({ deleted }, 'retention: old records deleted');
     })
     .catch((err: unknown) => reportFailure(err, 'retention: could not delete old records; will retry in an hour'));
   void purge();

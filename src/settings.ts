@@ -176,7 +176,7 @@ export const SETTINGS = {
   ipv6PrefixBits: server('KUPE_IPV6_PREFIX_BITS', integer(64, 32, 128), 'IPv6 clients are counted per network of this many leading bits (32-128) by the rate limit, the backoff, the sign-in throttle and the per-address connection cap: one host is usually given a whole /64.'),
   maxApiKeys: server('KUPE_MAX_API_KEYS_PER_TENANT', integer(DEFAULT_TENANT_CAPS.maxApiKeys, 1, 1_000_000), 'Active (not revoked) keys one tenant may hold; a create over it is 409 `api_key_limit_reached`. Bounds the cost of a list and what one tenant can take from the others.'),
   maxMembers: server('KUPE_MAX_MEMBERS_PER_TENANT', integer(DEFAULT_TENANT_CAPS.maxMembers, 1, 1_000_000), 'Members one tenant may have; an add over it is 409 `member_limit_reached`.'),
-  auditDays: server('KUPE_AUDIT_RETENTION_DAYS', integer(365, 0, 36_500), 'Audit entries older than this are deleted (hourly, in batches). `0` keeps them forever.'),
+  auditDays: server('KUPE_AUDIT_RETENTION_DAYS', integer(365, 0, 36_500), 'Audit entries older than this are deleted (hourly, in batches), and keys revoked longer ago. `0` keeps both forever.'),
   endedDays: server('KUPE_ENDED_RETENTION_DAYS', integer(30, 1, 3650), 'Ended sessions and used or expired invites are deleted this long after they ended.'),
   metricsToken: server('KUPE_METRICS_TOKEN', optional(), 'When set, `GET /metrics` wants `Authorization: Bearer <token>` (401 otherwise). The metrics are rendered at most once a second, however often they are asked for.'),
   redisUrl: server('KUPE_REDIS_URL', checked(undefined, NONE, (value) => /^rediss?:\/\/.+/.test(value) ? undefined : 'KUPE_REDIS_URL: must be redis://HOST:PORT (or rediss:// for TLS)'),

@@ -8,7 +8,7 @@ import type { Principal, Role } from './roles.ts';
 import type { ApiKeyRecord, Store } from './store.ts';
 import { DEFAULT_TENANT_CAPS, type TenantCaps } from './tenants.ts';
 import { formatTimestamp, normalizeDisplayName, parseRfc3339 } from './validation.ts';
-import { TIMESTAMP_RULE } from './vocabulary.ts';
+import { type RevokeReason, TIMESTAMP_RULE } from './vocabulary.ts';
 
 export interface CreateApiKeyInput {
   displayName: string;
@@ -40,6 +40,10 @@ export interface ApiKeyView {
   createdAt: string;
   expiresAt?: string;
   lastUsedAt?: string;
+  /** Revoked keys only (listed with `state=revoked` or `all`): when, by whom, why. */
+  revokedAt?: string;
+  revokedBy?: string;
+  revokeReason?: RevokeReason;
 }
 
 export function toApiKeyView(k: ApiKeyRecord): ApiKeyView {
@@ -47,6 +51,9 @@ export function toApiKeyView(k: ApiKeyRecord): ApiKeyView {
     id: k.id, displayName: k.displayName, role: k.role, createdBy: k.createdBy, createdAt: k.createdAt,
     ...(k.expiresAt !== undefined && { expiresAt: k.expiresAt }),
     ...(k.lastUsedAt !== undefined && { lastUsedAt: k.lastUsedAt }),
+    ...(k.revokedAt !== undefined && { revokedAt: k.revokedAt }),
+    ...(k.revokedBy !== undefined && { revokedBy: k.revokedBy }),
+    ...(k.revokeReason !== undefined && { revokeReason: k.revokeReason }),
   };
 }
 
@@ -86,27 +93,34 @@ export async function createApiKey(
   throw new Error('could not allocate a unique api key id after 5 attempts');
 }
 
+/** Which keys a list shows: the active ones (the default, what the CLI and Terraform read), revoked, or both. */
+export type KeyListState = 'active' | 'revoked' | 'all';
+
 /**
- * Active keys with the freshest lastUsedAt this instance knows: the stored
- * value, or a newer one not yet flushed.
+ * Keys with the freshest lastUsedAt this instance knows: the stored value, or a newer one not yet flushed.
+ * Active keys oldest first, then revoked ones, the latest revoked first.
  */
 export async function listApiKeys(
-  store: Store, tenant: string, pendingLastUse: (id: string) => string | undefined,
+  store: Store, tenant: string, pendingLastUse: (id: string) => string | undefined, state: KeyListState = 'active',
 ): Promise<ApiKeyRecord[]> {
-  const keys = await store.apiKeys.listActive(tenant);
+  const keys = [
+    ...(state === 'revoked' ? [] : await store.apiKeys.listActive(tenant)),
+    ...(state === 'active' ? [] : await store.apiKeys.listRevoked(tenant)),
+  ];
   return keys.map((key) => {
     const pending = pendingLastUse(key.id);
     return pending && (!key.lastUsedAt || pending > key.lastUsedAt) ? { ...key, lastUsedAt: pending } : key;
   });
 }
 
-export async function revokeApiKey(store: Store, tenant: string, id: string, ctx: ActionContext) {
+/** Revokes an active key of the tenant, recording who and why (404 when there is none to revoke). */
+export async function revokeApiKey(store: Store, tenant: string, id: string, ctx: ActionContext, reason: RevokeReason = 'manual') {
   if (!API_KEY_ID.test(id)) {
     throw new AppError('invalid_api_key_id', 'invalid api key id format');
   }
   const revokedAt = formatTimestamp(ctx.now);
   await store.transaction(async (tx) => {
-    if (!(await tx.apiKeys.revoke(tenant, id, ctx.actor, revokedAt))) {
+    if (!(await tx.apiKeys.revoke(tenant, id, ctx.actor, revokedAt, reason))) {
       throw new AppError('api_key_not_found', 'api key not found');
     }
     await tx.audit.append({

@@ -18,19 +18,23 @@ const AUDIT_BATCH = 1000;
  */
 export async function purgeExpiredRecords(
   store: Store, now: Date, retention: RetentionSettings, sessions: SessionSettings,
-): Promise<{ audit: number; sessions: number; invites: number }> {
+): Promise<{ audit: number; sessions: number; invites: number; revokedKeys: number }> {
   const before = (ms: number) => formatTimestamp(new Date(now.getTime() - ms));
   let audit = 0;
+  let revokedKeys = 0;
   if (retention.auditDays > 0) {
     const cutoff = before(retention.auditDays * DAY_MS);
     for (let deleted = AUDIT_BATCH; deleted === AUDIT_BATCH;) {
       deleted = await store.audit.purgeBefore(cutoff, AUDIT_BATCH);
       audit += deleted;
     }
+    // Revoked keys stay visible as long as the audit entries that tell their story.
+    revokedKeys = await store.apiKeys.purgeRevokedBefore(cutoff);
   }
   const ended = retention.endedDays * DAY_MS;
   return {
     audit,
+    revokedKeys,
     sessions: await store.sessions.purgeEnded(before(ended), before(ended + sessions.idleSeconds * 1000)),
     invites: await store.invites.purgeBefore(before(ended)),
   };

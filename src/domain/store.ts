@@ -1,4 +1,4 @@
-import type { AuditAction, Plan, Role } from './vocabulary.ts';
+import type { AuditAction, Plan, RevokeReason, Role } from './vocabulary.ts';
 
 export type { AuditAction, Plan };
 
@@ -37,6 +37,9 @@ export interface ApiKeyRecord {
   expiresAt?: string | undefined;
   lastUsedAt?: string | undefined;
   revokedAt?: string | undefined;
+  /** Who revoked it (a member's email, a key's id, `operator`): set with revokedAt. */
+  revokedBy?: string | undefined;
+  revokeReason?: RevokeReason | undefined;
 }
 
 export interface AuditRecord {
@@ -97,11 +100,15 @@ export interface ApiKeyRepository {
   getForVerification(id: string): ApiKeyRecord | undefined | Promise<ApiKeyRecord | undefined>;
   /** Keys of the tenant that are not revoked, oldest first. */
   listActive(tenant: string): Promise<ApiKeyRecord[]>;
+  /** Keys of the tenant that are revoked, the latest revoked first. */
+  listRevoked(tenant: string): Promise<ApiKeyRecord[]>;
+  /** Deletes keys revoked before `time` (retention); how many. */
+  purgeRevokedBefore(time: string): Promise<number>;
   countActive(tenant: string): Promise<number>;
   /** Inserts; false when the id is taken. */
   insert(key: ApiKeyRecord): Promise<boolean>;
   /** Soft delete; false when the key is unknown, in another tenant or already revoked. */
-  revoke(tenant: string, id: string, revokedBy: string, revokedAt: string): Promise<boolean>;
+  revoke(tenant: string, id: string, revokedBy: string, revokedAt: string, reason: RevokeReason): Promise<boolean>;
   /** Moves lastUsedAt forward (never back) for each key. */
   recordLastUsed(uses: ReadonlyMap<string, string>): Promise<void>;
 }

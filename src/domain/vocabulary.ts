@@ -7,6 +7,13 @@
 export const ROLES = ['admin', 'readonly'] as const;
 export type Role = (typeof ROLES)[number];
 
+/**
+ * Why a key was revoked: through the API or the console (manual), by the console's rotate flow (rotation), on a
+ * secret-scanning report (leaked), by the operator's CLI (operator).
+ */
+export const REVOKE_REASONS = ['manual', 'rotation', 'leaked', 'operator'] as const;
+export type RevokeReason = (typeof REVOKE_REASONS)[number];
+
 export const PLANS = ['starter', 'pro', 'business', 'enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
 

@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox';
 import {
-  API_KEY_ID_PATTERN, AUDIT_ACTIONS, DISPLAY_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_PATTERN, PLANS, ROLES, TENANT_NAME_PATTERN,
+  API_KEY_ID_PATTERN, AUDIT_ACTIONS, DISPLAY_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_PATTERN, PLANS, REVOKE_REASONS, ROLES, TENANT_NAME_PATTERN,
 } from '../domain/vocabulary.ts';
 
 /**
@@ -74,6 +74,11 @@ export const ApiKeySchema = Type.Object({
   createdAt: Timestamp('When the key was created'),
   expiresAt: Type.Optional(Type.String({ description: 'Exactly as the creator sent it; absent when the key never expires', examples: ['2027-01-01T00:00:00Z'] })),
   lastUsedAt: Type.Optional(Timestamp('Last successful authentication; absent until first use. May lag by the flush interval')),
+  revokedAt: Type.Optional(Timestamp('Revoked keys only (listed with `state=revoked` or `all`): when it was revoked')),
+  revokedBy: Type.Optional(Type.String({ description: "Revoked keys only: the revoking member's email, the revoking key's id, or `operator`", examples: ['alice@acme.com'] })),
+  revokeReason: Type.Optional(Type.Enum([...REVOKE_REASONS], {
+    description: 'Revoked keys only: `manual` (the API or the console), `rotation` (the console\'s rotate flow), `leaked` (a secret-scanning report), `operator` (the operator\'s CLI)',
+  })),
 });
 export type ApiKey = Static<typeof ApiKeySchema>;
 

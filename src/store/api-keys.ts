@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ApiKeyRecord, ApiKeyRepository } from '../domain/store.ts';
 import type { Role } from '../domain/roles.ts';
+import type { RevokeReason } from '../domain/vocabulary.ts';
 import type { ApiKeyRowReader, KeyRows } from './fast-paths.ts';
 import type { Revocations } from './revocation-fence.ts';
 import { type ApiKeysTable, type Database, insertedOne } from './schema.ts';
@@ -17,6 +18,8 @@ function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
     expiresAt: row.expires_at ?? undefined,
     lastUsedAt: row.last_used_at ?? undefined,
     revokedAt: row.revoked_at ?? undefined,
+    revokedBy: row.revoked_by ?? undefined,
+    revokeReason: (row.revoke_reason ?? undefined) as RevokeReason | undefined,
   };
 }
 
@@ -50,6 +53,18 @@ export function apiKeyRepository(
         .execute();
       return rows.map(toApiKey);
     },
+    async listRevoked(tenant) {
+      const rows = await db
+        .selectFrom('api_keys').selectAll()
+        .where('tenant', '=', tenant).where('revoked_at', 'is not', null)
+        .orderBy('revoked_at', 'desc').orderBy('id')
+        .execute();
+      return rows.map(toApiKey);
+    },
+    async purgeRevokedBefore(time) {
+      const result = await db.deleteFrom('api_keys').where('revoked_at', 'is not', null).where('revoked_at', '<', time).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
     async countActive(tenant) {
       const row = await db
         .selectFrom('api_keys').select((eb) => eb.fn.countAll<number | string>().as('n'))
@@ -62,16 +77,16 @@ export function apiKeyRepository(
         .values({
           id: key.id, tenant: key.tenant, display_name: key.displayName, role: key.role,
           digest: key.digest, created_by: key.createdBy, created_at: key.createdAt,
-          expires_at: key.expiresAt ?? null, last_used_at: null, revoked_at: null, revoked_by: null,
+          expires_at: key.expiresAt ?? null, last_used_at: null, revoked_at: null, revoked_by: null, revoke_reason: null,
         })
         .onConflict((oc) => oc.column('id').doNothing())
         .executeTakeFirst();
       return insertedOne(result);
     },
-    async revoke(tenant, id, revokedBy, revokedAt) {
+    async revoke(tenant, id, revokedBy, revokedAt, reason) {
       const result = await db
         .updateTable('api_keys')
-        .set({ revoked_at: revokedAt, revoked_by: revokedBy })
+        .set({ revoked_at: revokedAt, revoked_by: revokedBy, revoke_reason: reason })
         .where('id', '=', id).where('tenant', '=', tenant).where('revoked_at', 'is', null)
         .executeTakeFirst();
       keyRows?.forget(id); // before the revocation can answer (committed or not: see fast-paths.ts)

@@ -36,6 +36,8 @@ export interface ApiKeysTable {
   last_used_at: string | null;
   revoked_at: string | null;
   revoked_by: string | null;
+  /** manual, rotation, leaked or operator (RevokeReason); null while the key is active. */
+  revoke_reason: string | null;
 }
 
 export interface AuditLogTable {

@@ -76,6 +76,8 @@ test('rotate: the new key is shown once, the old key drains, then is revoked', {
   assert.equal(await callWithKey(url, '/api/v1/whoami', fresh), 200);
   const listed = await store.apiKeys.listActive('demo');
   assert.equal(listed.find((k) => k.displayName === 'terraform-new')?.role, 'readonly', 'same role');
+  const retired = (await store.apiKeys.listRevoked('demo')).find((k) => k.id === old.record.id);
+  assert.deepEqual([retired?.revokeReason, retired?.revokedBy], ['rotation', demo.email], 'the rotate flow says why, and who');
 });
 
 test('a readonly member sees no key controls, and the API refuses them anyway', { skip }, async (t) => {

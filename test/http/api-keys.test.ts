@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { purgeExpiredRecords } from '../../src/domain/retention.ts';
 import { buildTestApp, snapshot } from '../helpers.ts';
 
 const KEYS = '/api/v1/tenants/acme/apikeys';
@@ -99,4 +100,57 @@ test('a readonly key cannot even list keys', async (t) => {
     assert.deepEqual([res.statusCode, res.json().error], [403, 'admin access required']);
   }
   assert.equal(await snapshot(app.store), before);
+});
+
+test('revoked keys stay visible with state=revoked or all: when, by whom, why; the default list and a second revoke are unchanged', async (t) => {
+  const app = await buildTestApp(t);
+  const make = async (displayName: string) => (await app.call('POST', KEYS, { key: app.adminKey, body: { displayName, role: 'readonly' } })).json();
+  const manual = await make('manual');
+  const rotated = await make('rotated');
+  const kept = await make('kept');
+  assert.equal((await app.call('DELETE', `${KEYS}/${manual.id}`, { key: app.adminKey })).statusCode, 204);
+  app.clock.advance(1000);
+  assert.equal((await app.call('DELETE', `${KEYS}/${rotated.id}?reason=rotation`, { key: app.adminKey })).statusCode, 204);
+  const bad = await app.call('DELETE', `${KEYS}/${kept.id}?reason=leaked`, { key: app.adminKey });
+  assert.equal(bad.statusCode, 400, 'leaked is for secret-scanning reports, not a caller to claim');
+  assert.match(bad.json().error, /reason/);
+
+  // The default list (what the kupe CLI and the Terraform provider read) shows active keys only, without the new fields.
+  const active = (await app.call('GET', KEYS, { key: app.adminKey })).json().items as { id: string; revokedAt?: string }[];
+  assert.deepEqual(active.map((k) => k.id).filter((id) => [manual.id, rotated.id, kept.id].includes(id)), [kept.id]);
+  assert.ok(active.every((k) => k.revokedAt === undefined), 'no revoked fields on active keys');
+  assert.deepEqual((await app.call('GET', `${KEYS}?state=active`, { key: app.adminKey })).json().items, active);
+
+  const revoked = (await app.call('GET', `${KEYS}?state=revoked`, { key: app.adminKey })).json().items as Record<string, string>[];
+  assert.deepEqual(revoked.map((k) => [k.id, k.revokeReason, k.revokedBy]), [[rotated.id, 'rotation', app.adminKeyId], [manual.id, 'manual', app.adminKeyId]],
+    'the latest revoked first');
+  assert.match(revoked[0]!.revokedAt!, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  assert.ok(revoked.every((k) => !('key' in k) && !('digest' in k)), 'metadata only');
+  const all = (await app.call('GET', `${KEYS}?state=all`, { key: app.adminKey })).json().items as { id: string }[];
+  assert.deepEqual(all.map((k) => k.id), [...active.map((k) => k.id), rotated.id, manual.id], 'active, then revoked');
+
+  assert.equal((await app.call('DELETE', `${KEYS}/${manual.id}`, { key: app.adminKey })).statusCode, 404, 'a second revoke is still 404');
+  assert.equal((await app.call('GET', `${KEYS}?state=everything`, { key: app.adminKey })).statusCode, 400);
+  assert.equal((await app.call('GET', `${KEYS}?state=revoked`, { key: app.readonlyKey })).statusCode, 403, 'admins only, as the list');
+  const other = (await app.call('GET', '/api/v1/tenants/globex/apikeys?state=revoked', { key: app.otherTenantKey })).json().items as { id: string }[];
+  assert.ok(!other.some((k) => [manual.id, rotated.id].includes(k.id)), "another tenant never sees this tenant's revoked keys");
+});
+
+test('retention: revoked keys are deleted with the audit entries of their age, active keys never', async (t) => {
+  const app = await buildTestApp(t);
+  const old = (await app.call('POST', KEYS, { key: app.adminKey, body: { displayName: 'old', role: 'readonly' } })).json();
+  const idle = (await app.call('POST', KEYS, { key: app.adminKey, body: { displayName: 'idle', role: 'readonly' } })).json();
+  assert.equal((await app.call('DELETE', `${KEYS}/${old.id}`, { key: app.adminKey })).statusCode, 204);
+  const sessions = { idleSeconds: 3600, absoluteSeconds: 86_400 };
+  const day = 86_400_000;
+  const early = await purgeExpiredRecords(app.store, new Date(app.clock().getTime() + 364 * day), { auditDays: 365, endedDays: 30 }, sessions);
+  assert.equal(early.revokedKeys, 0, 'kept for a year');
+  const late = await purgeExpiredRecords(app.store, new Date(app.clock().getTime() + 366 * day), { auditDays: 365, endedDays: 30 }, sessions);
+  assert.equal(late.revokedKeys, 1);
+  assert.equal(await app.store.apiKeys.get(old.id), undefined);
+  assert.equal((await app.store.apiKeys.get(idle.id))?.displayName, 'idle', 'an active key is never purged');
+  assert.equal((await app.call('DELETE', `${KEYS}/${idle.id}`, { key: app.adminKey })).statusCode, 204);
+  const never = await purgeExpiredRecords(app.store, new Date(app.clock().getTime() + 9000 * day), { auditDays: 0, endedDays: 30 }, sessions);
+  assert.equal(never.revokedKeys, 0, 'audit kept forever: revoked keys too');
+  assert.equal((await app.store.apiKeys.get(idle.id))?.revokeReason, 'manual');
 });

@@ -211,7 +211,7 @@ function RotateDialog(props: { tenant: string; old: ApiKey; onDone: () => void }
     if (found) setOldNow(found);
   });
   const revokeOld = () => run(async () => {
-    await call('DELETE', `${tenantPath(tenant)}/apikeys/${old.id}`);
+    await call('DELETE', `${tenantPath(tenant)}/apikeys/${old.id}?reason=rotation`);
     props.onDone();
   });
   return (

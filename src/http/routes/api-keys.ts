@@ -19,6 +19,17 @@ const CreateApiKeyBodySchema = Type.Object(
   },
   { additionalProperties: false, examples: [{ displayName: 'CI/CD Pipeline', role: 'readonly', expiresAt: '2027-01-01T00:00:00Z' }] },
 );
+const ListQuerySchema = Type.Object({
+  state: Type.Optional(Type.Enum(['active', 'revoked', 'all'], {
+    description: 'Which keys: `active` (the default: keys that still work, expired ones included), `revoked` (the latest revoked first, '
+      + 'with when, by whom and why), or `all` (active, then revoked). Revoked keys are kept as long as the audit log (KUPE_AUDIT_RETENTION_DAYS).',
+  })),
+}, { additionalProperties: false });
+const RevokeQuerySchema = Type.Object({
+  reason: Type.Optional(Type.Enum(['manual', 'rotation'], {
+    description: 'Why, as the key will show it: `manual` (the default) or `rotation` (replaced by a new key; the console\'s rotate flow says so)',
+  })),
+}, { additionalProperties: false });
 const tags = ['api keys'];
 const security = [{ bearer: [] }];
 
@@ -27,12 +38,13 @@ export function apiKeyRoutes(app: App, deps: RouteDeps) {
     config: { access: 'admin' },
     schema: {
       summary: 'List API keys',
-      description: 'Admin. Metadata only: the raw key is never listed. Revoked keys are not listed; expired ones are.',
-      tags, security, params: TenantParamsSchema,
+      description: 'Admin. Metadata only: the raw key is never listed. By default revoked keys are not listed (expired ones are); '
+        + '`state=revoked` or `state=all` lists them with `revokedAt`, `revokedBy` and `revokeReason`.',
+      tags, security, params: TenantParamsSchema, querystring: ListQuerySchema,
       response: { 200: ListOf(ApiKeySchema), ...errorResponses(400, ...AUTH_ERRORS) },
     },
   }, async (request) => {
-    const keys = await listApiKeys(deps.store, request.params.tenant, (id) => deps.lastUsed.pendingFor(id));
+    const keys = await listApiKeys(deps.store, request.params.tenant, (id) => deps.lastUsed.pendingFor(id), request.query.state);
     return { items: keys.map(toApiKeyView) };
   });
 
@@ -55,13 +67,14 @@ export function apiKeyRoutes(app: App, deps: RouteDeps) {
     config: { access: 'admin' },
     schema: {
       summary: 'Revoke an API key', operationId: 'revokeApiKey',
-      description: 'Admin. Takes effect before the response is sent: the key gets 401 from then on. A second revoke is 404.',
-      tags, security,
+      description: 'Admin. Takes effect before the response is sent: the key gets 401 from then on. A second revoke is 404. '
+        + 'The key stays visible with `state=revoked`, with who revoked it and `reason`.',
+      tags, security, querystring: RevokeQuerySchema,
       params: Type.Object({ ...TenantParamsSchema.properties, id: Type.String({ examples: ['ak-7f3b2c1d'] }) }),
       response: { 204: Type.Null({ description: 'Revoked' }), ...errorResponses(400, ...AUTH_ERRORS, 404) },
     },
   }, async (request, reply) => {
-    await revokeApiKey(deps.store, request.params.tenant, request.params.id, actionContext(request, deps));
+    await revokeApiKey(deps.store, request.params.tenant, request.params.id, actionContext(request, deps), request.query.reason);
     return reply.code(204).send(null);
   });
 }
