@@ -37,14 +37,15 @@ const { app } = await buildApp(await appDeps({ config, store, consoleDir: CONSOL
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 const browser = await launchBrowser();
 const page = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
-const shot = (name: string) => page.screenshot({ path: `docs/screenshots/${name}.png` });
+const shot = (name: string, fullPage = false) => page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage });
 
 await page.goto(url);
 await page.getByRole('heading', { name: 'Sign in to Kupe' }).waitFor();
 await shot('sign-in');
 await firstSignIn(page, url, demo.email, demo.password);
 await page.getByRole('row', { name: /terraform/ }).waitFor();
-await shot('api-keys');
+await page.getByText(/^Revoked keys/).click(); // open: the revoked key, when, by whom and why
+await shot('api-keys', true);
 await page.getByRole('button', { name: 'Create API key' }).click();
 await page.getByLabel('Display name', { exact: true }).fill('gitlab-release');
 await shot('create-key');

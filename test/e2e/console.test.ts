@@ -76,6 +76,11 @@ test('rotate: the new key is shown once, the old key drains, then is revoked', {
   assert.equal(await callWithKey(url, '/api/v1/whoami', fresh), 200);
   const listed = await store.apiKeys.listActive('demo');
   assert.equal(listed.find((k) => k.displayName === 'terraform-new')?.role, 'readonly', 'same role');
+  await page.getByText(/^Revoked keys \(\d+\)$/).click();
+  const retiredRow = page.getByRole('row', { name: new RegExp(`^terraform ${old.record.id}`) });
+  await retiredRow.waitFor();
+  assert.match(await retiredRow.innerText(), /rotated/);
+  assert.ok((await retiredRow.innerText()).includes(demo.email), 'who revoked it');
   const retired = (await store.apiKeys.listRevoked('demo')).find((k) => k.id === old.record.id);
   assert.deepEqual([retired?.revokeReason, retired?.revokedBy], ['rotation', demo.email], 'the rotate flow says why, and who');
 });

@@ -16,6 +16,8 @@ export function ApiKeysPage(props: { tenant: string; isAdmin: boolean }) {
   const [modal, setModal] = useState<Modal | null>(null);
   const keys = useLoad(async () => props.isAdmin ? (await call<{ items: ApiKey[] }>('GET', `${tenantPath(tenant)}/apikeys`)).data.items : [],
     [tenant, props.isAdmin]);
+  const revoked = useLoad(async () => props.isAdmin ? (await call<{ items: ApiKey[] }>('GET', `${tenantPath(tenant)}/apikeys?state=revoked`)).data.items : [],
+    [tenant, props.isAdmin]);
 
   if (!props.isAdmin) {
     return (
@@ -25,7 +27,7 @@ export function ApiKeysPage(props: { tenant: string; isAdmin: boolean }) {
       </>
     );
   }
-  const close = () => { setModal(null); void keys.reload(); };
+  const close = () => { setModal(null); void keys.reload(); void revoked.reload(); };
   return (
     <>
       <div class="page-head">
@@ -49,11 +51,43 @@ export function ApiKeysPage(props: { tenant: string; isAdmin: boolean }) {
         </div>
         );
       }}</Loaded>
+      <Loaded state={revoked} what="the revoked keys">{(gone) => <RevokedKeys tenant={tenant} keys={gone} />}</Loaded>
       {modal?.kind === 'create' && <CreateKeyDialog tenant={tenant} onCancel={close} onCreated={(key) => setModal({ kind: 'created', key })} />}
       {modal?.kind === 'created' && <Dialog title="Your new API key" onClose={close}><ShowOnce tenant={tenant} created={modal.key} /><button type="button" onClick={close}>I have stored the key</button></Dialog>}
       {modal?.kind === 'revoke' && <RevokeDialog tenant={tenant} apiKey={modal.key} onDone={close} />}
       {modal?.kind === 'rotate' && <RotateDialog tenant={tenant} old={modal.key} onDone={close} />}
     </>
+  );
+}
+
+const REASONS: Record<NonNullable<ApiKey['revokeReason']>, string> = {
+  manual: 'revoked', rotation: 'rotated', leaked: 'leaked', operator: 'by the operator',
+};
+
+/** Revoked keys, the latest first: when, by whom and why (kept as long as the audit log). */
+function RevokedKeys(props: { tenant: string; keys: ApiKey[] }) {
+  if (props.keys.length === 0) return null;
+  return (
+    <details class="revoked">
+      <summary>Revoked keys ({props.keys.length})</summary>
+      <div class="table-wrap">
+        <table class="stack">
+          <caption class="visually-hidden">Revoked API keys of {props.tenant}</caption>
+          <thead><tr><th scope="col">Display name</th><th scope="col">Role</th><th scope="col">Revoked</th><th scope="col">By</th><th scope="col">Why</th></tr></thead>
+          <tbody>
+            {props.keys.map((k) => (
+              <tr key={k.id}>
+                <th scope="row">{k.displayName}<div class="id">{k.id}</div></th>
+                <td data-label="Role">{k.role}</td>
+                <td data-label="Revoked">{formatTime(k.revokedAt)}</td>
+                <td data-label="By">{k.revokedBy}</td>
+                <td data-label="Why">{k.revokeReason && (k.revokeReason === 'leaked' ? <Badge kind="danger">leaked</Badge> : REASONS[k.revokeReason])}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </details>
   );
 }
 
