@@ -16,11 +16,11 @@ import { createApiKey } from '../src/domain/api-keys.ts';
 import { createTenant } from '../src/domain/tenants.ts';
 import { openStore } from '../src/store/index.ts';
 import { TEST_CONFIG } from '../test/helpers.ts';
+import { nginxAsks } from './load.ts';
 
 const { values } = parseArgs({ options: { keys: { type: 'string', default: '1000000' }, used: { type: 'string', default: '15000' } } });
 const bin = join(import.meta.dirname, '../bin/kupe-server.js');
-// What nginx sends to verify a client's GET (docs/gateway.md).
-const ASKED = { 'x-original-method': 'GET', 'x-original-uri': '/api/v1/tenants/acme/clusters' };
+const ASKED = nginxAsks('acme');
 
 async function measure(total: number, used: number): Promise<{ rss: number; ok: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'kupe-cachemem-'));

@@ -51,3 +51,8 @@ export function load(url: string, headers: Record<string, string>, seconds: numb
 
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** What nginx sends Kupe to verify a client's GET of a tenant's path (docs/gateway.md, the default policy). */
+export function nginxAsks(tenant: string): Record<string, string> {
+  return { 'x-original-method': 'GET', 'x-original-uri': `/api/v1/tenants/${tenant}/clusters` };
+}

@@ -14,6 +14,7 @@ import { createTenant } from '../src/domain/tenants.ts';
 import { openStore } from '../src/store/index.ts';
 import { createSchema } from '../test/postgres-schema.ts';
 import { TEST_CONFIG } from '../test/helpers.ts';
+import { nginxAsks } from './load.ts';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '3000' }, revokes: { type: 'string', default: '21' } } });
 const base = process.env.KUPE_DATABASE_URL;
@@ -50,8 +51,7 @@ for (let i = 0; i < 50; i++) {
   await new Promise((r) => setTimeout(r, 100));
 }
 
-// What nginx sends to verify a client's GET (docs/gateway.md), for the default policy.
-const ASKED = { 'x-original-method': 'GET', 'x-original-uri': '/api/v1/tenants/acme/clusters' };
+const ASKED = nginxAsks('acme');
 const call = async (server: { url: string }, method: string, path: string, key: string) => {
   const started = performance.now();
   const res = await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, ...ASKED } });

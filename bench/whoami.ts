@@ -13,7 +13,7 @@
 //   KUPE_DATABASE_URL=postgres://... npm run bench      # on PostgreSQL (a schema of its own)
 //   KUPE_BENCH_SERVER_FLAGS='--max-semi-space-size=1'   # Node/V8 flags for both server processes
 import { parseArgs } from 'node:util';
-import { load as loadWith, median, type Result, serverFlags, start, wrk } from './load.ts';
+import { load as loadWith, median, nginxAsks, type Result, serverFlags, start, wrk } from './load.ts';
 import { nginxInstalled, startNginx } from './nginx.ts';
 
 const { values } = parseArgs({
@@ -35,7 +35,7 @@ const whoamiBody = await whoami.text();
 if (whoami.status !== 200) throw new Error(`setup: whoami answered ${whoami.status}`);
 const bare = await start('bench/bare.ts', { BENCH_BODY_BYTES: String(whoamiBody.length) });
 // What nginx sends for a client's GET (docs/gateway.md): the original request in headers.
-const asked = { ...auth, 'x-original-method': 'GET', 'x-original-uri': '/api/v1/tenants/bench/clusters' };
+const asked = { ...auth, ...nginxAsks('bench') };
 const targets = [
   { name: 'bare Fastify GET /bare', url: `${bare.info.url}/bare`, headers: {}, bytes: whoamiBody.length },
   { name: 'Kupe GET /bench/public', url: `${kupe.info.url}/bench/public`, headers: {}, bytes: whoamiBody.length },

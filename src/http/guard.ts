@@ -7,6 +7,7 @@ import { authorize } from './guard/authorize.ts';
 import { type Credential, type CredentialCheck, type CredentialFailure, readCredential } from './guard/credentials.ts';
 import type { Need } from '../gateway/policy.ts';
 import { decideForGateway } from './guard/gateway.ts';
+import { appendRouteHook } from './route-hooks.ts';
 import type { Access, Account, GuardDeps } from './guard/types.ts';
 
 export type { Access, Account, BearerTokens, GuardDeps } from './guard/types.ts';
@@ -31,12 +32,11 @@ export function registerGuard(app: FastifyInstance, deps: GuardDeps, windowSecon
   app.addHook('onRoute', (route) => {
     const access = route.config?.access;
     if (access === undefined) return;
-    const own = route.onRequest === undefined ? [] : [route.onRequest].flat();
-    route.onRequest = [...own, (request, reply, done) => {
+    appendRouteHook(route, 'onRequest', (request, reply, done) => {
       const pending = guard(request, reply, access, deps, windowSeconds);
       if (pending) pending.then(() => done(), done);
       else done();
-    }];
+    });
   });
 }
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../domain/errors.ts';
 import type { Clock } from '../domain/time.ts';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { appendRouteHook } from './route-hooks.ts';
 
 /**
  * Prometheus metrics of one app instance (its own registry, so tests never share counters): Kupe's own,
@@ -71,8 +72,7 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, token: s
   // key string or lookup of the route per request. Requests that match no route count as `unmatched`.
   app.addHook('onRoute', (route) => {
     const answers = metrics.answers.route(route.url);
-    const own = route.onResponse === undefined ? [] : [route.onResponse].flat();
-    route.onResponse = [...own, (request, reply, done) => { answers.record(request.method, reply.statusCode, reply.elapsedTime); done(); }];
+    appendRouteHook(route, 'onResponse', (request, reply, done) => { answers.record(request.method, reply.statusCode, reply.elapsedTime); done(); });
   });
   const unmatched = metrics.answers.route('unmatched');
   app.addHook('onResponse', (request, reply, done) => {
@@ -94,6 +94,17 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, token: s
 interface Sample { labels: Record<string, string | number>; value: number; metricName?: string }
 
 /**
+ * A metric of Kupe's own counting, in prom-client's registry: its samples are made only when /metrics is
+ * scraped (prom-client writes any registered object whose get() answers with them).
+ */
+function registerScraped(registry: Registry, name: string, help: string, type: 'counter' | 'histogram', samples: () => Sample[]) {
+  registry.registerMetric({
+    name, help, type,
+    get: async () => ({ name, help, type, aggregator: 'sum', values: samples() }),
+  } as unknown as Parameters<Registry['registerMetric']>[0]);
+}
+
+/**
  * A labelled counter kept as plain numbers, for the counters of the request path (authentications, 429s):
  * prom-client's own Counter hashes and validates its labels on every increment, even through bound series.
  * The label sets are few and fixed by the code (never taken from a request).
@@ -105,10 +116,7 @@ export class Tally<Label extends string> {
   constructor(registry: Registry, name: string, help: string, labelNames: readonly Label[]) {
     this.#names = labelNames;
     const slots = this.#slots;
-    registry.registerMetric({
-      name, help, type: 'counter',
-      get: async () => ({ name, help, type: 'counter', aggregator: 'sum', values: [...slots.values()].map(({ labels, value }) => ({ labels, value })) }),
-    } as unknown as Parameters<Registry['registerMetric']>[0]);
+    registerScraped(registry, name, help, 'counter', () => [...slots.values()].map(({ labels, value }) => ({ labels, value })));
   }
 
   /** The series of these label values, to count without a lookup (values in the order of the label names). */
@@ -169,10 +177,10 @@ export class HttpAnswers {
 
   constructor(registry: Registry) {
     const labelsOf = (route: RouteAnswers, method: string, status: number) => ({ method, route: route.route, status: String(status) });
-    registry.registerMetric(this.#metric('kupe_http_requests_total', 'HTTP requests by method, route and status', 'counter',
-      (route, method, status, answered) => [{ labels: labelsOf(route, method, status), value: answered.count }]));
-    registry.registerMetric(this.#metric('kupe_http_request_duration_seconds', 'HTTP request latency by method, route and status', 'histogram',
-      (route, method, status, answered) => {
+    registerScraped(registry, 'kupe_http_requests_total', 'HTTP requests by method, route and status', 'counter',
+      () => this.#samples((route, method, status, answered) => [{ labels: labelsOf(route, method, status), value: answered.count }]));
+    registerScraped(registry, 'kupe_http_request_duration_seconds', 'HTTP request latency by method, route and status', 'histogram',
+      () => this.#samples((route, method, status, answered) => {
         const labels = labelsOf(route, method, status);
         const values: Sample[] = [];
         let cumulative = 0;
@@ -194,16 +202,9 @@ export class HttpAnswers {
     return answers;
   }
 
-  #metric(name: string, help: string, type: 'counter' | 'histogram',
-    series: (route: RouteAnswers, method: string, status: number, answered: Answered) => Sample[]) {
-    const routes = this.#routes;
-    return {
-      name, help, type,
-      get: async () => ({
-        name, help, type, aggregator: 'sum',
-        values: routes.flatMap((route) => [...route.byMethod].flatMap(([method, byStatus]) =>
-          [...byStatus].flatMap(([status, answered]) => series(route, method, status, answered)))),
-      }),
-    } as unknown as Parameters<Registry['registerMetric']>[0];
+  /** The samples of every route, method and status counted so far. */
+  #samples(series: (route: RouteAnswers, method: string, status: number, answered: Answered) => Sample[]): Sample[] {
+    return this.#routes.flatMap((route) => [...route.byMethod].flatMap(([method, byStatus]) =>
+      [...byStatus].flatMap(([status, answered]) => series(route, method, status, answered))));
   }
 }

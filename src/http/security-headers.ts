@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
+import { appendRouteHook } from './route-hooks.ts';
 
 /**
  * The console's Content-Security-Policy: it may load only its own scripts, styles and images and talk only
@@ -75,8 +76,7 @@ export function registerAnswerHeaders(app: FastifyInstance, docsPrefix: string) 
   // Chosen once per route, when it is registered; requests that match no route choose by their path.
   app.addHook('onRoute', (route) => {
     const headers = route.config?.access === 'gateway' ? GATEWAY_HEADERS : headersFor(route.url);
-    const own = route.onRequest === undefined ? [] : [route.onRequest].flat();
-    route.onRequest = [...own, (request, reply, done) => { void reply.header('x-request-id', request.id).headers(headers); done(); }];
+    appendRouteHook(route, 'onRequest', (request, reply, done) => { void reply.header('x-request-id', request.id).headers(headers); done(); });
   });
   app.addHook('onRequest', (request, reply, done) => {
     if (request.is404) void reply.header('x-request-id', request.id).headers(headersFor(request.url));
