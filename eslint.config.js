@@ -1,5 +1,5 @@
 // Typed lint rules, plus the layer rules that keep the dependency arrows pointing one way:
-// http and cli -> domain <- store; http -> limits, oidc; oidc -> domain; config -> domain; server.ts (the
+// http and cli -> domain <- store; http -> limits, oidc, outbound; oidc -> domain, outbound; config -> domain; server.ts (the
 // composition root) -> everything; the console -> the vocabulary and the schemas' types; domain imports no framework.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -38,6 +38,7 @@ export default tseslint.config(
   { files: ['src/http/**'], rules: restrict([{ group: ['kysely', 'better-sqlite3', 'pg', '**/store/*'], message: 'HTTP calls the domain, never the store implementation.' }]) },
   { files: ['src/gateway/**'], rules: restrict([...FRAMEWORKS, { group: ['**/http/**', '**/store/**', '**/cli/**', '**/limits/**', '**/oidc/**', '**/config.ts'], message: 'The gateway policy is pure: its rules and the domain\'s, nothing that runs.' }]) },
   { files: ['src/oidc/**'], rules: restrict([...FRAMEWORKS, { group: ['**/http/**', '**/store/**', '**/cli/**', '**/limits/**', '**/config.ts'], message: 'The identity-provider client speaks to the provider and the domain only; its settings are passed in.' }]) },
+  { files: ['src/outbound/**'], rules: restrict([...FRAMEWORKS, { group: ['**/http/**', '**/store/**', '**/cli/**', '**/limits/**', '**/oidc/**', '**/config.ts'], message: 'Outbound fetches know only what they fetch; their settings are passed in.' }]) },
   { files: ['src/config.ts', 'src/settings.ts'], rules: restrict([...FRAMEWORKS, { group: ['./http/**', './store/**', '!./store/tuning.ts', './cli/**', './limits/**', './oidc/**', './server.ts', './services.ts'], message: 'Configuration reads the environment, the domain\'s rules and what the store needs told (src/store/tuning.ts), nothing that runs.' }]) },
   {
     files: ['console/src/**'],

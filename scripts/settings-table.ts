@@ -7,10 +7,11 @@ import { settingsTable } from '../src/settings.ts';
 export const SETTINGS_TABLES = [
   { file: 'README.md', table: 'server' },
   { file: 'docs/oidc.md', table: 'oidc' },
+  { file: 'docs/leaks.md', table: 'leaks' },
 ] as const;
 
 /** The document with its table replaced by the one rendered now. */
-export function withSettingsTable(document: string, table: 'server' | 'oidc'): string {
+export function withSettingsTable(document: string, table: 'server' | 'oidc' | 'leaks'): string {
   const start = `<!-- settings:${table} -->\n`;
   const end = '\n<!-- /settings -->';
   const from = document.indexOf(start);

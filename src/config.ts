@@ -56,6 +56,15 @@ export interface Config {
   gatewayPolicyFile: string | undefined;
   /** The OpenID Connect provider whose access tokens the API takes and whose sign-in the console offers. */
   oidc: OidcConfig | undefined;
+  /** Leak reports from secret scanners (docs/leaks.md). */
+  leaks: LeakReportConfig;
+}
+
+export interface LeakReportConfig {
+  /** Where GitHub's secret-scanning keys are read; undefined: GitHub's reports are off. */
+  githubKeysUrl: string | undefined;
+  /** What GitLab's secret detection sends in Authorization; undefined: GitLab's routes are off. */
+  gitlabToken: string | undefined;
 }
 
 export interface OidcConfig {
@@ -100,6 +109,7 @@ export function loadConfig(env: Env): Readonly<Config> {
   const problems: string[] = [];
   const v: Partial<SettingValues> = {};
   readSettings(env, 'server', v, problems);
+  readSettings(env, 'leaks', v, problems);
   const values = v as SettingValues;
   const config: Config = {
     host: values.host, port: values.port, databaseUrl: values.databaseUrl, logLevel: values.logLevel,
@@ -120,6 +130,10 @@ export function loadConfig(env: Env): Readonly<Config> {
     passwordSignIn: values.passwordSignIn, tenantAdminsChangePlan: values.tenantAdminsChangePlan,
     gatewayPolicyFile: values.gatewayPolicyFile,
     oidc: oidcConfig(env, problems),
+    leaks: Object.freeze({
+      githubKeysUrl: values.githubScanningKeysUrl === 'off' ? undefined : values.githubScanningKeysUrl,
+      gitlabToken: values.gitlabRevocationToken,
+    }),
   };
   if (!config.passwordSignIn && config.oidc?.clientId === undefined) {
     problems.push('KUPE_PASSWORD_SIGN_IN=false needs KUPE_OIDC_ISSUER and KUPE_OIDC_CLIENT_ID: otherwise nobody can sign in to the console');

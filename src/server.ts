@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Store } from './domain/store.ts';
 import { bootstrapEmptyStore } from './domain/bootstrap.ts';
+import { LEAK_REPORTERS, revokeLeakedKeys } from './domain/leaks.ts';
+import { controlSocketPath, serveControl } from './control.ts';
 import { purgeExpiredRecords } from './domain/retention.ts';
 import { systemClock, type Clock } from './domain/time.ts';
 import { type AppServices, buildApp, sessionSettings } from './http/app.ts';
@@ -107,6 +109,7 @@ async function startParts(
 
   const { app, drain } = await buildApp({ ...services, config, store, limits, consoleDir: CONSOLE_DIR });
   startBackgroundWork(config, store, services, started, () => app.close());
+  await startControl(config, store, logger, clock, started);
 
   // Before listening: once the "listening" line is out, serve() must already handle SIGTERM (an
   // orchestrator may send it at once), so nothing slow may come between listening and returning.
@@ -157,6 +160,27 @@ function startBackgroundWork(
   const purgeTimer = setInterval(() => void purge(), 3600_000);
   purgeTimer.unref();
   started.push({ what: 'the retention timer', stop: () => clearInterval(purgeTimer) });
+}
+
+/**
+ * SQLite: the socket through which `kupe-server apikeys revoke-leaked` reaches this server (src/control.ts),
+ * so that a leaked key is evicted from this process's key cache as it is revoked.
+ */
+async function startControl(config: Config, store: Store, logger: Logger, clock: Clock, started: StartedParts) {
+  const path = controlSocketPath(config.databaseUrl);
+  if (path === undefined) return;
+  const control = await serveControl(path, async (reports) => {
+    const findings = await revokeLeakedKeys(store, reports, LEAK_REPORTERS.operator, { now: clock() });
+    for (const { outcome, keyId, tenant } of findings) {
+      if (outcome === 'revoked') logger.warn({ keyId, tenant, reporter: LEAK_REPORTERS.operator }, 'leaked api key revoked');
+    }
+    return findings;
+  });
+  if ('problem' in control) {
+    logger.warn(`no control socket: ${control.problem}; kupe-server apikeys revoke-leaked cannot reach this server (revoke through the API instead)`);
+    return;
+  }
+  started.push({ what: 'the control socket', stop: control.close });
 }
 
 /** What the first start created, told once: the password to the terminal, never into the log. */

@@ -12,6 +12,7 @@ import type { Metrics } from './http/metrics.ts';
 import type { ProviderSignIn } from './http/routes/provider-sign-in.ts';
 import type { StoreFaults } from './http/store-faults.ts';
 import type { IssuerKeys } from './oidc/issuer.ts';
+import { ScannerKeys } from './outbound/github-scanning-keys.ts';
 
 /**
  * The long-lived objects the HTTP app is built from (AppServices), from the parts the composition root
@@ -19,7 +20,7 @@ import type { IssuerKeys } from './oidc/issuer.ts';
  * parts as a server.
  */
 export interface ServiceParts {
-  config: Pick<Config, 'oidc' | 'gatewayPolicyFile'>;
+  config: Pick<Config, 'oidc' | 'gatewayPolicyFile' | 'leaks'>;
   store: Store;
   logger: FastifyBaseLogger;
   clock: Clock;
@@ -39,6 +40,13 @@ export async function buildServices({ config, store, logger, clock, metrics, fau
     accessTokens: provider ? await accessTokens(provider.issuerKeys, provider.oidc, store) : null,
     gatewayPolicy: readGatewayPolicy(config.gatewayPolicyFile),
     providerSignIn: provider?.oidc.clientId === undefined ? null : await providerSignIn(provider.issuerKeys, provider.oidc, provider.oidc.clientId),
+    scanners: {
+      github: config.leaks.githubKeysUrl === undefined ? null : new ScannerKeys({
+        url: config.leaks.githubKeysUrl, clock,
+        onError: (message) => logger.warn({ url: config.leaks.githubKeysUrl }, `GitHub's secret-scanning keys: ${message}`),
+      }),
+      gitlabToken: config.leaks.gitlabToken,
+    },
   };
 }
 

@@ -9,8 +9,8 @@ import { MAX_KEY_CACHE_LEASE_MS } from './store/tuning.ts';
  */
 export interface Setting<T> {
   readonly name: `KUPE_${string}`;
-  /** Which table lists it: README.md's, or docs/oidc.md's. */
-  readonly table: 'server' | 'oidc';
+  /** Which table lists it: README.md's, docs/oidc.md's or docs/leaks.md's. */
+  readonly table: 'server' | 'oidc' | 'leaks';
   /** The default, as the tables show it (Markdown). */
   readonly shown: string;
   /** What it does (Markdown, one table cell). */
@@ -151,6 +151,12 @@ function define<T>(name: `KUPE_${string}`, table: Setting<T>['table'], reader: R
 
 const server = <T>(name: `KUPE_${string}`, reader: Reader<T>, doc: string, shown?: string) => define(name, 'server', reader, doc, shown);
 const oidc = <T>(name: `KUPE_${string}`, reader: Reader<T>, doc: string, shown?: string) => define(name, 'oidc', reader, doc, shown);
+const leaks = <T>(name: `KUPE_${string}`, reader: Reader<T>, doc: string, shown?: string) => define(name, 'leaks', reader, doc, shown);
+
+/** Where GitHub publishes the keys that sign its secret-scanning reports. */
+export const GITHUB_SCANNING_KEYS_URL = 'https://api.github.com/meta/public_keys/secret_scanning';
+/** The shortest GitLab revocation token taken: a guessable one would let anyone revoke the keys they hold. */
+const MIN_REVOCATION_TOKEN_LENGTH = 32;
 
 /** The settings, in the order the tables list them. */
 export const SETTINGS = {
@@ -224,6 +230,14 @@ export const SETTINGS = {
   clockToleranceSeconds: oidc('KUPE_OIDC_CLOCK_SKEW_SECONDS', integer(60, 0, 300), 'Leeway for `exp` and `nbf` (0-300).'),
   jwksRefreshSeconds: oidc('KUPE_OIDC_JWKS_REFRESH_SECONDS', integer(300, 30, 86_400), "How often the provider's keys are fetched again in the background (30 s to a day)."),
   acceptMissingEmailVerified: oidc('KUPE_OIDC_ACCEPT_MISSING_EMAIL_VERIFIED', boolean(false), '`true`: an access token **without** `email_verified` is taken (for a provider that never sends it, and whose addresses you trust). A claim that is there must be the JSON `true` either way: `false`, `"false"`, `0` or `"true"` are refused.'),
+  githubScanningKeysUrl: leaks('KUPE_GITHUB_SCANNING_KEYS_URL', checked(GITHUB_SCANNING_KEYS_URL, `\`${GITHUB_SCANNING_KEYS_URL}\``,
+    (value) => value === 'off' ? undefined : urlProblem('KUPE_GITHUB_SCANNING_KEYS_URL', value)),
+  "Where the keys that sign GitHub's secret-scanning reports are read (`POST /api/v1/secret-scanning/github`): GitHub's own document by default, fetched when the first report arrives, again when a report names a key not held (at most every 10 s) and when the keys held are an hour old. `https`; `http` only on `localhost`, `127.0.0.1`, `[::1]` (tests). `off`: the route answers 404 `leak_reports_off`."),
+  gitlabRevocationToken: leaks('KUPE_GITLAB_REVOCATION_TOKEN', checked(undefined, '*(none: the GitLab routes are off)*',
+    (value) => value.length >= MIN_REVOCATION_TOKEN_LENGTH ? undefined
+      : `KUPE_GITLAB_REVOCATION_TOKEN: must be at least ${MIN_REVOCATION_TOKEN_LENGTH} characters (for example the output of: openssl rand -hex 32)`),
+  "The token GitLab's secret detection sends (the raw token in `Authorization`, GitLab's `secret_detection_token_revocation_token`) to `/api/v1/secret-scanning/gitlab/v1/...`. At least 32 characters. Unset: those routes answer 404 `leak_reports_off`."),
+
   verifiedTokenCacheSeconds: oidc('KUPE_OIDC_TOKEN_CACHE_SECONDS', integer(300, 0, 3600), 'How long a verified access token is remembered (by its SHA-256), so that its next use costs no signature check: never past its `exp`, nor past this, whatever `exp` the token claims (0: none; at most 3600).'),
 } as const;
 
@@ -253,6 +267,10 @@ export function settingsTable(table: Setting<unknown>['table']): string {
       'Keycloak, Dex...): its access tokens work as bearer tokens, with tenants from the `groups` claim (`{tenant}-admins`, ' +
       '`{tenant}-readonly`), and the console offers "Sign in with ...". Every setting, how roles combine with Kupe\'s members ' +
       'list, and worked examples: [docs/oidc.md](docs/oidc.md). |');
+    rows.push(`| ${of('leaks').map((s) => `\`${s.name}\``).join(', ')} | see [docs/leaks.md](docs/leaks.md) | Leaked keys reported by ` +
+      "GitHub's secret scanning (on by default: GitHub's signature is checked against its published keys) and by a self-managed " +
+      "GitLab's secret detection (off until its token is set) are revoked at once. Every setting and how to register Kupe's key " +
+      'format with each: [docs/leaks.md](docs/leaks.md). |');
   }
   return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
 }

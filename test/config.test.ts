@@ -10,6 +10,7 @@ test('defaults run one machine on SQLite under ./data', () => {
     headersTimeoutSeconds: 10, ipv6PrefixBits: 64, tenantCaps: { maxApiKeys: 1000, maxMembers: 1000 }, retention: { auditDays: 365, endedDays: 30 }, metricsToken: undefined, trustProxy: false, redisUrl: undefined, redisPrefix: 'kupe:',
     rateLimit: 600, authBackoffAfter: 5, authBackoffMaxSeconds: 300, lastUsedFlushSeconds: 30,
     sessionIdleMinutes: 480, sessionMaxHours: 168, shutdownDelaySeconds: 5, passwordSignIn: true, tenantAdminsChangePlan: false, gatewayPolicyFile: undefined, oidc: undefined,
+    leaks: { githubKeysUrl: 'https://api.github.com/meta/public_keys/secret_scanning', gitlabToken: undefined },
   });
   assert.ok(Object.isFrozen(loadConfig({})), 'frozen');
   // Behind a proxy the direct peer is the proxy: no per-address connection cap unless one is set.
@@ -96,4 +97,12 @@ test('the identity provider settings: defaults, and every bad value named at sta
   assert.equal(loadConfig({
     KUPE_PASSWORD_SIGN_IN: 'false', KUPE_OIDC_ISSUER: 'https://sso.example.com/', KUPE_OIDC_CLIENT_ID: 'c',
   }).passwordSignIn, false);
+});
+
+test('leak reports: GitHub on by default, off by KUPE_GITHUB_SCANNING_KEYS_URL=off; https only (http on loopback); a GitLab token of 32+ characters', () => {
+  assert.equal(loadConfig({ KUPE_GITHUB_SCANNING_KEYS_URL: 'off' }).leaks.githubKeysUrl, undefined);
+  assert.equal(loadConfig({ KUPE_GITHUB_SCANNING_KEYS_URL: 'http://127.0.0.1:9000/keys' }).leaks.githubKeysUrl, 'http://127.0.0.1:9000/keys');
+  assert.throws(() => loadConfig({ KUPE_GITHUB_SCANNING_KEYS_URL: 'http://keys.example.com/' }), /KUPE_GITHUB_SCANNING_KEYS_URL="http:\/\/keys.example.com\/": must be https/);
+  assert.throws(() => loadConfig({ KUPE_GITLAB_REVOCATION_TOKEN: 'short' }), /KUPE_GITLAB_REVOCATION_TOKEN: must be at least 32 characters/);
+  assert.equal(loadConfig({ KUPE_GITLAB_REVOCATION_TOKEN: 'a'.repeat(32) }).leaks.gitlabToken, 'a'.repeat(32));
 });

@@ -22,7 +22,7 @@ import { openStore } from '../src/store/index.ts';
 import { createSchema } from './postgres-schema.ts';
 
 /** The settings a test runs with: the app's, the identity provider's and the store's. */
-export type TestConfig = AppConfig & Pick<Config, 'oidc' | 'database' | 'gatewayPolicyFile'>;
+export type TestConfig = AppConfig & Pick<Config, 'oidc' | 'database' | 'gatewayPolicyFile' | 'leaks'>;
 
 /**
  * The defaults (src/config.ts) with no per-IP limit, the backoff far away and no per-address connection cap:

@@ -23,6 +23,10 @@ Commands:
   users unlink-provider EMAIL unlink the account from its identity-provider identities
   apikeys create --tenant NAME --role admin|readonly --display-name TEXT
                  [--expires-at RFC3339] [--output json]
+  apikeys revoke-leaked [--source TEXT] [--output json]
+                              revoke every Kupe key found in standard input (a leaked file,
+                              a log), as leaked; a running SQLite server is reached through
+                              its control socket (docs/leaks.md)
   help, --help, -h            show this text
   --version                   print the version
 
@@ -63,7 +67,7 @@ function parse(args: string[]) {
     options: {
       admin: { type: 'string' }, 'display-name': { type: 'string' }, plan: { type: 'string' },
       tenant: { type: 'string' }, role: { type: 'string' }, 'expires-at': { type: 'string' },
-      output: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+      output: { type: 'string' }, source: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
     },
   });
 }
@@ -147,6 +151,7 @@ const COMMANDS: Command[] = [
     },
   },
   { words: ['apikeys', 'create'], args: [], run: (values, _args, output) => apiKeysCreate(values, output) },
+  { words: ['apikeys', 'revoke-leaked'], args: [], run: (values, _args, output) => apiKeysRevokeLeaked(values, output) },
 ];
 
 async function tenantsCreate(values: Values, name: string) {
@@ -202,6 +207,65 @@ async function apiKeysCreate(values: Values, output: 'text' | 'json') {
       'The key is shown only now; store it as a secret:');
     console.log(created.key);
   }
+}
+
+async function readStandardInput(): Promise<string> {
+  if (process.stdin.isTTY) console.error('reading leaked keys from standard input (paste them, then Ctrl-D)...');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Tokens come from standard input, never from the command line (where the shell's history and `ps` would
+ * keep them). On SQLite with a server running, the server revokes them (src/control.ts): its key cache
+ * must hear the revocation. Otherwise (no server on the file, or PostgreSQL, whose fence reaches every
+ * instance) this process revokes them through the same domain path.
+ */
+async function apiKeysRevokeLeaked(values: Values, output: 'text' | 'json') {
+  const [{ keysIn }, { LEAK_REPORTERS, revokeLeakedKeys }, control] = await Promise.all([
+    import('../domain/key-format.ts'), import('../domain/leaks.ts'), import('../control.ts'),
+  ]);
+  const tokens = keysIn(await readStandardInput());
+  if (tokens.length === 0) throw new UsageError('no Kupe key (kupe_<8 hex>_<49 letters and digits>) found on standard input');
+  const source = values.source;
+  const config = loadConfig(process.env);
+  const socket = control.controlSocketPath(config.databaseUrl);
+  const revokeHere = () => withStore((store) => revokeLeakedKeys(store, tokens.map((token) => ({ token, source })), LEAK_REPORTERS.operator, { now: new Date() }));
+  let findings: Awaited<ReturnType<typeof revokeHere>>;
+  if (socket === undefined) {
+    findings = await revokeHere();
+  } else {
+    const { tryLockForServing } = await import('../store/index.ts');
+    const release = tryLockForServing(config.databaseUrl, 0);
+    if (release) {
+      try {
+        findings = await revokeHere(); // no server runs on the file, and none starts until this is done
+      } finally {
+        release();
+      }
+    } else {
+      findings = [];
+      for (let i = 0; i < tokens.length; i += control.CONTROL_BATCH) {
+        const batch = tokens.slice(i, i + control.CONTROL_BATCH);
+        findings.push(...await control.askToRevokeLeaked(socket, batch, source).catch((error: Error) => {
+          throw new Error(`a server is running on ${config.databaseUrl} but its control socket ${socket} did not take the keys ` +
+            `(${error.message}); ${i === 0 ? 'nothing was revoked' : `the first ${i} were revoked`}: revoke through the API, or run this again`);
+        }));
+      }
+    }
+  }
+  const shown = (token: string) => `${token.slice(0, 13)}...`; // kupe_ and the id: never the secret
+  if (output === 'json') {
+    console.log(JSON.stringify({ items: findings.map((f, i) => ({ key: shown(tokens[i]!), ...f })) }));
+    return;
+  }
+  const words = { revoked: 'revoked', already_revoked: 'already revoked', not_ours: 'not a Kupe key (unknown, or its secret does not match)' };
+  for (const [i, f] of findings.entries()) {
+    console.log(`${shown(tokens[i]!)}\t${words[f.outcome]}${f.keyId ? `\t${f.keyId} in tenant ${f.tenant}` : ''}`);
+  }
+  const count = (outcome: keyof typeof words) => findings.filter((f) => f.outcome === outcome).length;
+  console.log(`${findings.length} found: ${count('revoked')} revoked, ${count('already_revoked')} already revoked, ${count('not_ours')} not Kupe keys`);
 }
 
 async function run(argv: string[]): Promise<void> {

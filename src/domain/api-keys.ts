@@ -44,6 +44,10 @@ export interface ApiKeyView {
   revokedAt?: string;
   revokedBy?: string;
   revokeReason?: RevokeReason;
+  /** Revoked as leaked: where it was found, and whether an admin has acknowledged it (docs/leaks.md). */
+  leakSource?: string;
+  leakAcknowledgedAt?: string;
+  leakAcknowledgedBy?: string;
 }
 
 export function toApiKeyView(k: ApiKeyRecord): ApiKeyView {
@@ -54,6 +58,9 @@ export function toApiKeyView(k: ApiKeyRecord): ApiKeyView {
     ...(k.revokedAt !== undefined && { revokedAt: k.revokedAt }),
     ...(k.revokedBy !== undefined && { revokedBy: k.revokedBy }),
     ...(k.revokeReason !== undefined && { revokeReason: k.revokeReason }),
+    ...(k.leakSource !== undefined && { leakSource: k.leakSource }),
+    ...(k.leakAcknowledgedAt !== undefined && { leakAcknowledgedAt: k.leakAcknowledgedAt }),
+    ...(k.leakAcknowledgedBy !== undefined && { leakAcknowledgedBy: k.leakAcknowledgedBy }),
   };
 }
 
@@ -113,18 +120,26 @@ export async function listApiKeys(
   });
 }
 
-/** Revokes an active key of the tenant, recording who and why (404 when there is none to revoke). */
-export async function revokeApiKey(store: Store, tenant: string, id: string, ctx: ActionContext, reason: RevokeReason = 'manual') {
+/**
+ * Revokes an active key of the tenant, recording who and why (404 when there is none to revoke): the one
+ * revocation path (a DELETE, the console's rotate flow, a leak report, the operator CLI). On PostgreSQL the
+ * store's revoke announces it through the fence and the commit waits until every instance has heard it.
+ * A leak (`leakSource`: where it was found) is audited as `apikey.leaked`, anything else as `apikey.revoke`.
+ */
+export async function revokeApiKey(
+  store: Store, tenant: string, id: string, ctx: ActionContext, reason: RevokeReason = 'manual', leakSource?: string,
+): Promise<void> {
   if (!API_KEY_ID.test(id)) {
     throw new AppError('invalid_api_key_id', 'invalid api key id format');
   }
-  const revokedAt = formatTimestamp(ctx.now);
+  const at = formatTimestamp(ctx.now);
   await store.transaction(async (tx) => {
-    if (!(await tx.apiKeys.revoke(tenant, id, ctx.actor, revokedAt, reason))) {
+    if (!(await tx.apiKeys.revoke(tenant, id, { by: ctx.actor, at, reason, leakSource }))) {
       throw new AppError('api_key_not_found', 'api key not found');
     }
     await tx.audit.append({
-      tenant, time: revokedAt, actor: ctx.actor, action: 'apikey.revoke', target: id,
+      tenant, time: at, actor: ctx.actor, action: reason === 'leaked' ? 'apikey.leaked' : 'apikey.revoke',
+      target: leakSource === undefined ? id : `${id} found at ${leakSource}`,
       clientIp: ctx.clientIp, requestId: ctx.requestId,
     });
   });

@@ -23,6 +23,16 @@ const RAW_KEY = new RegExp(
   `^${PREFIX}([0-9a-f]{8})_([0-9A-Za-z]{${SECRET_CHARS}})([0-9A-Za-z]{${CHECKSUM_CHARS}})$`,
 );
 export const API_KEY_ID = new RegExp(API_KEY_ID_PATTERN);
+/**
+ * A key's shape anywhere in a text, not inside a longer word: what a secret scanner looks for (docs/leaks.md
+ * gives it to register with GitHub and GitLab) and what `kupe-server apikeys revoke-leaked` finds in its input.
+ */
+export const RAW_KEY_SHAPE = `(?<![0-9A-Za-z_])${PREFIX}[0-9a-f]{8}_[0-9A-Za-z]{${SECRET_CHARS + CHECKSUM_CHARS}}(?![0-9A-Za-z_])`;
+
+/** Every distinct key-shaped string in `text` (checksums not checked: the revocation path checks everything). */
+export function keysIn(text: string): string[] {
+  return [...new Set(text.match(new RegExp(RAW_KEY_SHAPE, 'g')) ?? [])];
+}
 
 export interface ParsedApiKey {
   id: string;

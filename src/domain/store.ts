@@ -40,6 +40,21 @@ export interface ApiKeyRecord {
   /** Who revoked it (a member's email, a key's id, `operator`): set with revokedAt. */
   revokedBy?: string | undefined;
   revokeReason?: RevokeReason | undefined;
+  /** Revoked as leaked: where it was found (the URL a scanner reported, or the operator's note). */
+  leakSource?: string | undefined;
+  /** Revoked as leaked: when and by whom a tenant admin acknowledged it (the console shows a banner until then). */
+  leakAcknowledgedAt?: string | undefined;
+  leakAcknowledgedBy?: string | undefined;
+}
+
+/** What a revocation records with the row. */
+export interface Revocation {
+  /** Who: a member's email, a key's id, `operator`, or the scanner that reported a leak. */
+  by: string;
+  at: string;
+  reason: RevokeReason;
+  /** Reason `leaked`: where it was found, if known. */
+  leakSource?: string | undefined;
 }
 
 export interface AuditRecord {
@@ -108,7 +123,9 @@ export interface ApiKeyRepository {
   /** Inserts; false when the id is taken. */
   insert(key: ApiKeyRecord): Promise<boolean>;
   /** Soft delete; false when the key is unknown, in another tenant or already revoked. */
-  revoke(tenant: string, id: string, revokedBy: string, revokedAt: string, reason: RevokeReason): Promise<boolean>;
+  revoke(tenant: string, id: string, revocation: Revocation): Promise<boolean>;
+  /** Marks a leaked key's leak as seen by an admin; false when it is not a leaked key of the tenant or was already. */
+  acknowledgeLeak(tenant: string, id: string, by: string, at: string): Promise<boolean>;
   /** Moves lastUsedAt forward (never back) for each key. */
   recordLastUsed(uses: ReadonlyMap<string, string>): Promise<void>;
 }

@@ -30,6 +30,7 @@ import type { RouteDeps } from './routes/context.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { healthRoutes } from './routes/health.ts';
 import { inviteRoutes } from './routes/invites.ts';
+import { leakReportRoutes, type Scanners } from './routes/leak-reports.ts';
 import { memberRoutes } from './routes/members.ts';
 import { type ProviderSignIn, providerSignInRoutes } from './routes/provider-sign-in.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -79,6 +80,8 @@ export interface AppServices {
   providerSignIn: ProviderSignIn | null;
   /** What /api/v1/gateway/verify decides by (KUPE_GATEWAY_POLICY, or the default policy). */
   gatewayPolicy: GatewayPolicy;
+  /** Who may report leaked keys (docs/leaks.md): GitHub's signing keys, GitLab's token; null/undefined: off. */
+  scanners: Scanners;
 }
 
 /**
@@ -168,6 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   sessionRoutes(app, routeDeps, deps.limits.attempts);
   inviteRoutes(app, routeDeps);
   providerSignInRoutes(app, routeDeps, deps.providerSignIn);
+  await leakReportRoutes(app, { store: deps.store, clock, limits: deps.limits.clients, metrics, scanners: deps.scanners });
 
   return { app, drain: () => { draining = true; }, routes };
 }

@@ -53,11 +53,25 @@ function guard(request: FastifyRequest, reply: FastifyReply, access: Access, dep
     : identify(request, reply, access, deps, now, admission);
 }
 
+/** What admission said of a request to a `scanner` route, for the route's own check of its sender. */
+const scannerAdmissions = new WeakMap<FastifyRequest, Admitted>();
+
+/** The admission of a request that passed the guard of a `scanner` route. */
+export function admissionOf(request: FastifyRequest): Admitted {
+  const admission = scannerAdmissions.get(request);
+  if (!admission) throw new Error(`route ${request.routeOptions.url} is not a scanner route`);
+  return admission;
+}
+
 /** Past the limits: the gateway policy's decision, then the credential. */
 function identify(
   request: FastifyRequest, reply: FastifyReply, access: Access, deps: GuardDeps, now: Date, admission: Admitted,
 ): Promise<void> | undefined {
   if (access === 'public') return undefined;
+  if (access === 'scanner') {
+    scannerAdmissions.set(request, admission);
+    return undefined;
+  }
   // The gateway route: the policy decides about the request the gateway describes, before any credential
   // is read (a public path needs none).
   const decision = access === 'gateway' ? decideForGateway(request, deps.gatewayPolicy) : null;

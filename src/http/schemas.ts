@@ -75,10 +75,20 @@ export const ApiKeySchema = Type.Object({
   expiresAt: Type.Optional(Type.String({ description: 'Exactly as the creator sent it; absent when the key never expires', examples: ['2027-01-01T00:00:00Z'] })),
   lastUsedAt: Type.Optional(Timestamp('Last successful authentication; absent until first use. May lag by the flush interval')),
   revokedAt: Type.Optional(Timestamp('Revoked keys only (listed with `state=revoked` or `all`): when it was revoked')),
-  revokedBy: Type.Optional(Type.String({ description: "Revoked keys only: the revoking member's email, the revoking key's id, or `operator`", examples: ['alice@acme.com'] })),
+  revokedBy: Type.Optional(Type.String({
+    description: "Revoked keys only: the revoking member's email, the revoking key's id, `operator`, or the scanner that reported a leak "
+      + '(`github-secret-scanning`, `gitlab-secret-detection`)',
+    examples: ['alice@acme.com'],
+  })),
   revokeReason: Type.Optional(Type.Enum([...REVOKE_REASONS], {
     description: 'Revoked keys only: `manual` (the API or the console), `rotation` (the console\'s rotate flow), `leaked` (a secret-scanning report), `operator` (the operator\'s CLI)',
   })),
+  leakSource: Type.Optional(Type.String({
+    description: 'Keys revoked as leaked: where the key was found, as the scanner reported it (a URL) or the operator noted it',
+    examples: ['https://github.com/octo/app/blob/1a2b3c/deploy.sh'],
+  })),
+  leakAcknowledgedAt: Type.Optional(Timestamp('Keys revoked as leaked: when a tenant admin acknowledged the leak (absent until then)')),
+  leakAcknowledgedBy: Type.Optional(Type.String({ description: 'Keys revoked as leaked: who acknowledged it', examples: ['alice@acme.com'] })),
 });
 export type ApiKey = Static<typeof ApiKeySchema>;
 

@@ -1,5 +1,6 @@
 import { calculateJwkThumbprint, createLocalJWKSet, type JWK, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../domain/time.ts';
+import { fetchJson } from '../outbound/fetch-json.ts';
 
 /** The parts of the provider's discovery document Kupe reads (OpenID Connect Discovery 1.0). */
 export interface IssuerMetadata {
@@ -149,53 +150,7 @@ export class IssuerKeys {
     return doc as IssuerMetadata;
   }
 
-  async #fetchJson(url: string, what: string): Promise<unknown> {
-    let response: Response;
-    try {
-      response = await fetch(url, { signal: AbortSignal.timeout(this.settings.fetchTimeoutMs), headers: { accept: 'application/json' } });
-    } catch (error) {
-      const cause = error instanceof Error && error.name === 'TimeoutError'
-        ? `no answer within ${this.settings.fetchTimeoutMs} ms`
-        : String((error as { cause?: { code?: string } }).cause?.code ?? error);
-      throw new Error(`fetching the ${what} ${url} failed: ${cause}`);
-    }
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new Error(`fetching the ${what} ${url} failed: HTTP ${response.status}`);
-    }
-    const text = await readLimited(response, MAX_DOCUMENT_BYTES, `the ${what} ${url}`);
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new Error(`the ${what} ${url} is not JSON`);
-    }
+  #fetchJson(url: string, what: string): Promise<unknown> {
+    return fetchJson(url, what, this.settings.fetchTimeoutMs, MAX_DOCUMENT_BYTES);
   }
-}
-
-/**
- * The body as text, read as it arrives and given up (the connection cancelled) past `limit` bytes: a provider
- * that answers 100 MB costs Kupe `limit` bytes, not 100 MB.
- */
-async function readLimited(response: Response, limit: number, what: string): Promise<string> {
-  const tooLarge = () => new Error(`${what} is larger than ${limit} bytes`);
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (declared > limit) {
-    await response.body?.cancel();
-    throw tooLarge();
-  }
-  if (!response.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -20,6 +20,9 @@ function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
     revokedAt: row.revoked_at ?? undefined,
     revokedBy: row.revoked_by ?? undefined,
     revokeReason: (row.revoke_reason ?? undefined) as RevokeReason | undefined,
+    leakSource: row.leak_source ?? undefined,
+    leakAcknowledgedAt: row.leak_acknowledged_at ?? undefined,
+    leakAcknowledgedBy: row.leak_acknowledged_by ?? undefined,
   };
 }
 
@@ -78,15 +81,16 @@ export function apiKeyRepository(
           id: key.id, tenant: key.tenant, display_name: key.displayName, role: key.role,
           digest: key.digest, created_by: key.createdBy, created_at: key.createdAt,
           expires_at: key.expiresAt ?? null, last_used_at: null, revoked_at: null, revoked_by: null, revoke_reason: null,
+          leak_source: null, leak_acknowledged_at: null, leak_acknowledged_by: null,
         })
         .onConflict((oc) => oc.column('id').doNothing())
         .executeTakeFirst();
       return insertedOne(result);
     },
-    async revoke(tenant, id, revokedBy, revokedAt, reason) {
+    async revoke(tenant, id, { by, at, reason, leakSource }) {
       const result = await db
         .updateTable('api_keys')
-        .set({ revoked_at: revokedAt, revoked_by: revokedBy, revoke_reason: reason })
+        .set({ revoked_at: at, revoked_by: by, revoke_reason: reason, leak_source: leakSource ?? null })
         .where('id', '=', id).where('tenant', '=', tenant).where('revoked_at', 'is', null)
         .executeTakeFirst();
       keyRows?.forget(id); // before the revocation can answer (committed or not: see fast-paths.ts)
@@ -99,6 +103,15 @@ export function apiKeyRepository(
         else await heard();
       }
       return revoked;
+    },
+    async acknowledgeLeak(tenant, id, by, at) {
+      const result = await db
+        .updateTable('api_keys')
+        .set({ leak_acknowledged_at: at, leak_acknowledged_by: by })
+        .where('id', '=', id).where('tenant', '=', tenant).where('revoke_reason', '=', 'leaked')
+        .where('leak_acknowledged_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
     async recordLastUsed(uses) {
       await db.transaction().execute(async (trx) => {

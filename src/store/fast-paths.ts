@@ -80,8 +80,8 @@ export class KeyRowCache {
  * SQLite: verification through a KeyRowCache (0 entries: none). What makes it safe (docs/performance.md,
  * "The key cache"): a revocation forgets the key as its UPDATE runs (reads share the connection, so from
  * then on they see the revocation, committed or not), before the DELETE can answer; and revocations happen
- * only in this process: one server per SQLite file (src/store/serve-lock.ts), and no command of the
- * operator CLI changes what verification sees.
+ * only in this process: one server per SQLite file (src/store/serve-lock.ts), and the operator CLI revokes a
+ * leaked key through the running server (src/control.ts), or itself only while no server runs.
  */
 export function cachedSqliteKeyReader(sqlite: SQLite.Database, maxEntries: number): KeyRows {
   const read = sqliteKeyReader(sqlite);

@@ -14,6 +14,8 @@ import type { Database, Dialect } from './schema.ts';
 import { probeSqlite } from './sqlite-driver.ts';
 import { tenantRepository } from './tenants.ts';
 
+export { tryLockForServing } from './serve-lock.ts';
+
 interface StoreParts {
   /** Closes the database once, however often it is called. */
   close: () => Promise<void>;

@@ -7,6 +7,7 @@ import { providerSessions } from './migrations/0005-provider-sessions.ts';
 import { emailProof } from './migrations/0006-email-proof.ts';
 import { leaseRenewals } from './migrations/0007-lease-renewals.ts';
 import { revokeReason } from './migrations/0008-revoke-reason.ts';
+import { leakReports } from './migrations/0009-leak-reports.ts';
 import type { Database, Dialect } from './schema.ts';
 
 /** Every migration, by name (exported for the upgrade tests). */
@@ -14,7 +15,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
   return { '0001-initial': initial(dialect), '0002-accounts': accounts(), '0003-pending-members': pendingMembers(),
     '0004-revocation-fence': revocationFence(dialect), '0005-provider-sessions': providerSessions(),
     '0006-email-proof': emailProof(), '0007-lease-renewals': leaseRenewals(dialect),
-    '0008-revoke-reason': revokeReason() };
+    '0008-revoke-reason': revokeReason(), '0009-leak-reports': leakReports() };
 }
 
 /** Brings the schema up to date; returns the names of the migrations it applied. */

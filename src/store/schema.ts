@@ -38,6 +38,11 @@ export interface ApiKeysTable {
   revoked_by: string | null;
   /** manual, rotation, leaked or operator (RevokeReason); null while the key is active. */
   revoke_reason: string | null;
+  /** Revoked as leaked: where it was found (a scanner's URL, an operator's note); null otherwise. */
+  leak_source: string | null;
+  /** Revoked as leaked: when and by whom a tenant admin acknowledged it (the console's banner). */
+  leak_acknowledged_at: string | null;
+  leak_acknowledged_by: string | null;
 }
 
 export interface AuditLogTable {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
@@ -27,6 +27,17 @@ async function cliWithin(timeout: number, env: NodeJS.ProcessEnv, ...args: strin
     const e = error as { code: number | null; stdout: string; stderr: string; killed?: boolean };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr, killed: e.killed === true };
   }
+}
+
+/** The CLI as a process, `input` on its standard input. */
+function cliWithInput(env: NodeJS.ProcessEnv, input: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stdin.end(input);
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
 /** `kupe-server serve` as its own process, with this test's database. */
@@ -177,4 +188,39 @@ test('serve answers with keys the CLI creates, and SIGTERM exits 0', async (t) =
   const exited = new Promise<number | null>((resolve) => server.child.once('exit', resolve));
   server.child.kill('SIGTERM');
   assert.equal(await exited, 0, 'graceful shutdown exits 0');
+});
+
+test('apikeys revoke-leaked: keys found in standard input are revoked as leaked, the running server (caching them) refusing them at once', async (t) => {
+  const env = { ...await tempEnv(t), KUPE_KEY_CACHE_SIZE: '1000' };
+  await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com');
+  const make = async (name: string) => JSON.parse((await cli(env, 'apikeys', 'create', '--tenant', 'acme', '--role', 'admin', '--display-name', name, '--output', 'json')).stdout);
+  const [leaked, kept, early] = [await make('leaked'), await make('kept'), await make('early')];
+  const whoami = async (base: string, key: string) => (await fetch(`${base}/api/v1/whoami`, { headers: { authorization: `Bearer ${key}` } })).status;
+
+  // No server running: the CLI revokes itself.
+  const alone = await cliWithInput(env, `token=${early.key}\n`, 'apikeys', 'revoke-leaked', '--source', 'pastebin');
+  assert.equal(alone.code, 0, alone.stderr);
+  assert.match(alone.stdout, new RegExp(`${early.id}`));
+
+  const server = await serve(t, env);
+  assert.equal(await whoami(server.url, leaked.key), 200, 'used once: cached by the server');
+  assert.equal(await whoami(server.url, early.key), 401);
+  const file = `deploy:\n  env:\n    KUPE_API_KEY: ${leaked.key}\n    OTHER: ${leaked.key}\n    typo: ${leaked.key.slice(0, -1)}x\n    old: ${early.key}\n`;
+  const res = await cliWithInput(env, file, 'apikeys', 'revoke-leaked', '--source', 'https://paste.example.com/abc', '--output', 'json');
+  assert.equal(res.code, 0, res.stderr);
+  assert.ok(!res.stdout.includes(leaked.key.slice(14)), 'never prints a secret');
+  const items = JSON.parse(res.stdout).items;
+  assert.deepEqual(items.map((i: { outcome: string }) => i.outcome), ['revoked', 'not_ours', 'already_revoked'], 'each distinct key once');
+  assert.equal(items[0].keyId, leaked.id);
+  assert.equal(await whoami(server.url, leaked.key), 401, 'refused by the running server at once');
+  assert.equal(await whoami(server.url, kept.key), 200);
+
+  const list = await fetch(`${server.url}/api/v1/tenants/acme/apikeys?state=revoked`, { headers: { authorization: `Bearer ${kept.key}` } });
+  const revoked = ((await list.json()) as { items: { id: string; revokedBy: string; revokeReason: string; leakSource: string }[] }).items;
+  assert.deepEqual(revoked.map((k) => [k.id, k.revokedBy, k.revokeReason, k.leakSource]).sort(),
+    [[leaked.id, 'operator', 'leaked', 'https://paste.example.com/abc'], [early.id, 'operator', 'leaked', 'pastebin']].sort());
+
+  const none = await cliWithInput(env, 'nothing here\n', 'apikeys', 'revoke-leaked');
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /no Kupe key .* found on standard input/);
 });

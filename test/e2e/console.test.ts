@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { signOut } from '../../src/domain/sessions.ts';
 import { createApiKey } from '../../src/domain/api-keys.ts';
+import { LEAK_REPORTERS, revokeLeakedKeys } from '../../src/domain/leaks.ts';
 import {
   callWithKey, firstSignIn, launchBrowser, NEW_PASSWORD, newContext, NO_BROWSER, seriousA11yViolations, signIn, startConsoleServer, submitSignIn,
 } from './console-helpers.ts';
@@ -83,6 +84,34 @@ test('rotate: the new key is shown once, the old key drains, then is revoked', {
   assert.ok((await retiredRow.innerText()).includes(demo.email), 'who revoked it');
   const retired = (await store.apiKeys.listRevoked('demo')).find((k) => k.id === old.record.id);
   assert.deepEqual([retired?.revokeReason, retired?.revokedBy], ['rotation', demo.email], 'the rotate flow says why, and who');
+});
+
+test('a leaked key: a banner on the keys page until an admin acknowledges it; the revoked list says where it was found', { skip }, async (t) => {
+  const { url, demo, store } = await startConsoleServer(t);
+  const leaked = await createApiKey(store, 'demo', { displayName: 'nightly-deploy', role: 'admin' }, { actor: 'operator', now: new Date() });
+  const source = 'https://github.com/octo/app/blob/1a2b3c/deploy.sh';
+  const [finding] = await revokeLeakedKeys(store, [{ token: leaked.key, source }], LEAK_REPORTERS.github, { now: new Date() });
+  assert.equal(finding?.outcome, 'revoked');
+  const page = await (await newContext(browser, t)).newPage();
+  await firstSignIn(page, url, demo.email, demo.password);
+
+  const banner = page.getByRole('alert', { name: 'Leaked API keys' });
+  await banner.getByText(`“nightly-deploy” (${leaked.record.id}) was found in public and revoked`).waitFor();
+  assert.equal(await banner.getByRole('link', { name: source }).getAttribute('href'), source);
+  assert.match(await banner.innerText(), /github-secret-scanning/);
+  assert.deepEqual(await seriousA11yViolations(page), [], 'the banner is accessible');
+  await banner.getByRole('button', { name: 'Acknowledge' }).click();
+  await banner.waitFor({ state: 'detached' });
+  const [key] = await store.apiKeys.listRevoked('demo');
+  assert.deepEqual([key?.leakAcknowledgedBy, key?.leakSource], [demo.email, source]);
+
+  await page.getByText(/^Revoked keys \(1\)$/).click();
+  const row = page.getByRole('row', { name: new RegExp(`^nightly-deploy ${leaked.record.id}`) });
+  assert.match(await row.innerText(), /leaked/);
+  assert.equal(await row.getByRole('link', { name: source }).count(), 1, 'where it was found');
+  await page.reload();
+  await page.getByRole('heading', { name: 'API keys' }).waitFor();
+  assert.equal(await page.getByRole('alert', { name: 'Leaked API keys' }).count(), 0, 'acknowledged: no banner after a reload');
 });
 
 test('a readonly member sees no key controls, and the API refuses them anyway', { skip }, async (t) => {

@@ -19,6 +19,7 @@ const ROUTES = [
   { method: 'GET', url: '/api/v1/tenants/acme/apikeys', admin: true },
   { method: 'POST', url: '/api/v1/tenants/acme/apikeys', admin: true, body: { displayName: 'x', role: 'readonly' } },
   { method: 'DELETE', url: '/api/v1/tenants/acme/apikeys/ak-00000000', admin: true },
+  { method: 'POST', url: '/api/v1/tenants/acme/apikeys/ak-00000000/leak-acknowledgement', admin: true },
   { method: 'GET', url: '/api/v1/tenants/acme/auditlog', admin: true },
 ];
 
@@ -50,6 +51,7 @@ test('the list above holds every member and admin route the app registers, with 
     'gateway', // test/http/gateway.test.ts
     'member',
     'public', // test/http/session.test.ts, invites.test.ts, operations.test.ts
+    'scanner', // test/http/leak-reports.test.ts
     'session', // test/http/session.test.ts
   ]);
 });

@@ -51,9 +51,9 @@ test('api keys: digest round-trips, revoke is a soft delete that happens once', 
   assert.equal(await store.apiKeys.insert(key('ak-00000001')), true);
   assert.equal(await store.apiKeys.insert(key('ak-00000001')), false, 'duplicate id');
   assert.deepEqual((await store.apiKeys.get('ak-00000001'))?.digest, digestApiKey('ak-00000001'));
-  assert.equal(await store.apiKeys.revoke('globex', 'ak-00000001', 'x', '2026-11-27T13:00:00Z', 'manual'), false, 'other tenant');
-  assert.equal(await store.apiKeys.revoke('acme', 'ak-00000001', 'alice@acme.com', '2026-11-27T13:00:00Z', 'manual'), true);
-  assert.equal(await store.apiKeys.revoke('acme', 'ak-00000001', 'alice@acme.com', '2026-11-27T13:00:00Z', 'manual'), false);
+  assert.equal(await store.apiKeys.revoke('globex', 'ak-00000001', { by: 'x', at: '2026-11-27T13:00:00Z', reason: 'manual' }), false, 'other tenant');
+  assert.equal(await store.apiKeys.revoke('acme', 'ak-00000001', { by: 'alice@acme.com', at: '2026-11-27T13:00:00Z', reason: 'manual' }), true);
+  assert.equal(await store.apiKeys.revoke('acme', 'ak-00000001', { by: 'alice@acme.com', at: '2026-11-27T13:00:00Z', reason: 'manual' }), false);
   assert.equal((await store.apiKeys.get('ak-00000001'))?.revokedAt, '2026-11-27T13:00:00Z', 'row kept');
   assert.deepEqual(await store.apiKeys.listActive('acme'), []);
 });

@@ -34,6 +34,7 @@ export function ApiKeysPage(props: { tenant: string; isAdmin: boolean }) {
         <h1>API keys</h1>
         <button type="button" onClick={() => setModal({ kind: 'create' })}>Create API key</button>
       </div>
+      <Loaded state={revoked} what="the leaked keys">{(gone) => <LeakBanner tenant={tenant} keys={gone} onAcknowledged={() => void revoked.reload()} />}</Loaded>
       <p class="hint">Keys authenticate CI pipelines, Terraform and scripts: <code>Authorization: Bearer kupe_…</code>. Give each the narrowest role that works.</p>
       <label class="filter">Filter by display name <input type="search" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} /></label>
       <Loaded state={keys} what="the API keys">{(all) => {
@@ -64,6 +65,42 @@ const REASONS: Record<NonNullable<ApiKey['revokeReason']>, string> = {
   manual: 'revoked', rotation: 'rotated', leaked: 'leaked', operator: 'by the operator',
 };
 
+/** A link only to a web address (a scanner's report URL); any other source is shown as text. */
+function Source(props: { text: string }) {
+  return /^https:\/\//.test(props.text)
+    ? <a href={props.text} rel="noopener noreferrer nofollow" target="_blank">{props.text}</a>
+    : <>{props.text}</>;
+}
+
+/**
+ * Leaked keys come first: one banner per leak no admin has acknowledged yet (docs/leaks.md). The key is
+ * revoked already; the banner says so, where it was found, and what to do next.
+ */
+function LeakBanner(props: { tenant: string; keys: ApiKey[]; onAcknowledged: () => void }) {
+  const { error, run } = useAction();
+  const open = props.keys.filter((k) => k.revokeReason === 'leaked' && k.leakAcknowledgedAt === undefined);
+  if (open.length === 0) return null;
+  const acknowledge = (k: ApiKey) => run(async () => {
+    await call('POST', `${tenantPath(props.tenant)}/apikeys/${k.id}/leak-acknowledgement`);
+    props.onAcknowledged();
+  });
+  return (
+    <section class="leak-banner" role="alert" aria-label="Leaked API keys">
+      {open.map((k) => (
+        <div key={k.id} class="leak">
+          <p>
+            <strong>“{k.displayName}” ({k.id}) was found in public and revoked</strong> on {formatTime(k.revokedAt)} (reported by {k.revokedBy}).
+            {k.leakSource && <> Found at <Source text={k.leakSource} />.</>}
+          </p>
+          <p>Anything still using it gets 401. Create a new key for that job and store it as a secret; remove the old key from where it was found (and from its history); check the audit log for what the key did.</p>
+          <button type="button" class="secondary" onClick={() => void acknowledge(k)}>Acknowledge</button>
+        </div>
+      ))}
+      <ErrorText text={error} />
+    </section>
+  );
+}
+
 /** Revoked keys, the latest first: when, by whom and why (kept as long as the audit log). */
 function RevokedKeys(props: { tenant: string; keys: ApiKey[] }) {
   if (props.keys.length === 0) return null;
@@ -73,7 +110,7 @@ function RevokedKeys(props: { tenant: string; keys: ApiKey[] }) {
       <div class="table-wrap">
         <table class="stack">
           <caption class="visually-hidden">Revoked API keys of {props.tenant}</caption>
-          <thead><tr><th scope="col">Display name</th><th scope="col">Role</th><th scope="col">Revoked</th><th scope="col">By</th><th scope="col">Why</th></tr></thead>
+          <thead><tr><th scope="col">Display name</th><th scope="col">Role</th><th scope="col">Revoked</th><th scope="col">By</th><th scope="col">Why</th><th scope="col">Found at</th></tr></thead>
           <tbody>
             {props.keys.map((k) => (
               <tr key={k.id}>
@@ -82,6 +119,7 @@ function RevokedKeys(props: { tenant: string; keys: ApiKey[] }) {
                 <td data-label="Revoked">{formatTime(k.revokedAt)}</td>
                 <td data-label="By">{k.revokedBy}</td>
                 <td data-label="Why">{k.revokeReason && (k.revokeReason === 'leaked' ? <Badge kind="danger">leaked</Badge> : REASONS[k.revokeReason])}</td>
+                <td data-label="Found at" class="source">{k.leakSource ? <Source text={k.leakSource} /> : ''}</td>
               </tr>
             ))}
           </tbody>

@@ -11,6 +11,8 @@ import type { Metrics } from '../metrics.ts';
 /**
  * Who may call a route:
  * - public: anyone (still rate limited);
+ * - scanner: anyone (rate limited), the route itself checking the sender (a secret scanner's signature or
+ *   token, src/http/routes/leak-reports.ts) and counting a failed check towards the address's backoff;
  * - session: a signed-in person (cookie), even one who must still change their password;
  * - authenticated: any valid credential (API key, or a session past its password change);
  * - member / admin: a credential of the tenant in the path, with that role;
@@ -19,7 +21,7 @@ import type { Metrics } from '../metrics.ts';
  *   tenant the policy finds.
  * Routes without `access` (health, metrics, static files) bypass the guard entirely.
  */
-export type Access = 'public' | 'session' | 'authenticated' | 'member' | 'admin' | 'gateway';
+export type Access = 'public' | 'scanner' | 'session' | 'authenticated' | 'member' | 'admin' | 'gateway';
 
 /** A person signed in to the console through the session cookie. */
 export interface Account {

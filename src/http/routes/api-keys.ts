@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { createApiKey, listApiKeys, revokeApiKey, toApiKeyView } from '../../domain/api-keys.ts';
+import { acknowledgeLeak } from '../../domain/leaks.ts';
 import { TIMESTAMP_PATTERN } from '../../domain/vocabulary.ts';
 import {
   ApiKeySchema, AUTH_ERRORS, CreatedApiKeySchema, DisplayNameSchema, errorResponses, ListOf, RoleSchema,
@@ -30,6 +31,7 @@ const RevokeQuerySchema = Type.Object({
     description: 'Why, as the key will show it: `manual` (the default) or `rotation` (replaced by a new key; the console\'s rotate flow says so)',
   })),
 }, { additionalProperties: false });
+const KeyParamsSchema = Type.Object({ ...TenantParamsSchema.properties, id: Type.String({ examples: ['ak-7f3b2c1d'] }) });
 const tags = ['api keys'];
 const security = [{ bearer: [] }];
 
@@ -70,11 +72,26 @@ export function apiKeyRoutes(app: App, deps: RouteDeps) {
       description: 'Admin. Takes effect before the response is sent: the key gets 401 from then on. A second revoke is 404. '
         + 'The key stays visible with `state=revoked`, with who revoked it and `reason`.',
       tags, security, querystring: RevokeQuerySchema,
-      params: Type.Object({ ...TenantParamsSchema.properties, id: Type.String({ examples: ['ak-7f3b2c1d'] }) }),
+      params: KeyParamsSchema,
       response: { 204: Type.Null({ description: 'Revoked' }), ...errorResponses(400, ...AUTH_ERRORS, 404) },
     },
   }, async (request, reply) => {
     await revokeApiKey(deps.store, request.params.tenant, request.params.id, actionContext(request, deps), request.query.reason);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/api/v1/tenants/:tenant/apikeys/:id/leak-acknowledgement', {
+    config: { access: 'admin' },
+    schema: {
+      summary: 'Acknowledge a leaked key',
+      description: 'Admin. For a key revoked as leaked (`revokeReason: leaked`): records that an admin has seen it (`leakAcknowledgedAt`, '
+        + '`leakAcknowledgedBy`, audit `apikey.leak_acknowledged`), and the console stops showing its banner. Again: 204, no change. '
+        + 'Any other key: 404. See docs/leaks.md.',
+      tags, security, params: KeyParamsSchema,
+      response: { 204: Type.Null({ description: 'Acknowledged' }), ...errorResponses(400, ...AUTH_ERRORS, 404) },
+    },
+  }, async (request, reply) => {
+    await acknowledgeLeak(deps.store, request.params.tenant, request.params.id, actionContext(request, deps));
     return reply.code(204).send(null);
   });
 }
