@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiKey, revokeApiKey } from '../src/domain/api-keys.ts';
+import { LEAK_REPORTERS, revokeLeakedKeys } from '../src/domain/leaks.ts';
 import { bootstrapEmptyStore } from '../src/domain/bootstrap.ts';
 import { addMember } from '../src/domain/members.ts';
 import { loadConfig } from '../src/config.ts';
@@ -29,6 +30,9 @@ await createApiKey(store, 'demo', { displayName: 'terraform', role: 'admin', exp
 await createApiKey(store, 'demo', { displayName: 'nightly-report', role: 'readonly' }, { ...ctx, actor: 'operator' });
 const gone = await createApiKey(store, 'demo', { displayName: 'old-laptop', role: 'admin' }, ctx);
 await revokeApiKey(store, 'demo', gone.record.id, ctx);
+// A key GitHub's secret scanning found in a public repository: the banner above the table, until acknowledged.
+const leaked = await createApiKey(store, 'demo', { displayName: 'staging-deploy', role: 'readonly' }, ctx);
+await revokeLeakedKeys(store, [{ token: leaked.key, source: 'https://github.com/example/shop/blob/4e1c2a9/.env.staging' }], LEAK_REPORTERS.github, { now });
 await addMember(store, 'demo', { email: 'bob@example.com', role: 'readonly' }, undefined, ctx);
 await addMember(store, 'demo', { email: 'carol@example.com', role: 'admin' }, undefined, ctx);
 
@@ -44,7 +48,7 @@ await page.getByRole('heading', { name: 'Sign in to Kupe' }).waitFor();
 await shot('sign-in');
 await firstSignIn(page, url, demo.email, demo.password);
 await page.getByRole('row', { name: /terraform/ }).waitFor();
-await page.getByText(/^Revoked keys/).click(); // open: the revoked key, when, by whom and why
+await page.getByText(/^Revoked keys/).click(); // open: the revoked keys, when, by whom and why
 await shot('api-keys', true);
 await page.getByRole('button', { name: 'Create API key' }).click();
 await page.getByLabel('Display name', { exact: true }).fill('gitlab-release');

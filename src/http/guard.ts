@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../domain/errors.ts';
 import type { Principal } from '../domain/roles.ts';
 import { formatTimestamp } from '../domain/validation.ts';
-import { type Admitted, admit, countGuess, forgiveFailures } from './guard/admission.ts';
+import { type Admitted, admit, countGuess, forgiveFailures, refuseInBackoff } from './guard/admission.ts';
 import { authorize } from './guard/authorize.ts';
 import { type Credential, type CredentialCheck, type CredentialFailure, readCredential } from './guard/credentials.ts';
 import type { Need } from '../gateway/policy.ts';
@@ -69,6 +69,9 @@ function identify(
 ): Promise<void> | undefined {
   if (access === 'public') return undefined;
   if (access === 'scanner') {
+    // A scanner is checked by its signature or token: an address in backoff for failing that check is refused
+    // before its body is read or its signature checked (GitHub and GitLab never fail it).
+    refuseInBackoff(reply, deps, admission);
     scannerAdmissions.set(request, admission);
     return undefined;
   }

@@ -43,12 +43,16 @@ function admitted(reply: FastifyReply, deps: Pick<GuardDeps, 'metrics'>, windowS
 export async function countGuess(
   request: FastifyRequest, reply: FastifyReply, deps: Pick<GuardDeps, 'limits' | 'metrics'>, admission: Admitted, now: Date,
 ): Promise<void> {
-  if (admission.backoffSeconds > 0) {
-    deps.metrics.limited.inc({ reason: 'auth_backoff' });
-    void reply.header('retry-after', admission.backoffSeconds);
-    throw new AppError('auth_backoff', 'too many failed authentication attempts from this address; retry later');
-  }
+  refuseInBackoff(reply, deps, admission);
   await deps.limits.recordAuthFailure(request.clientAddress, now.getTime());
+}
+
+/** 429 while the address is in backoff (not counted again); nothing otherwise. */
+export function refuseInBackoff(reply: FastifyReply, deps: Pick<GuardDeps, 'metrics'>, admission: Admitted): void {
+  if (admission.backoffSeconds <= 0) return;
+  deps.metrics.limited.inc({ reason: 'auth_backoff' });
+  void reply.header('retry-after', admission.backoffSeconds);
+  throw new AppError('auth_backoff', 'too many failed authentication attempts from this address; retry later');
 }
 
 /** A credential verified: the address's failures are forgotten (only asked, and waited for, when it had some). */

@@ -11,8 +11,9 @@ import type { Metrics } from '../metrics.ts';
 /**
  * Who may call a route:
  * - public: anyone (still rate limited);
- * - scanner: anyone (rate limited), the route itself checking the sender (a secret scanner's signature or
- *   token, src/http/routes/leak-reports.ts) and counting a failed check towards the address's backoff;
+ * - scanner: anyone (rate limited; refused at once while its address is in backoff), the route itself
+ *   checking the sender (a secret scanner's signature or token, src/http/routes/leak-reports.ts) and counting
+ *   a failed check towards the address's backoff;
  * - session: a signed-in person (cookie), even one who must still change their password;
  * - authenticated: any valid credential (API key, or a session past its password change);
  * - member / admin: a credential of the tenant in the path, with that role;
