@@ -154,6 +154,11 @@ test('bad signatures from one address back off like wrong keys, while good repor
   for (let i = 0; i < 6; i++) codes.push((await report(body, forged, '198.51.100.7')).json().code);
   assert.deepEqual(codes.slice(0, 3), ['scanner_signature_invalid', 'scanner_signature_invalid', 'scanner_signature_invalid']);
   assert.ok(codes.slice(3).every((code) => code === 'auth_backoff'), codes.join());
+  const before = await snapshot(app.store);
+  const blocked = await report(body, keys.sign(body, keyId), '198.51.100.7');
+  assert.equal(blocked.json().code, 'auth_backoff', 'in backoff, refused before the body is read, even when signed');
+  assert.ok(Number(blocked.headers['retry-after']) >= 1, 'with Retry-After');
+  assert.deepEqual(await snapshot(app.store), before);
   const good = await report(body, keys.sign(body, keyId), '203.0.113.9');
   assert.equal(good.statusCode, 200);
 });
