@@ -29,7 +29,8 @@ export function controlSocketPath(databaseUrl: string): string | undefined {
 
 /**
  * Listens on the socket (a stale one, left by a killed server, is removed first: the caller holds the serve
- * lock, so no other server uses it). Returns its close, or a reason it could not listen.
+ * lock, so no other server uses it). Returns its close, or why it could not listen (the server then runs
+ * without one and logs it).
  */
 export async function serveControl(path: string, revokeLeaked: RevokeLeaked): Promise<{ close: () => Promise<void> } | { problem: string }> {
   if (path.length > MAX_SOCKET_PATH) return { problem: `${path} is longer than ${MAX_SOCKET_PATH} characters, too long for a Unix socket` };
@@ -62,11 +63,17 @@ export async function serveControl(path: string, revokeLeaked: RevokeLeaked): Pr
       revokeLeaked(reports).then((findings) => answer(200, { findings }), (error: unknown) => answer(500, { error: (error as Error).message }));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => resolve());
-  });
-  chmodSync(path, 0o600);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+    chmodSync(path, 0o600);
+  } catch (error) {
+    // The socket is the CLI's convenience, not the server's: a folder that takes no socket does not stop it.
+    server.close();
+    return { problem: `cannot listen on ${path}: ${(error as Error).message}` };
+  }
   return {
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());

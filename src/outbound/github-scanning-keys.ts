@@ -45,9 +45,6 @@ export class ScannerKeys {
     this.#settings = { cooldownMs: 10_000, fetchTimeoutMs: 5000, ...settings };
   }
 
-  /** How many fetches of the document were started (tests, metrics). */
-  fetches = 0;
-
   /** Whether `signature` (base64 DER ECDSA over SHA-256) of `body` verifies with the key `keyId` names. */
   async check(body: Buffer, keyId: string, signature: string): Promise<SignatureCheck> {
     const now = this.#settings.clock().getTime();
@@ -81,7 +78,6 @@ export class ScannerKeys {
   }
 
   async #fetch(): Promise<void> {
-    this.fetches += 1;
     try {
       const document = await fetchJson(this.#settings.url, "secret-scanning key document", this.#settings.fetchTimeoutMs, MAX_DOCUMENT_BYTES);
       this.#keys = parseKeyDocument(document, this.#settings.url);

@@ -7,7 +7,19 @@ import type { Database } from './schema.ts';
 
 const require = createRequire(import.meta.url);
 
-const CHANNEL = 'kupe_revocations';
+/**
+ * The channel revocations are announced on: one per schema. NOTIFY reaches every listener of the database,
+ * and Kupe schemas may share one database (each with its own sequence of revocation numbers), so a shared
+ * channel let an instance acknowledge another schema's revocation number in its own schema, and a later
+ * revocation of its own with that number then did not wait for it. Named in SQL by both sides alike, from
+ * the connection's own schema: `kupe_revocations_` and 16 hex digits of the md5 of current_schema().
+ */
+const SCHEMA_CHANNEL = "'kupe_revocations_' || left(md5(current_schema()), 16)";
+/**
+ * The channel of Kupe before 2026-12-02, shared by every schema: still announced on and listened to, so that
+ * instances of both kinds hear each other during a rolling upgrade (what comes on it is never acknowledged).
+ */
+const SHARED_CHANNEL = 'kupe_revocations';
 /** How often the wait for acknowledgements looks again. */
 const POLL_MS = 10;
 
@@ -86,11 +98,17 @@ export class RevocationFence {
       const [seq, keyId] = (message.payload ?? '').split(':');
       if (!seq || !keyId) return;
       this.#onRevoked(keyId);
+      // The shared channel may carry another schema's revocation: the key is forgotten (a cache miss at worst)
+      // but never acknowledged. Its revoker, if it runs an older Kupe, stops waiting at this instance's next
+      // renewal, which comes through this connection after the notification.
+      if (message.channel === SHARED_CHANNEL) return;
       this.#pool.query('insert into kupe_revocation_acks (seq, instance) values ($1, $2) on conflict do nothing', [seq, this.instanceId])
         .catch(this.#onError);
     });
     await client.connect();
-    await client.query(`listen ${CHANNEL}`);
+    const channel = (await client.query<{ channel: string | null }>(`select ${SCHEMA_CHANNEL} as channel`)).rows[0]?.channel;
+    if (!channel || !/^kupe_revocations_[0-9a-f]{16}$/.test(channel)) throw new Error('no current schema to listen for revocations in');
+    await client.query(`listen ${channel}; listen ${SHARED_CHANNEL}`);
     this.#onLapse(); // whatever was cached before this connection listened may have missed revocations
     return client;
   }
@@ -146,7 +164,7 @@ export function postgresRevocations(
     async announce(db, keyId) {
       const { rows } = await sql<{ seq: string }>`select nextval('kupe_revocation_seq')::text as seq`.execute(db);
       const seq = rows[0]!.seq;
-      await sql`select pg_notify(${CHANNEL}, ${`${seq}:${keyId}`})`.execute(db);
+      await sql`select pg_notify(${sql.raw(SCHEMA_CHANNEL)}, ${`${seq}:${keyId}`}), pg_notify(${SHARED_CHANNEL}, ${`${seq}:${keyId}`})`.execute(db);
       return seq;
     },
     async awaitHeard(seq) {

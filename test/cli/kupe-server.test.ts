@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { testDatabaseUrl } from '../helpers.ts';
-import { BIN, bootstrapDecided, startInstance } from '../processes.ts';
+import { TEST_POSTGRES_URL, testDatabaseUrl } from '../helpers.ts';
+import { BIN, bootstrapDecided, logLines, startInstance } from '../processes.ts';
 
 const run = promisify(execFile);
 
@@ -223,4 +225,20 @@ test('apikeys revoke-leaked: keys found in standard input are revoked as leaked,
   const none = await cliWithInput(env, 'nothing here\n', 'apikeys', 'revoke-leaked');
   assert.equal(none.code, 2);
   assert.match(none.stderr, /no Kupe key .* found on standard input/);
+});
+
+test('apikeys revoke-leaked on SQLite with a server running that has no control socket: it says so, and revokes nothing', { skip: TEST_POSTGRES_URL ? 'SQLite only' : false }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kupe-long-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // A database path so long that its socket's path would pass the Unix limit.
+  const env = { ...await tempEnv(t), KUPE_DATABASE_URL: `sqlite:${join(dir, 'x'.repeat(90), 'kupe.db')}` };
+  await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com');
+  const key = JSON.parse((await cli(env, 'apikeys', 'create', '--tenant', 'acme', '--role', 'admin', '--display-name', 'ci', '--output', 'json')).stdout);
+  const server = await serve(t, env);
+  assert.equal((await logLines(server, (line) => line.includes('no control socket'))).length, 1, 'the server says it runs without one');
+  const res = await cliWithInput(env, key.key, 'apikeys', 'revoke-leaked');
+  assert.equal(res.code, 1);
+  assert.match(res.stderr, /a server is running on .* but its control socket .* did not take the keys .*nothing was revoked: revoke through the API/);
+  const who = await fetch(`${server.url}/api/v1/whoami`, { headers: { authorization: `Bearer ${key.key}` } });
+  assert.equal(who.status, 200, 'not revoked');
 });

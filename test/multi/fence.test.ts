@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import pg from 'pg';
-import { createApiKey } from '../../src/domain/api-keys.ts';
+import { createApiKey, revokeApiKey } from '../../src/domain/api-keys.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
 import { openStore } from '../../src/store/index.ts';
 import { TEST_CONFIG, TEST_POSTGRES_URL, testDatabaseUrl } from '../helpers.ts';
@@ -149,6 +149,39 @@ test('mixed leases: the DELETE waits for the stalled instance\'s own (longer) le
     assert.ok(waited < LONG_MS + 5000, `and no longer than C's lease and slack (${waited.toFixed(0)} ms)`);
     // Every request to C after the 204 is refused, though C never heard the revocation.
     const answers = await Promise.all(Array.from({ length: 10 }, () => whoami(c!, key)));
+    assert.deepEqual(answers.map((x) => x.status), Array(10).fill(401));
+  } finally {
+    await locker.query('rollback');
+    await locker.end();
+  }
+});
+
+test('a revocation in another schema of the same database is not taken for one of this schema (each numbers its own from 1)', { skip }, async (t) => {
+  const { instances: [a, b], client, url, adminKey, key, keyId } = await cluster(t);
+  for (let i = 0; i < 3; i++) assert.equal((await whoami(b!, key)).status, 200, 'B has the key cached');
+  // Another Kupe schema in the same database revokes its first key: revocation number 1 there, as here.
+  const other = openStore(await testDatabaseUrl(t), TEST_CONFIG.database);
+  t.after(() => other.store.close());
+  await other.migrate();
+  await createTenant(other.store, { name: 'globex', adminEmail: 'hank@globex.com' }, new Date());
+  const ctx = { actor: 'operator', now: new Date() };
+  const elsewhere = await createApiKey(other.store, 'globex', { displayName: 'x', role: 'admin' }, ctx);
+  await revokeApiKey(other.store, 'globex', elsewhere.record.id, ctx);
+  await new Promise((r) => setTimeout(r, 500)); // time for any instance here to hear it and acknowledge
+  const acks = await client.query('select seq, instance from kupe_revocation_acks');
+  assert.deepEqual(acks.rows, [], 'no instance of this schema acknowledged the other schema\'s revocation');
+
+  // So this schema's revocation number 1 waits for B, though B hears nothing (every lease renewal, and so
+  // every listening connection, waits on a lock): until B's lease ends, and B then refuses the key.
+  const locker = new pg.Client({ connectionString: url });
+  await locker.connect();
+  try {
+    await locker.query('begin');
+    await locker.query('select 1 from kupe_instances for update');
+    await new Promise((r) => setTimeout(r, LEASE_MS / 2)); // the next renewals are waiting on the lock
+    const revoked = await revoke(a!, adminKey, keyId);
+    assert.equal(revoked.status, 204);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => whoami(b!, key)));
     assert.deepEqual(answers.map((x) => x.status), Array(10).fill(401));
   } finally {
     await locker.query('rollback');

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, type ErrorCode, validationError } from '../../domain/errors.ts';
-import { LEAK_REPORTERS, type LeakFinding, type LeakReport, revokeLeakedKeys } from '../../domain/leaks.ts';
+import { LEAK_REPORTERS, type LeakFinding, type LeakReport, type LeakReporter, revokeLeakedKeys } from '../../domain/leaks.ts';
 import type { Store } from '../../domain/store.ts';
 import type { Clock } from '../../domain/time.ts';
 import type { ClientLimits } from '../../limits/index.ts';
@@ -194,7 +194,7 @@ function githubFindings(body: Buffer): GitHubFinding[] {
 }
 
 /** Revokes what is genuine; each revocation logged for the operator (never the token). */
-async function revokeReported(request: FastifyRequest, deps: LeakReportDeps, reports: LeakReport[], reporter: (typeof LEAK_REPORTERS)[keyof typeof LEAK_REPORTERS]): Promise<LeakFinding[]> {
+async function revokeReported(request: FastifyRequest, deps: LeakReportDeps, reports: LeakReport[], reporter: LeakReporter): Promise<LeakFinding[]> {
   const findings = await revokeLeakedKeys(deps.store, reports, reporter, requestContext(request, deps));
   for (const finding of findings) {
     if (finding.outcome === 'revoked') request.log.warn({ keyId: finding.keyId, tenant: finding.tenant, reporter }, 'leaked api key revoked');
