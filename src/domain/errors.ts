@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'member_not_pending'
   | 'last_admin'
   | 'api_key_limit_reached'
+  | 'api_key_not_leaked'
   | 'member_limit_reached'
   | 'etag_mismatch'
   | 'body_too_large'

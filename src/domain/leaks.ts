@@ -87,7 +87,7 @@ export async function revokeLeakedKeys(
 
 /**
  * A tenant admin has seen a leak: the console's banner for it goes away. Acknowledging again changes nothing;
- * a key of the tenant that was not revoked as leaked is 404.
+ * a key of the tenant that was not revoked as leaked is 409, a key the tenant does not have 404.
  */
 export async function acknowledgeLeak(store: Store, tenant: string, id: string, ctx: ActionContext): Promise<void> {
   if (!API_KEY_ID.test(id)) throw new AppError('invalid_api_key_id', 'invalid api key id format');
@@ -101,8 +101,9 @@ export async function acknowledgeLeak(store: Store, tenant: string, id: string, 
       return;
     }
     const key = await tx.apiKeys.get(id);
-    if (key?.tenant !== tenant || key.revokeReason !== 'leaked') {
-      throw new AppError('api_key_not_found', 'no api key revoked as leaked with this id in this tenant');
+    if (key?.tenant !== tenant) throw new AppError('api_key_not_found', 'api key not found');
+    if (key.revokeReason !== 'leaked') {
+      throw new AppError('api_key_not_leaked', `api key ${id} was not revoked as leaked: there is no leak to acknowledge`);
     }
   });
 }

@@ -46,6 +46,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   member_not_pending: 409,
   last_admin: 409,
   api_key_limit_reached: 409,
+  api_key_not_leaked: 409,
   member_limit_reached: 409,
   etag_mismatch: 412,
   body_too_large: 413,

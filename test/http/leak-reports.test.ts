@@ -211,7 +211,7 @@ test("GitLab's Token Revocation API: the types and the revocation with the opera
   assert.equal(again.statusCode, 204, 'idempotent, as GitLab asks');
 });
 
-test('an admin acknowledges a leak once (audited); readonly cannot; a key not revoked as leaked is 404', async (t) => {
+test('an admin acknowledges a leak once (audited); readonly cannot; a key not revoked as leaked is 409, another tenant\'s 404', async (t) => {
   const { app, report } = await setUp(t);
   const other = (await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: app.adminKey, body: { displayName: 'ci', role: 'readonly' } })).json();
   await report(githubReport([other.key]));
@@ -225,7 +225,8 @@ test('an admin acknowledges a leak once (audited); readonly cannot; a key not re
   const audit = (await app.call('GET', '/api/v1/tenants/acme/auditlog?action=apikey.leak_acknowledged', { key: app.adminKey })).json().items;
   assert.equal(audit.length, 1);
   const notLeaked = await app.call('POST', `/api/v1/tenants/acme/apikeys/${app.readonlyKeyId}/leak-acknowledgement`, { key: app.adminKey });
-  assert.equal(notLeaked.statusCode, 404);
+  assert.equal(notLeaked.statusCode, 409);
+  assert.equal(notLeaked.json().code, 'api_key_not_leaked');
   assert.equal((await app.call('POST', `/api/v1/tenants/globex/apikeys/${other.id}/leak-acknowledgement`, { key: app.otherTenantKey })).statusCode, 404,
     'another tenant cannot see it');
 });

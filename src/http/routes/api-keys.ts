@@ -86,9 +86,9 @@ export function apiKeyRoutes(app: App, deps: RouteDeps) {
       summary: 'Acknowledge a leaked key',
       description: 'Admin. For a key revoked as leaked (`revokeReason: leaked`): records that an admin has seen it (`leakAcknowledgedAt`, '
         + '`leakAcknowledgedBy`, audit `apikey.leak_acknowledged`), and the console stops showing its banner. Again: 204, no change. '
-        + 'Any other key: 404. See docs/leaks.md.',
+        + 'A key of the tenant not revoked as leaked: 409 `api_key_not_leaked`; no such key: 404. See docs/leaks.md.',
       tags, security, params: KeyParamsSchema,
-      response: { 204: Type.Null({ description: 'Acknowledged' }), ...errorResponses(400, ...AUTH_ERRORS, 404) },
+      response: { 204: Type.Null({ description: 'Acknowledged' }), ...errorResponses(400, ...AUTH_ERRORS, 404, 409) },
     },
   }, async (request, reply) => {
     await acknowledgeLeak(deps.store, request.params.tenant, request.params.id, actionContext(request, deps));
