@@ -41,12 +41,24 @@ const EMAIL_PATH_OPERATIONS = [
 const GATEWAY_OPERATIONS = ['GET /api/v1/gateway/verify'];
 
 /**
+ * The secret scanners' routes (docs/leaks.md): the sender is checked by the route, and an address that failed
+ * that check too often is refused with 429 before its body is read; a body over the route's limit is 413.
+ * Both are how a schema-violating request may be refused there too.
+ */
+const SCANNER_OPERATIONS = [
+  'POST /api/v1/secret-scanning/github', 'GET /api/v1/secret-scanning/gitlab/v1/revocable_token_types',
+  'POST /api/v1/secret-scanning/gitlab/v1/revoke_tokens',
+];
+
+/**
  * The runs' configuration: the statuses a schema-valid request may also get, for states and rules the schema
- * cannot state (above).
+ * cannot state (above), and the statuses that refuse a schema-violating one.
  */
 function config(): string {
   const operations = [...new Set([...IF_MATCH_OPERATIONS, ...EMAIL_PATH_OPERATIONS, ...GATEWAY_OPERATIONS])];
-  return operations.map((name) => {
+  const scanners = SCANNER_OPERATIONS.map((name) => `[[operations]]\ninclude-name = "${name}"\n` +
+    'checks.negative_data_rejection.expected-statuses = ["400", "401", "404", "413", "422", "429"]\n').join('\n');
+  return scanners + '\n' + operations.map((name) => {
     const statuses = ['2xx', '3xx', '401', '403', '404', '409', '429', '5xx',
       ...(IF_MATCH_OPERATIONS.includes(name) ? ['412'] : []),
       ...(EMAIL_PATH_OPERATIONS.includes(name) || GATEWAY_OPERATIONS.includes(name) ? ['400'] : [])];
