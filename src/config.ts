@@ -58,6 +58,10 @@ export interface Config {
   oidc: OidcConfig | undefined;
   /** Leak reports from secret scanners (docs/leaks.md). */
   leaks: LeakReportConfig;
+  /** Webhook endpoints may be http and private addresses (closed networks, tests). */
+  webhookAllowPrivate: boolean;
+  /** One webhook delivery's deadline. */
+  webhookTimeoutSeconds: number;
 }
 
 export interface LeakReportConfig {
@@ -129,6 +133,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     sessionIdleMinutes: values.sessionIdleMinutes, sessionMaxHours: values.sessionMaxHours,
     passwordSignIn: values.passwordSignIn, tenantAdminsChangePlan: values.tenantAdminsChangePlan,
     gatewayPolicyFile: values.gatewayPolicyFile,
+    webhookAllowPrivate: values.webhookAllowPrivate, webhookTimeoutSeconds: values.webhookTimeoutSeconds,
     oidc: oidcConfig(env, problems),
     leaks: Object.freeze({
       githubKeysUrl: values.githubScanningKeysUrl === 'off' ? undefined : values.githubScanningKeysUrl,

@@ -110,6 +110,8 @@ async function startParts(
   const { app, drain } = await buildApp({ ...services, config, store, limits, consoleDir: CONSOLE_DIR });
   startBackgroundWork(config, store, services, started, () => app.close());
   await startControl(config, store, logger, clock, started);
+  services.webhookWorker.start();
+  started.push({ what: 'the webhook deliveries', stop: () => services.webhookWorker.stop() });
 
   // Before listening: once the "listening" line is out, serve() must already handle SIGTERM (an
   // orchestrator may send it at once), so nothing slow may come between listening and returning.
@@ -153,7 +155,7 @@ function startBackgroundWork(
   started.push({ what: 'the HTTP server', stop: closeHttp });
   const purge = () => purgeExpiredRecords(store, clock(), config.retention, sessionSettings(config))
     .then((deleted) => {
-      if (deleted.audit + deleted.sessions + deleted.invites + deleted.revokedKeys > 0) logger.info({ deleted }, 'retention: old records deleted');
+      if (deleted.audit + deleted.sessions + deleted.invites + deleted.revokedKeys + deleted.events > 0) logger.info({ deleted }, 'retention: old records deleted');
     })
     .catch((err: unknown) => reportFailure(err, 'retention: could not delete old records; will retry in an hour'));
   void purge();

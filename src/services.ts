@@ -13,6 +13,7 @@ import type { ProviderSignIn } from './http/routes/provider-sign-in.ts';
 import type { StoreFaults } from './http/store-faults.ts';
 import type { IssuerKeys } from './oidc/issuer.ts';
 import { ScannerKeys } from './outbound/github-scanning-keys.ts';
+import { WebhookWorker } from './webhook-worker.ts';
 
 /**
  * The long-lived objects the HTTP app is built from (AppServices), from the parts the composition root
@@ -20,7 +21,7 @@ import { ScannerKeys } from './outbound/github-scanning-keys.ts';
  * parts as a server.
  */
 export interface ServiceParts {
-  config: Pick<Config, 'oidc' | 'gatewayPolicyFile' | 'leaks'>;
+  config: Pick<Config, 'oidc' | 'gatewayPolicyFile' | 'leaks' | 'webhookAllowPrivate' | 'webhookTimeoutSeconds'>;
   store: Store;
   logger: FastifyBaseLogger;
   clock: Clock;
@@ -47,6 +48,10 @@ export async function buildServices({ config, store, logger, clock, metrics, fau
       }),
       gitlabToken: config.leaks.gitlabToken,
     },
+    // Started by the composition root (src/server.ts) once the server listens; tests start it when they need it.
+    webhookWorker: new WebhookWorker(store, {
+      allowPrivate: config.webhookAllowPrivate, timeoutMs: config.webhookTimeoutSeconds * 1000, maxResponseBytes: 4096,
+    }, clock, logger),
   };
 }
 

@@ -14,6 +14,7 @@ import { type AppConfig, type AppDeps, buildApp, type KupeApp } from '../src/htt
 import { Metrics } from '../src/http/metrics.ts';
 import { StoreFaults } from '../src/http/store-faults.ts';
 import { buildServices } from '../src/services.ts';
+import type { WebhookWorker } from '../src/webhook-worker.ts';
 import type { Limits } from '../src/limits/index.ts';
 import { memoryLimits } from '../src/limits/memory.ts';
 import type { IssuerKeys } from '../src/oidc/issuer.ts';
@@ -22,7 +23,7 @@ import { openStore } from '../src/store/index.ts';
 import { createSchema } from './postgres-schema.ts';
 
 /** The settings a test runs with: the app's, the identity provider's and the store's. */
-export type TestConfig = AppConfig & Pick<Config, 'oidc' | 'database' | 'gatewayPolicyFile' | 'leaks'>;
+export type TestConfig = AppConfig & Pick<Config, 'oidc' | 'database' | 'gatewayPolicyFile' | 'leaks' | 'webhookTimeoutSeconds'>;
 
 /**
  * The defaults (src/config.ts) with no per-IP limit, the backoff far away and no per-address connection cap:
@@ -115,6 +116,8 @@ export interface TestApp extends KupeApp, Seed {
   /** The test's database, for a second connection of its own (another process would open the same). */
   databaseUrl: string;
   clock: ReturnType<typeof testClock>;
+  /** Not started: a test that wants deliveries starts it. */
+  webhookWorker: WebhookWorker;
   call(method: string, url: string, options?: CallOptions): Promise<LightMyRequestResponse>;
 }
 
@@ -182,7 +185,8 @@ export async function buildTestApp(
     },
     ...(opts.body !== undefined && { payload: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }),
   });
-  return { ...kupe, ...seeded, store, databaseUrl, clock, lastUsed: deps.lastUsed, metrics: deps.metrics, call };
+  t.after(() => deps.webhookWorker.stop());
+  return { ...kupe, ...seeded, store, databaseUrl, clock, lastUsed: deps.lastUsed, metrics: deps.metrics, webhookWorker: deps.webhookWorker, call };
 }
 
 /** Every row of every table: to prove that a refused request changed nothing. */

@@ -9,6 +9,7 @@ import type { ApiKeyRecord, Store } from './store.ts';
 import { DEFAULT_TENANT_CAPS, type TenantCaps } from './tenants.ts';
 import { formatTimestamp, normalizeDisplayName, parseRfc3339 } from './validation.ts';
 import { type RevokeReason, TIMESTAMP_RULE } from './vocabulary.ts';
+import { recordEvent } from './webhooks.ts';
 
 export interface CreateApiKeyInput {
   displayName: string;
@@ -93,6 +94,9 @@ export async function createApiKey(
         tenant, time: createdAt, actor: ctx.actor, action: 'apikey.create',
         target: `${id} (${displayName}, ${input.role})`, clientIp: ctx.clientIp, requestId: ctx.requestId,
       });
+      await recordEvent(tx, tenant, 'apikey.created', {
+        id, displayName, role: input.role, createdBy: ctx.actor, ...(input.expiresAt !== undefined && { expiresAt: input.expiresAt }),
+      }, ctx.now);
       return true;
     });
     if (inserted) return { record, key };
@@ -136,6 +140,10 @@ export async function revokeApiKey(
   await store.transaction(async (tx) => {
     if (!(await tx.apiKeys.revoke(tenant, id, { by: ctx.actor, at, reason, leakSource }))) {
       throw new AppError('api_key_not_found', 'api key not found');
+    }
+    await recordEvent(tx, tenant, 'apikey.revoked', { id, revokedBy: ctx.actor, reason }, ctx.now);
+    if (reason === 'leaked') {
+      await recordEvent(tx, tenant, 'apikey.leaked', { id, reportedBy: ctx.actor, ...(leakSource !== undefined && { foundAt: leakSource }) }, ctx.now);
     }
     await tx.audit.append({
       tenant, time: at, actor: ctx.actor, action: reason === 'leaked' ? 'apikey.leaked' : 'apikey.revoke',

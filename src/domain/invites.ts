@@ -5,6 +5,7 @@ import { sha256Hex } from './digest.ts';
 import { checkNewPassword, hashPassword } from './passwords.ts';
 import type { InviteRecord, Store } from './store.ts';
 import { formatTimestamp, parseRfc3339 } from './validation.ts';
+import { recordEvent } from './webhooks.ts';
 
 /** How long an invite link works. */
 export const INVITE_TTL_SECONDS = 7 * 86_400;
@@ -56,6 +57,8 @@ async function joinTenant(tx: Store, invite: InviteRecord, ctx: AcceptContext) {
     tenant: invite.tenant, time: at, actor: invite.email, action: 'member.join', target: invite.email,
     clientIp: ctx.clientIp, requestId: ctx.requestId,
   });
+  const member = (await tx.members.list(invite.tenant)).find((m) => m.email === invite.email);
+  await recordEvent(tx, invite.tenant, 'member.joined', { email: invite.email, ...(member && { role: member.role }) }, ctx.now);
 }
 
 const accountExists = (email: string) => new AppError('account_exists',

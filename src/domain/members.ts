@@ -6,6 +6,7 @@ import { createInvite, type IssuedInvite } from './invites.ts';
 import { DEFAULT_TENANT_CAPS, lockTenantForWrite, type TenantCaps } from './tenants.ts';
 import { canonicalEmail } from './email.ts';
 import { formatTimestamp } from './validation.ts';
+import { recordEvent } from './webhooks.ts';
 
 export function listMembers(store: Store, tenant: string): Promise<MemberRecord[]> {
   return store.members.list(tenant);
@@ -73,6 +74,7 @@ export async function addMember(
       if (!(await tx.members.insert(tenant, member, formatTimestamp(ctx.now)))) {
         throw new AppError('member_already_exists', 'member already exists');
       }
+      await recordEvent(tx, tenant, 'member.added', { email: member.email, role: member.role, addedBy: ctx.actor }, ctx.now);
       return { member, invite: await createInvite(tx, tenant, member.email, ctx.actor, ctx.now) };
     });
 }
@@ -88,6 +90,7 @@ export async function updateMember(
       const member = await requireMember(tx, tenant, email);
       if (input.role !== 'admin') await refuseLastAdmin(tx, tenant, member, 'demote');
       await tx.members.setRole(tenant, email, input.role);
+      await recordEvent(tx, tenant, 'member.role_changed', { email, role: input.role, previousRole: member.role, changedBy: ctx.actor }, ctx.now);
       return { ...member, role: input.role };
     });
 }
@@ -106,6 +109,7 @@ export async function removeMember(
       await refuseLastAdmin(tx, tenant, member, 'remove');
       await tx.members.remove(tenant, email);
       await tx.invites.removeFor(tenant, email); // its link stops working with it
+      await recordEvent(tx, tenant, 'member.removed', { email, role: member.role, removedBy: ctx.actor }, ctx.now);
     });
 }
 

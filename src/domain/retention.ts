@@ -18,7 +18,7 @@ const AUDIT_BATCH = 1000;
  */
 export async function purgeExpiredRecords(
   store: Store, now: Date, retention: RetentionSettings, sessions: SessionSettings,
-): Promise<{ audit: number; sessions: number; invites: number; revokedKeys: number }> {
+): Promise<{ audit: number; sessions: number; invites: number; revokedKeys: number; events: number }> {
   const before = (ms: number) => formatTimestamp(new Date(now.getTime() - ms));
   let audit = 0;
   let revokedKeys = 0;
@@ -37,5 +37,7 @@ export async function purgeExpiredRecords(
     revokedKeys,
     sessions: await store.sessions.purgeEnded(before(ended), before(ended + sessions.idleSeconds * 1000)),
     invites: await store.invites.purgeBefore(before(ended)),
+    // Webhook events and their deliveries, once none waits to be sent (retries end after about a day).
+    events: await store.webhooks.purgeBefore(before(ended)),
   };
 }

@@ -1,4 +1,4 @@
-import type { AuditAction, Plan, RevokeReason, Role } from './vocabulary.ts';
+import type { AuditAction, EventType, Plan, RevokeReason, Role, WebhookEvent } from './vocabulary.ts';
 
 export type { AuditAction, Plan };
 
@@ -244,6 +244,78 @@ export interface StoreFault {
   detail: string;
 }
 
+export interface WebhookEndpointRecord {
+  id: string;
+  tenant: string;
+  url: string;
+  events: WebhookEvent[];
+  /** The Standard Webhooks signing secret (whsec_...). */
+  secret: string;
+  enabled: boolean;
+  createdBy: string;
+  createdAt: string;
+  /** Set when a delivery to it failed for good; cleared when one succeeds. */
+  failingSince?: string | undefined;
+}
+
+export interface OutboxEventRecord {
+  /** The webhook-id of every delivery of the event. */
+  id: string;
+  tenant: string;
+  type: EventType;
+  /** The body every delivery sends. */
+  payload: string;
+  createdAt: string;
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+export interface DeliveryRecord {
+  id: string;
+  endpointId: string;
+  eventId: string;
+  eventType: EventType;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: string;
+  lastAttemptAt?: string | undefined;
+  lastStatus?: number | undefined;
+  lastError?: string | undefined;
+  createdAt: string;
+}
+
+/** A delivery an instance has claimed: what to send, where, signed with what. */
+export interface ClaimedDelivery {
+  id: string;
+  attempts: number;
+  endpoint: Pick<WebhookEndpointRecord, 'id' | 'tenant' | 'url' | 'secret'>;
+  event: Pick<OutboxEventRecord, 'id' | 'type' | 'payload'>;
+}
+
+export interface WebhookRepository {
+  listEndpoints(tenant: string): Promise<WebhookEndpointRecord[]>;
+  getEndpoint(tenant: string, id: string): Promise<WebhookEndpointRecord | undefined>;
+  countEndpoints(tenant: string): Promise<number>;
+  /** False when the id is taken. */
+  insertEndpoint(endpoint: WebhookEndpointRecord): Promise<boolean>;
+  updateEndpoint(tenant: string, id: string, changes: { url?: string; events?: WebhookEvent[]; enabled?: boolean; failingSince?: string | null }): Promise<boolean>;
+  /** Deletes the endpoint and its deliveries; false when there was none. */
+  deleteEndpoint(tenant: string, id: string): Promise<boolean>;
+  /** The event, and a pending delivery of it to each endpoint named (in the caller's transaction). */
+  appendEvent(event: OutboxEventRecord, endpointIds: readonly string[]): Promise<void>;
+  /**
+   * Claims up to `limit` due deliveries, at most one per endpoint and only its earliest pending one, none
+   * claimed by another instance (PostgreSQL: SKIP LOCKED), each held until `lockUntil`; counts the attempt.
+   */
+  claimDue(now: string, lockUntil: string, limit: number): Promise<ClaimedDelivery[]>;
+  /** What an attempt came to: delivered, failed for good, or pending again at nextAttemptAt. */
+  recordAttempt(id: string, result: { state: DeliveryState; at: string; nextAttemptAt: string; status?: number | undefined; error?: string | undefined }): Promise<void>;
+  /** The endpoint's latest deliveries, the newest first. */
+  listDeliveries(endpointId: string, limit: number): Promise<DeliveryRecord[]>;
+  /** Deletes events (and their deliveries) created before `time` that no delivery still waits for; how many. */
+  purgeBefore(time: string): Promise<number>;
+}
+
 export interface Store {
   readonly tenants: TenantRepository;
   readonly users: UserRepository;
@@ -253,6 +325,7 @@ export interface Store {
   readonly members: MemberRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly audit: AuditRepository;
+  readonly webhooks: WebhookRepository;
   /** Runs fn atomically; every repository call inside goes through `tx`. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Throws when the store cannot serve right now (unreachable, locked against writes, damaged). */

@@ -20,9 +20,25 @@ export type Plan = (typeof PLANS)[number];
 /** Every kind of audit entry. */
 export const AUDIT_ACTIONS = [
   'tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'member.invite', 'member.join',
-  'apikey.create', 'apikey.revoke', 'apikey.leaked', 'apikey.leak_acknowledged', 'session.signin', 'session.signout', 'account.password_voided',
+  'apikey.create', 'apikey.revoke', 'apikey.leaked', 'apikey.leak_acknowledged', 'webhook.create', 'webhook.update', 'webhook.delete', 'session.signin', 'session.signout', 'account.password_voided',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/**
+ * What webhooks tell of (docs/notifications.md). `apikey.revoked` comes for every revocation, with its reason;
+ * a leak brings `apikey.leaked` as well, with where the key was found. `webhook.test` is sent only by an
+ * admin's "send test event", to that endpoint.
+ */
+export const EVENT_TYPES = [
+  'apikey.created', 'apikey.revoked', 'apikey.leaked',
+  'member.added', 'member.joined', 'member.role_changed', 'member.removed',
+] as const;
+/** What an endpoint may ask for. */
+export type WebhookEvent = (typeof EVENT_TYPES)[number];
+export type EventType = WebhookEvent | 'webhook.test';
+
+/** A webhook endpoint's id: `wh-` and 8 hex digits. */
+export const WEBHOOK_ID_PATTERN = '^wh-[0-9a-f]{8}$';
 
 /** A tenant name: a DNS label (lowercase letters, digits, hyphens; 2-63 characters). */
 export const TENANT_NAME_PATTERN = '^[a-z][a-z0-9-]{0,61}[a-z0-9]$';

@@ -35,6 +35,8 @@ import { memberRoutes } from './routes/members.ts';
 import { type ProviderSignIn, providerSignInRoutes } from './routes/provider-sign-in.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { tenantRoutes } from './routes/tenants.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import type { WebhookWorker } from '../webhook-worker.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { compileValidator, MAX_JSON_DEPTH, nestedDeeperThan } from './schema-compiler.ts';
 
@@ -56,7 +58,7 @@ function nextRequestId(): string {
 export type AppConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'
   | 'sessionIdleMinutes' | 'sessionMaxHours' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'maxConnections'
   | 'tenantCaps' | 'metricsToken' | 'passwordSignIn' | 'maxConnectionsPerAddress' | 'tenantAdminsChangePlan'
-  | 'headersTimeoutSeconds' | 'ipv6PrefixBits'>;
+  | 'headersTimeoutSeconds' | 'ipv6PrefixBits' | 'webhookAllowPrivate'>;
 
 export interface RouteAccess {
   method: string;
@@ -82,6 +84,8 @@ export interface AppServices {
   gatewayPolicy: GatewayPolicy;
   /** Who may report leaked keys (docs/leaks.md): GitHub's signing keys, GitLab's token; null/undefined: off. */
   scanners: Scanners;
+  /** Sends the outbox's webhook deliveries (src/webhook-worker.ts); the app only nudges it. */
+  webhookWorker: WebhookWorker;
 }
 
 /**
@@ -171,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   sessionRoutes(app, routeDeps, deps.limits.attempts);
   inviteRoutes(app, routeDeps);
   providerSignInRoutes(app, routeDeps, deps.providerSignIn);
+  webhookRoutes(app, { ...routeDeps, webhookUrls: { allowHttp: config.webhookAllowPrivate }, nudge: () => deps.webhookWorker.nudge() });
   await leakReportRoutes(app, { store: deps.store, clock, limits: deps.limits.clients, metrics, scanners: deps.scanners });
 
   return { app, drain: () => { draining = true; }, routes };

@@ -13,6 +13,7 @@ import { migrateToLatest } from './migrate.ts';
 import type { Database, Dialect } from './schema.ts';
 import { probeSqlite } from './sqlite-driver.ts';
 import { tenantRepository } from './tenants.ts';
+import { webhookRepository } from './webhooks.ts';
 
 export { tryLockForServing } from './serve-lock.ts';
 
@@ -37,6 +38,7 @@ function storeOn(db: Kysely<Database>, parts: StoreParts, inTransaction: boolean
     sessions: sessionRepository(db),
     invites: inviteRepository(db),
     audit: auditRepository(db),
+    webhooks: webhookRepository(db, parts.dialect),
     transaction: async (fn) => {
       if (inTransaction) return fn(store);
       const afterCommit: (() => Promise<void>)[] = [];

@@ -101,7 +101,51 @@ export interface InvitesTable {
   used_at: string | null;
 }
 
+export interface WebhookEndpointsTable {
+  id: string;
+  tenant: string;
+  url: string;
+  /** JSON array of event types. */
+  events: string;
+  /** The Standard Webhooks signing secret (whsec_...): an HMAC key, so kept as it is. */
+  secret: string;
+  /** 1 or 0. */
+  enabled: number;
+  created_by: string;
+  created_at: string;
+  failing_since: string | null;
+}
+
+export interface OutboxEventsTable {
+  /** The webhook-id every delivery of it carries. */
+  id: string;
+  tenant: string;
+  type: string;
+  /** The JSON body sent: {type, timestamp, data}. */
+  payload: string;
+  created_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  endpoint_id: string;
+  event_id: string;
+  /** pending, delivered or failed. */
+  state: string;
+  attempts: number;
+  next_attempt_at: string;
+  /** While an instance sends it: no other claims it before this. */
+  locked_until: string | null;
+  last_attempt_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+}
+
 export interface Database {
+  webhook_endpoints: WebhookEndpointsTable;
+  outbox_events: OutboxEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   tenants: TenantsTable;
   members: MembersTable;
   api_keys: ApiKeysTable;

@@ -207,7 +207,7 @@ test('apikeys revoke-leaked: keys found in standard input are revoked as leaked,
   const server = await serve(t, env);
   assert.equal(await whoami(server.url, leaked.key), 200, 'used once: cached by the server');
   assert.equal(await whoami(server.url, early.key), 401);
-  const file = `deploy:\n  env:\n    KUPE_API_KEY: ${leaked.key}\n    OTHER: ${leaked.key}\n    typo: ${leaked.key.slice(0, -1)}x\n    old: ${early.key}\n`;
+  const file = `deploy:\n  env:\n    KUPE_API_KEY: ${leaked.key}\n    OTHER: ${leaked.key}\n    typo: ${leaked.key.slice(0, -1)}${leaked.key.endsWith('x') ? 'y' : 'x'}\n    old: ${early.key}\n`;
   const res = await cliWithInput(env, file, 'apikeys', 'revoke-leaked', '--source', 'https://paste.example.com/abc', '--output', 'json');
   assert.equal(res.code, 0, res.stderr);
   assert.ok(!res.stdout.includes(leaked.key.slice(14)), 'never prints a secret');

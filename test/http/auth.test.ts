@@ -21,6 +21,12 @@ const ROUTES = [
   { method: 'DELETE', url: '/api/v1/tenants/acme/apikeys/ak-00000000', admin: true },
   { method: 'POST', url: '/api/v1/tenants/acme/apikeys/ak-00000000/leak-acknowledgement', admin: true },
   { method: 'GET', url: '/api/v1/tenants/acme/auditlog', admin: true },
+  { method: 'GET', url: '/api/v1/tenants/acme/webhooks', admin: true },
+  { method: 'POST', url: '/api/v1/tenants/acme/webhooks', admin: true, body: { url: 'https://hooks.example.com/', events: ['apikey.created'] } },
+  { method: 'PATCH', url: '/api/v1/tenants/acme/webhooks/wh-00000000', admin: true, body: { enabled: false } },
+  { method: 'DELETE', url: '/api/v1/tenants/acme/webhooks/wh-00000000', admin: true },
+  { method: 'POST', url: '/api/v1/tenants/acme/webhooks/wh-00000000/test', admin: true },
+  { method: 'GET', url: '/api/v1/tenants/acme/webhooks/wh-00000000/deliveries', admin: true },
 ];
 
 async function credentials(app: TestApp) {
@@ -89,7 +95,9 @@ test('HEAD, which Fastify adds beside every GET, passes the same guard: 401 with
   for (const route of gets) {
     assert.equal((await app.call('HEAD', route.url)).statusCode, 401, `HEAD ${route.url}`);
     assert.equal((await app.call('HEAD', route.url, { key: app.otherTenantKey })).statusCode, 403, `HEAD ${route.url}, another tenant`);
-    assert.equal((await app.call('HEAD', route.url, { key: app.adminKey })).statusCode, 200, `HEAD ${route.url}, admin`);
+    // Past the guard: the route's own answer (404 for the made-up webhook id of the deliveries route).
+    const admitted = (await app.call('HEAD', route.url, { key: app.adminKey })).statusCode;
+    assert.ok(admitted === 200 || (admitted === 404 && route.url.includes('wh-00000000')), `HEAD ${route.url}, admin: ${admitted}`);
   }
 });
 

@@ -123,7 +123,10 @@ test('the OpenAPI 3.1 document lists every route with its schemas; docs are serv
     'POST /api/v1/invites/{token}/accept', 'POST /api/v1/invites/{token}/join', 'POST /api/v1/session', 'POST /api/v1/session/password'])
     .concat(['GET /api/v1/gateway/verify'])
     .concat(['POST /api/v1/tenants/{tenant}/apikeys/{id}/leak-acknowledgement', 'POST /api/v1/secret-scanning/github',
-      'GET /api/v1/secret-scanning/gitlab/v1/revocable_token_types', 'POST /api/v1/secret-scanning/gitlab/v1/revoke_tokens']).sort());
+      'GET /api/v1/secret-scanning/gitlab/v1/revocable_token_types', 'POST /api/v1/secret-scanning/gitlab/v1/revoke_tokens'])
+    .concat(['GET /api/v1/tenants/{tenant}/webhooks', 'POST /api/v1/tenants/{tenant}/webhooks', 'PATCH /api/v1/tenants/{tenant}/webhooks/{id}',
+      'DELETE /api/v1/tenants/{tenant}/webhooks/{id}', 'POST /api/v1/tenants/{tenant}/webhooks/{id}/test',
+      'GET /api/v1/tenants/{tenant}/webhooks/{id}/deliveries']).sort());
   const create = doc.paths['/api/v1/tenants/{tenant}/apikeys'].post;
   const body = create.requestBody.content['application/json'].schema;
   assert.deepEqual(body.required, ['displayName', 'role']);

@@ -32,7 +32,14 @@ test('retention deletes old audit entries, ended sessions and spent invites, and
   await invite('used-yesterday', -5, 1);
   await invite('open', -5);
 
+  // Webhook events: the seed's three (400 days old, no endpoint) go; an old one still waiting to be sent stays.
+  await store.webhooks.insertEndpoint({ id: 'wh-00000001', tenant: 'acme', url: 'https://h.example.com/', events: ['apikey.created'],
+    secret: 'whsec_x', enabled: true, createdBy: 'operator', createdAt: ago(100) });
+  await store.webhooks.appendEvent({ id: 'msg_waiting', tenant: 'acme', type: 'apikey.created', payload: '{}', createdAt: ago(40) }, ['wh-00000001']);
+
   const deleted = await purgeExpiredRecords(store, now, { auditDays: 365, endedDays: 30 }, { idleSeconds: 3600, absoluteSeconds: 86_400 });
+  assert.equal(deleted.events, 3, 'the seed\'s events, none waiting');
+  assert.equal((await store.webhooks.listDeliveries('wh-00000001', 10)).length, 1, 'the waiting one is kept');
   assert.ok(deleted.audit >= 1500, `${deleted.audit} audit entries deleted`);
   assert.deepEqual((await store.audit.list('acme', 50)).map((e) => e.target), ['recent']);
   assert.deepEqual([deleted.sessions, deleted.invites], [2, 2]);
