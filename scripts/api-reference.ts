@@ -25,7 +25,7 @@ interface Operation {
   requestBody?: { content?: Record<string, { schema?: Schema }> };
   responses?: Record<string, unknown>;
 }
-export interface OpenApiDocument { paths?: Record<string, Record<string, Operation>> }
+export interface OpenApiDocument { paths?: Record<string, Record<string, Operation>>; webhooks?: Record<string, { post?: Operation }> }
 
 const METHODS = ['get', 'post', 'patch', 'put', 'delete'];
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -74,6 +74,24 @@ function renderOperation(method: string, path: string, op: Operation): string[] 
   return lines;
 }
 
+/** The events webhook receivers get (the document's `webhooks`): each one's `data` fields. */
+function renderWebhooks(webhooks: Record<string, { post?: Operation }>): string[] {
+  const entries = Object.entries(webhooks);
+  if (entries.length === 0) return [];
+  const lines = ['## webhook events', '', 'What a webhook endpoint receives: `{"type", "timestamp", "data"}`, signed per Standard Webhooks',
+    '([notifications.md](notifications.md)). `data` always holds `tenant`, and:', ''];
+  for (const [type, item] of entries) {
+    const data = item.post?.requestBody?.content?.['application/json']?.schema?.properties?.data;
+    lines.push(`### \`${type}\``, '', '| Field | Required | Type | Rule |', '|---|---|---|---|');
+    for (const [name, field] of Object.entries(data?.properties ?? {})) {
+      if (name === 'tenant') continue;
+      lines.push(`| \`${name}\` | ${data?.required?.includes(name) ? 'yes' : 'no'} | ${typeOf(field)} | ${ruleOf(field)} |`);
+    }
+    lines.push('');
+  }
+  return lines;
+}
+
 /**
  * docs/api.md, from the OpenAPI document the server serves: every route with
  * its parameters, body, statuses and the error codes each status can carry.
@@ -102,6 +120,7 @@ export function renderApiReference(doc: OpenApiDocument): string {
     'contract leaves open: [behaviour.md](behaviour.md).',
     '',
     ...[...byTag].flatMap(([tag, lines]) => [`## ${tag}`, '', ...lines]),
+    ...renderWebhooks(doc.webhooks ?? {}),
   ].join('\n');
 }
 

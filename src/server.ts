@@ -6,6 +6,7 @@ import { bootstrapEmptyStore } from './domain/bootstrap.ts';
 import { LEAK_REPORTERS, revokeLeakedKeys } from './domain/leaks.ts';
 import { controlSocketPath, serveControl } from './control.ts';
 import { purgeExpiredRecords } from './domain/retention.ts';
+import { sweepExpiringKeys } from './domain/expiry.ts';
 import { systemClock, type Clock } from './domain/time.ts';
 import { type AppServices, buildApp, sessionSettings } from './http/app.ts';
 import { Metrics } from './http/metrics.ts';
@@ -162,6 +163,13 @@ function startBackgroundWork(
   const purgeTimer = setInterval(() => void purge(), 3600_000);
   purgeTimer.unref();
   started.push({ what: 'the retention timer', stop: () => clearInterval(purgeTimer) });
+  // Expiry warnings (docs/notifications.md): every instance sweeps; each warning is written once.
+  const sweep = () => sweepExpiringKeys(store, clock())
+    .catch((err: unknown) => reportFailure(err, 'expiry warnings: could not sweep; will retry in a minute'));
+  void sweep();
+  const sweepTimer = setInterval(() => void sweep(), 60_000);
+  sweepTimer.unref();
+  started.push({ what: 'the expiry sweep', stop: () => clearInterval(sweepTimer) });
 }
 
 /**

@@ -39,7 +39,7 @@ export class WebhookWorker {
     this.#policy = policy;
     this.#clock = clock;
     this.#logger = logger;
-    this.#settings = { pollMs: 500, holdSeconds: Math.ceil(policy.timeoutMs / 1000) + 30, batch: 10, ...settings };
+    this.#settings = { pollMs: 500, holdSeconds: Math.ceil(policy.timeoutMs / 1000) + 5, batch: 10, ...settings };
   }
 
   start(): void {

@@ -115,6 +115,12 @@ export interface ApiKeyRepository {
   getForVerification(id: string): ApiKeyRecord | undefined | Promise<ApiKeyRecord | undefined>;
   /** Keys of the tenant that are not revoked, oldest first. */
   listActive(tenant: string): Promise<ApiKeyRecord[]>;
+  /** Every active key (any tenant) that has an expiry: what the expiry warnings look at. */
+  listWithExpiry(): Promise<ApiKeyRecord[]>;
+  /** Which expiry notices these keys have had. */
+  noticesOf(keyIds: readonly string[]): Promise<{ keyId: string; notice: string }[]>;
+  /** Records a notice; false when it was recorded before (by this instance or another). */
+  recordNotice(keyId: string, notice: string, at: string): Promise<boolean>;
   /** Keys of the tenant that are revoked, the latest revoked first. */
   listRevoked(tenant: string): Promise<ApiKeyRecord[]>;
   /** Deletes keys revoked before `time` (retention); how many. */

@@ -30,7 +30,7 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
  * admin's "send test event", to that endpoint.
  */
 export const EVENT_TYPES = [
-  'apikey.created', 'apikey.revoked', 'apikey.leaked',
+  'apikey.created', 'apikey.revoked', 'apikey.leaked', 'apikey.expiring', 'apikey.expired',
   'member.added', 'member.joined', 'member.role_changed', 'member.removed',
 ] as const;
 /** What an endpoint may ask for. */

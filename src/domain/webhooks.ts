@@ -112,6 +112,7 @@ export async function updateWebhook(
     // Enabled again, or pointed elsewhere: no longer failing until a delivery fails for good again.
     ...((input.enabled === true || input.url !== undefined) && { failingSince: null }),
   };
+  if (Object.keys(changes).length === 0) return requireEndpoint(store, tenant, id); // nothing to change
   return store.transaction(async (tx) => {
     if (!(await tx.webhooks.updateEndpoint(tenant, id, changes))) throw new AppError('webhook_not_found', 'webhook not found');
     await tx.audit.append({ tenant, time: formatTimestamp(ctx.now), actor: ctx.actor, action: 'webhook.update', target: id, clientIp: ctx.clientIp, requestId: ctx.requestId });

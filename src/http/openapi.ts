@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { openApiWebhooks } from './event-schemas.ts';
 
 /** Every string field refuses NUL characters (PostgreSQL cannot store one); the document says so. */
 const NO_NUL = '^[^\\u0000]*$';
@@ -48,6 +49,8 @@ export async function registerOpenApi(app: FastifyInstance) {
           declareNoNul(operation.requestBody);
         }
       }
+      // The events a webhook receiver gets (OpenAPI 3.1's `webhooks`), as JSON Schema.
+      (object as { webhooks?: unknown }).webhooks = openApiWebhooks();
       return object;
     },
   });

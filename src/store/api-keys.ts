@@ -56,6 +56,20 @@ export function apiKeyRepository(
         .execute();
       return rows.map(toApiKey);
     },
+    async listWithExpiry() {
+      const rows = await db.selectFrom('api_keys').selectAll().where('revoked_at', 'is', null).where('expires_at', 'is not', null).execute();
+      return rows.map(toApiKey);
+    },
+    async noticesOf(keyIds) {
+      if (keyIds.length === 0) return [];
+      const rows = await db.selectFrom('expiry_notices').select(['key_id', 'notice']).where('key_id', 'in', [...keyIds]).execute();
+      return rows.map((r) => ({ keyId: r.key_id, notice: r.notice }));
+    },
+    async recordNotice(keyId, notice, at) {
+      const result = await db.insertInto('expiry_notices').values({ key_id: keyId, notice, sent_at: at })
+        .onConflict((oc) => oc.columns(['key_id', 'notice']).doNothing()).executeTakeFirst();
+      return insertedOne(result);
+    },
     async listRevoked(tenant) {
       const rows = await db
         .selectFrom('api_keys').selectAll()

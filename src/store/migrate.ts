@@ -9,6 +9,7 @@ import { leaseRenewals } from './migrations/0007-lease-renewals.ts';
 import { revokeReason } from './migrations/0008-revoke-reason.ts';
 import { leakReports } from './migrations/0009-leak-reports.ts';
 import { webhooks } from './migrations/0010-webhooks.ts';
+import { expiryNotices } from './migrations/0011-expiry-notices.ts';
 import type { Database, Dialect } from './schema.ts';
 
 /** Every migration, by name (exported for the upgrade tests). */
@@ -17,7 +18,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0004-revocation-fence': revocationFence(dialect), '0005-provider-sessions': providerSessions(),
     '0006-email-proof': emailProof(), '0007-lease-renewals': leaseRenewals(dialect),
     '0008-revoke-reason': revokeReason(), '0009-leak-reports': leakReports(),
-    '0010-webhooks': webhooks(dialect) };
+    '0010-webhooks': webhooks(dialect), '0011-expiry-notices': expiryNotices() };
 }
 
 /** Brings the schema up to date; returns the names of the migrations it applied. */

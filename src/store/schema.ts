@@ -142,7 +142,15 @@ export interface WebhookDeliveriesTable {
   created_at: string;
 }
 
+export interface ExpiryNoticesTable {
+  key_id: string;
+  /** 14d, 7d, 1d or expired. */
+  notice: string;
+  sent_at: string;
+}
+
 export interface Database {
+  expiry_notices: ExpiryNoticesTable;
   webhook_endpoints: WebhookEndpointsTable;
   outbox_events: OutboxEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
+import { Ajv } from 'ajv';
 import { Webhook } from 'standardwebhooks';
+import type { EventType } from '../../src/domain/vocabulary.ts';
+import { eventSchema } from '../../src/http/event-schemas.ts';
 import { RETRY_SECONDS } from '../../src/domain/webhooks.ts';
 import { openStore } from '../../src/store/index.ts';
 import { WebhookWorker } from '../../src/webhook-worker.ts';
@@ -49,8 +52,11 @@ test('create shows the signing secret once; list, change and delete; only https 
   assert.ok(!JSON.stringify(list).includes(webhook.secret), 'the secret is nowhere in the list');
   const changed = await app.call('PATCH', `${HOOKS}/${webhook.id}`, { key: app.adminKey, body: { enabled: false, events: ['member.removed'] } });
   assert.deepEqual([changed.statusCode, changed.json().enabled, changed.json().events], [200, false, ['member.removed']]);
+  const nothing = await app.call('PATCH', `${HOOKS}/${webhook.id}`, { key: app.adminKey, body: {} });
+  assert.deepEqual([nothing.statusCode, nothing.json().events], [200, ['member.removed']], 'an empty change changes nothing');
+  assert.equal((await app.call('PATCH', `${HOOKS}/wh-00000000`, { key: app.adminKey, body: {} })).json().code, 'webhook_not_found');
   const bad: [unknown, string][] = [
-    [{ url: 'ftp://x.example.com/', events: ['apikey.created'] }, 'url must be https'],
+    [{ url: 'ftp://x.example.com/', events: ['apikey.created'] }, '"url"'],
     [{ url: 'https://x.example.com/', events: ['apikey.exploded'] }, 'events'],
     [{ url: 'https://user:pw@x.example.com/', events: ['apikey.created'] }, 'user name or password'],
   ];
@@ -79,7 +85,10 @@ test('events are delivered in order, signed per Standard Webhooks (the reference
   await until(() => hook.got.length >= 3, 'three deliveries');
   assert.deepEqual(events(hook), ['apikey.created', 'member.added', 'apikey.revoked'], 'in the order of the changes');
   const verifier = new Webhook(webhook.secret);
+  const ajv = new Ajv({ strict: false });
   for (const { headers, body } of hook.got) {
+    const { type } = JSON.parse(body) as { type: EventType };
+    assert.ok(ajv.validate(eventSchema(type), JSON.parse(body)), `${type} as the OpenAPI document states it: ${ajv.errorsText()}`);
     const payload = verifier.verify(body, headers as Record<string, string>) as { type: string; timestamp: string; data: Record<string, unknown> };
     assert.match(String(headers['webhook-id']), /^msg_[0-9a-f]{24}$/);
     assert.equal(payload.data.tenant, 'acme');

@@ -28,8 +28,11 @@ const DeliverySchema = Type.Object({
   lastAttemptAt: Type.Optional(Type.String()), lastStatus: Type.Optional(Type.Integer({ description: "The endpoint's last HTTP status" })),
   lastError: Type.Optional(Type.String()), createdAt: Type.String(),
 });
-const WebhookParams = Type.Object({ ...TenantParamsSchema.properties, id: Type.String({ examples: ['wh-3f9c1a2b'] }) });
-const Url = Type.String({ maxLength: 2000, description: 'https (http only with KUPE_WEBHOOK_ALLOW_PRIVATE)', examples: ['https://hooks.example.com/kupe'] });
+const WebhookParams = Type.Object({ ...TenantParamsSchema.properties, id: Type.String({ pattern: WEBHOOK_ID_PATTERN, examples: ['wh-3f9c1a2b'] }) });
+const Url = Type.String({
+  maxLength: 2000, pattern: '^https?://[^\\s]+$', examples: ['https://hooks.example.com/kupe'],
+  description: 'An absolute URL: https (http only with KUPE_WEBHOOK_ALLOW_PRIVATE), no user name or password',
+});
 
 /** Tenant admins' webhooks (docs/notifications.md). */
 export function webhookRoutes(app: App, deps: RouteDeps & { webhookUrls: UrlRule; nudge: () => void }) {

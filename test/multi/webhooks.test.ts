@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test, type TestContext } from 'node:test';
+import { Webhook } from 'standardwebhooks';
+import { createApiKey } from '../../src/domain/api-keys.ts';
+import { createTenant } from '../../src/domain/tenants.ts';
+import { openStore } from '../../src/store/index.ts';
+import { TEST_CONFIG, TEST_POSTGRES_URL, testDatabaseUrl, until } from '../helpers.ts';
+import { type Instance, request, startInstance } from '../processes.ts';
+
+const skip = TEST_POSTGRES_URL ? false : 'runs with KUPE_TEST_DATABASE_URL=postgres://... (npm run test:postgres after scripts/services.sh)';
+
+interface Arrival { at: number; id: string; body: string; headers: IncomingHttpHeaders }
+
+/** A receiver on a fixed loopback port that can go down and come back; what it got and when. */
+async function receiver(t: TestContext) {
+  const got: Arrival[] = [];
+  const state = { status: 200, delayMs: 0, arrived: 0 };
+  let server: Server | undefined;
+  let port = 0;
+  const up = async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      state.arrived += 1;
+      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      req.on('end', () => setTimeout(() => {
+        if (state.status === 200) got.push({ at: performance.now(), id: String(req.headers['webhook-id']), body, headers: req.headers });
+        res.writeHead(state.status).end();
+      }, state.delayMs));
+    });
+    await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  };
+  const down = () => new Promise<void>((resolve) => { server?.closeAllConnections(); server?.close(() => resolve()); });
+  await up();
+  t.after(down);
+  return { url: () => `http://127.0.0.1:${port}/hook`, got, state, up, down };
+}
+
+async function cluster(t: TestContext, env: Record<string, string> = {}) {
+  const url = await testDatabaseUrl(t);
+  const base = { KUPE_DATABASE_URL: url, KUPE_RATE_LIMIT: '0', KUPE_WEBHOOK_ALLOW_PRIVATE: 'true', ...env };
+  const start = () => Promise.all(['A', 'B', 'C'].map((name) => startInstance(t, name, base)));
+  const { store } = openStore(url, TEST_CONFIG.database);
+  t.after(() => store.close());
+  const instances = await start();
+  await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, new Date());
+  const admin = await createApiKey(store, 'acme', { displayName: 'admin', role: 'admin' }, { actor: 'operator', now: new Date() });
+  return { instances, start, store, adminKey: admin.key };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/**
+ * Every event reaches a live endpoint once, whichever of three instances made the change; the time from the
+ * change's answer to the endpoint's receipt is reported (docs/performance.md, "Webhooks"), not asserted.
+ */
+test('three instances on PostgreSQL: every change reaches the endpoint once, signed; the delay is reported', { skip }, async (t) => {
+  const hook = await receiver(t);
+  const { instances, adminKey } = await cluster(t);
+  const created = await request(instances[0]!.url, 'POST', '/api/v1/tenants/acme/webhooks', { key: adminKey, body: { url: hook.url(), events: ['apikey.created'] } });
+  assert.equal(created.status, 201);
+  const verifier = new Webhook(created.body.secret as string);
+  const delays: number[] = [];
+  const ids: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    const made = await request(instances[i % 3]!.url, 'POST', '/api/v1/tenants/acme/apikeys', { key: adminKey, body: { displayName: `ci-${i}`, role: 'readonly' } });
+    assert.equal(made.status, 201);
+    ids.push(made.body.id as string);
+    await until(() => hook.got.some((a) => JSON.parse(a.body).data.id === made.body.id), `the event of ci-${i}`);
+    delays.push(hook.got.find((a) => JSON.parse(a.body).data.id === made.body.id)!.at - made.finishedAt);
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.deepEqual(hook.got.map((a) => JSON.parse(a.body).data.id), ids, 'each once, in order');
+  for (const a of hook.got) verifier.verify(a.body, a.headers as Record<string, string>);
+  const sorted = [...delays].sort((a, b) => a - b);
+  t.diagnostic(`60 changes over three instances, from the change's answer to the endpoint's receipt: p50 ${percentile(sorted, 50).toFixed(0)} ms, ` +
+    `p99 ${percentile(sorted, 99).toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms`);
+});
+
+/**
+ * The outbox loses nothing: events made while the endpoint refuses, then every instance killed with SIGKILL
+ * while a delivery is on the wire, then the endpoint back and the instances restarted: every event arrives,
+ * a repeat only with the same webhook-id and body.
+ */
+test('kill -9 of every instance mid-delivery, and an endpoint that was down: every event arrives, repeats only with the same webhook-id', { skip }, async (t) => {
+  const hook = await receiver(t);
+  const { instances, start, adminKey } = await cluster(t, { KUPE_WEBHOOK_TIMEOUT_SECONDS: '2' });
+  const created = await request(instances[0]!.url, 'POST', '/api/v1/tenants/acme/webhooks', { key: adminKey, body: { url: hook.url(), events: ['apikey.created', 'apikey.revoked'] } });
+  assert.equal(created.status, 201);
+  await hook.down(); // the endpoint is down: the first delivery fails, the rest wait behind it
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const made = await request(instances[i % 3]!.url, 'POST', '/api/v1/tenants/acme/apikeys', { key: adminKey, body: { displayName: `ci-${i}`, role: 'readonly' } });
+    ids.push(made.body.id as string);
+  }
+  await hook.up();
+  hook.state.delayMs = 1500; // slow: deliveries are on the wire when the instances die
+  // The first delivery's retry comes 5 s after its refusal; it is held on the wire for 1.5 s.
+  await until(() => hook.state.arrived >= 1, 'a delivery on the wire', 15_000);
+  await new Promise((r) => setTimeout(r, 500));
+  for (const instance of instances) instance.child.kill('SIGKILL');
+  await Promise.all(instances.map((i: Instance) => i.exited));
+  hook.state.delayMs = 0;
+  await start();
+  await until(() => new Set(hook.got.map((a) => JSON.parse(a.body).data.id)).size === ids.length, 'every event', 60_000);
+  const byId = new Map<string, string>();
+  for (const a of hook.got) {
+    const seen = byId.get(a.id);
+    assert.ok(seen === undefined || seen === a.body, `a repeat of ${a.id} carries the same body`);
+    byId.set(a.id, a.body);
+  }
+  const order = [...new Set(hook.got.map((a) => JSON.parse(a.body).data.id as string))];
+  assert.deepEqual(order, ids, 'in order');
+  t.diagnostic(`${ids.length} events, ${hook.got.length} deliveries received (${hook.got.length - ids.length} repeats, each with its webhook-id)`);
+});
