@@ -100,17 +100,17 @@ export class WebhookWorker {
     }
     const at = formatTimestamp(this.#clock());
     const { webhooks } = this.#store;
+    const { endpoint } = delivery;
     if (error === undefined) {
       await webhooks.recordAttempt(delivery.id, { state: 'delivered', at, nextAttemptAt: at, status });
-      await webhooks.updateEndpoint(delivery.endpoint.tenant, delivery.endpoint.id, { failingSince: null });
+      if (endpoint.failingSince !== undefined) await webhooks.updateEndpoint(endpoint.tenant, endpoint.id, { failingSince: null });
       return;
     }
     const wait = RETRY_SECONDS[delivery.attempts - 1];
     if (wait === undefined) {
       await webhooks.recordAttempt(delivery.id, { state: 'failed', at, nextAttemptAt: at, status, error });
-      const endpoint = await webhooks.getEndpoint(delivery.endpoint.tenant, delivery.endpoint.id);
-      if (endpoint && endpoint.failingSince === undefined) await webhooks.updateEndpoint(endpoint.tenant, endpoint.id, { failingSince: at });
-      this.#logger.warn({ webhook: delivery.endpoint.id, tenant: delivery.endpoint.tenant, event: delivery.event.id, error },
+      if (endpoint.failingSince === undefined) await webhooks.updateEndpoint(endpoint.tenant, endpoint.id, { failingSince: at });
+      this.#logger.warn({ webhook: endpoint.id, tenant: endpoint.tenant, event: delivery.event.id, error },
         'webhook delivery failed for good after every retry; the endpoint is marked failing');
       return;
     }

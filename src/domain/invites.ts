@@ -57,7 +57,7 @@ async function joinTenant(tx: Store, invite: InviteRecord, ctx: AcceptContext) {
     tenant: invite.tenant, time: at, actor: invite.email, action: 'member.join', target: invite.email,
     clientIp: ctx.clientIp, requestId: ctx.requestId,
   });
-  const member = (await tx.members.list(invite.tenant)).find((m) => m.email === invite.email);
+  const member = await tx.members.get(invite.tenant, invite.email);
   await recordEvent(tx, invite.tenant, 'member.joined', { email: invite.email, ...(member && { role: member.role }) }, ctx.now);
 }
 

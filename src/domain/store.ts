@@ -294,7 +294,7 @@ export interface DeliveryRecord {
 export interface ClaimedDelivery {
   id: string;
   attempts: number;
-  endpoint: Pick<WebhookEndpointRecord, 'id' | 'tenant' | 'url' | 'secret'>;
+  endpoint: Pick<WebhookEndpointRecord, 'id' | 'tenant' | 'url' | 'secret' | 'failingSince'>;
   event: Pick<OutboxEventRecord, 'id' | 'type' | 'payload'>;
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ActionContext } from './context.ts';
 import { AppError, validationError } from './errors.ts';
-import type { DeliveryRecord, Store, WebhookEndpointRecord } from './store.ts';
+import type { DeliveryRecord, OutboxEventRecord, Store, WebhookEndpointRecord } from './store.ts';
 import { formatTimestamp } from './validation.ts';
 import { EVENT_TYPES, type EventType, WEBHOOK_ID_PATTERN, type WebhookEvent } from './vocabulary.ts';
 
@@ -133,9 +133,13 @@ export async function listWebhookDeliveries(store: Store, tenant: string, id: st
   return store.webhooks.listDeliveries(id, limit);
 }
 
-/** An event's id (its webhook-id): unique, and saying nothing. */
-function eventId(): string {
-  return `msg_${randomBytes(12).toString('hex')}`;
+/** An event as the outbox keeps it: a fresh id (its webhook-id, saying nothing) and the body every delivery sends. */
+function newEvent(tenant: string, type: EventType, data: Record<string, unknown>, now: Date): OutboxEventRecord {
+  const at = formatTimestamp(now);
+  return {
+    id: `msg_${randomBytes(12).toString('hex')}`, tenant, type, createdAt: at,
+    payload: JSON.stringify({ type, timestamp: at, data: { tenant, ...data } }),
+  };
 }
 
 /**
@@ -143,18 +147,14 @@ function eventId(): string {
  * it, in the caller's transaction: the event exists exactly when the change does.
  */
 export async function recordEvent(tx: Store, tenant: string, type: EventType, data: Record<string, unknown>, now: Date): Promise<void> {
-  const at = formatTimestamp(now);
   const endpoints = (await tx.webhooks.listEndpoints(tenant)).filter((e) => e.enabled && (e.events as EventType[]).includes(type));
-  const payload = JSON.stringify({ type, timestamp: at, data: { tenant, ...data } });
-  await tx.webhooks.appendEvent({ id: eventId(), tenant, type, payload, createdAt: at }, endpoints.map((e) => e.id));
+  await tx.webhooks.appendEvent(newEvent(tenant, type, data, now), endpoints.map((e) => e.id));
 }
 
 /** "Send test event": a `webhook.test` event to this endpoint only (even a disabled one). */
 export async function sendTestEvent(store: Store, tenant: string, id: string, ctx: ActionContext): Promise<string> {
   const endpoint = await requireEndpoint(store, tenant, id);
-  const at = formatTimestamp(ctx.now);
-  const event = { id: eventId(), tenant, type: 'webhook.test' as const, createdAt: at,
-    payload: JSON.stringify({ type: 'webhook.test', timestamp: at, data: { tenant, webhook: endpoint.id, requestedBy: ctx.actor } }) };
+  const event = newEvent(tenant, 'webhook.test', { webhook: endpoint.id, requestedBy: ctx.actor }, ctx.now);
   await store.webhooks.appendEvent(event, [endpoint.id]);
   return event.id;
 }

@@ -81,11 +81,11 @@ export function webhookRepository(db: Kysely<Database>, dialect: Dialect): Webho
         const rows = await trx.selectFrom('webhook_deliveries as d')
           .innerJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
           .innerJoin('outbox_events as o', 'o.id', 'd.event_id')
-          .select(['d.id', 'd.attempts', 'w.id as endpointId', 'w.tenant', 'w.url', 'w.secret', 'o.id as eventId', 'o.type', 'o.payload'])
+          .select(['d.id', 'd.attempts', 'w.id as endpointId', 'w.tenant', 'w.url', 'w.secret', 'w.failing_since', 'o.id as eventId', 'o.type', 'o.payload'])
           .where('d.id', 'in', ids).orderBy('d.id').execute();
         return rows.map((r): ClaimedDelivery => ({
           id: String(r.id), attempts: r.attempts,
-          endpoint: { id: r.endpointId, tenant: r.tenant, url: r.url, secret: r.secret },
+          endpoint: { id: r.endpointId, tenant: r.tenant, url: r.url, secret: r.secret, failingSince: r.failing_since ?? undefined },
           event: { id: r.eventId, type: r.type as EventType, payload: r.payload },
         }));
       });
