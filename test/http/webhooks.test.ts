@@ -190,3 +190,18 @@ test('two workers on one PostgreSQL schema never send the same delivery twice (S
   const names = hook.got.map((r) => JSON.parse(r.body).data.displayName as string);
   assert.deepEqual(names, Array.from({ length: 30 }, (_, i) => `k${i}`), 'in order, though three workers took turns');
 });
+
+test("another tenant's admin cannot see, change, test, read the deliveries of or delete a tenant's webhook", async (t) => {
+  const { app, webhook } = await setUp(t);
+  const other = `/api/v1/tenants/globex/webhooks/${webhook.id}`;
+  const tries: [string, string, unknown?][] = [
+    ['PATCH', other, { enabled: false }], ['POST', `${other}/test`], ['GET', `${other}/deliveries`], ['DELETE', other],
+  ];
+  for (const [method, url, body] of tries) {
+    const res = await app.call(method, url, { key: app.otherTenantKey, body });
+    assert.equal(res.json().code, 'webhook_not_found', `${method} ${url}`);
+  }
+  assert.deepEqual((await app.call('GET', '/api/v1/tenants/globex/webhooks', { key: app.otherTenantKey })).json().items, []);
+  const mine = (await app.call('GET', HOOKS, { key: app.adminKey })).json().items;
+  assert.deepEqual(mine.map((w: { id: string; enabled: boolean }) => [w.id, w.enabled]), [[webhook.id, true]], 'untouched');
+});
