@@ -8,10 +8,11 @@ export const SETTINGS_TABLES = [
   { file: 'README.md', table: 'server' },
   { file: 'docs/oidc.md', table: 'oidc' },
   { file: 'docs/leaks.md', table: 'leaks' },
+  { file: 'docs/notifications.md', table: 'mail' },
 ] as const;
 
 /** The document with its table replaced by the one rendered now. */
-export function withSettingsTable(document: string, table: 'server' | 'oidc' | 'leaks'): string {
+export function withSettingsTable(document: string, table: (typeof SETTINGS_TABLES)[number]['table']): string {
   const start = `<!-- settings:${table} -->\n`;
   const end = '\n<!-- /settings -->';
   const from = document.indexOf(start);

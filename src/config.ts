@@ -2,6 +2,7 @@ import type { DatabaseTuning } from './store/tuning.ts';
 import type { RetentionSettings } from './domain/retention.ts';
 import { groupTemplateProblems } from './domain/provider-groups.ts';
 import type { TenantCaps } from './domain/tenants.ts';
+import type { MailOn } from './domain/mail.ts';
 import { type Env, type LogLevel, readSettings, type SettingValues } from './settings.ts';
 
 export { LOG_LEVELS, type LogLevel, OIDC_ALGORITHMS } from './settings.ts';
@@ -62,6 +63,17 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** One webhook delivery's deadline. */
   webhookTimeoutSeconds: number;
+  /** Email (docs/notifications.md); undefined: off. */
+  mail: MailConfig | undefined;
+}
+
+export interface MailConfig {
+  /** smtp:// (STARTTLS) or smtps://, with its credentials. */
+  smtpUrl: string;
+  /** The From of every mail. */
+  from: string;
+  /** The console's public address: where the links in mails point. */
+  publicUrl: string;
 }
 
 export interface LeakReportConfig {
@@ -114,6 +126,7 @@ export function loadConfig(env: Env): Readonly<Config> {
   const v: Partial<SettingValues> = {};
   readSettings(env, 'server', v, problems);
   readSettings(env, 'leaks', v, problems);
+  readSettings(env, 'mail', v, problems);
   const values = v as SettingValues;
   const config: Config = {
     host: values.host, port: values.port, databaseUrl: values.databaseUrl, logLevel: values.logLevel,
@@ -135,6 +148,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     gatewayPolicyFile: values.gatewayPolicyFile,
     webhookAllowPrivate: values.webhookAllowPrivate, webhookTimeoutSeconds: values.webhookTimeoutSeconds,
     oidc: oidcConfig(env, problems),
+    mail: mailConfig(values, problems),
     leaks: Object.freeze({
       githubKeysUrl: values.githubScanningKeysUrl === 'off' ? undefined : values.githubScanningKeysUrl,
       gitlabToken: values.gitlabRevocationToken,
@@ -147,6 +161,24 @@ export function loadConfig(env: Env): Readonly<Config> {
     throw new Error(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
   return Object.freeze(config);
+}
+
+/** What the domain is told of email (src/domain/mail.ts): on, and where its links point; undefined: off. */
+export function mailOn(config: Pick<Config, 'mail'>): MailOn | undefined {
+  return config.mail && { consoleUrl: config.mail.publicUrl };
+}
+
+/** Email: on with KUPE_SMTP_URL, which then needs a sender and the console's public address. */
+function mailConfig(values: SettingValues, problems: string[]): MailConfig | undefined {
+  if (values.smtpUrl === undefined) {
+    for (const [name, value] of [['KUPE_MAIL_FROM', values.mailFrom], ['KUPE_PUBLIC_URL', values.publicUrl]] as const) {
+      if (value !== undefined) problems.push(`${name} is set but KUPE_SMTP_URL is not (email is off without a mail server)`);
+    }
+    return undefined;
+  }
+  if (values.mailFrom === undefined) problems.push('KUPE_SMTP_URL needs KUPE_MAIL_FROM: the sender of every mail, e.g. "Kupe <kupe@example.com>"');
+  if (values.publicUrl === undefined) problems.push("KUPE_SMTP_URL needs KUPE_PUBLIC_URL: the console's address as people reach it, where the links in mails point");
+  return Object.freeze({ smtpUrl: values.smtpUrl, from: values.mailFrom ?? '', publicUrl: (values.publicUrl ?? '').replace(/\/+$/, '') });
 }
 
 /** The KUPE_OIDC_* settings; undefined when KUPE_OIDC_ISSUER is not set (then no other may be). */

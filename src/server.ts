@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
+import { type Config, mailOn } from './config.ts';
 import type { Store } from './domain/store.ts';
 import { bootstrapEmptyStore } from './domain/bootstrap.ts';
 import { LEAK_REPORTERS, revokeLeakedKeys } from './domain/leaks.ts';
@@ -113,6 +113,11 @@ async function startParts(
   await startControl(config, store, logger, clock, started);
   services.webhookWorker.start();
   started.push({ what: 'the webhook deliveries', stop: () => services.webhookWorker.stop() });
+  const { mailWorker } = services;
+  if (mailWorker) {
+    mailWorker.start();
+    started.push({ what: 'the mail outbox', stop: () => mailWorker.stop() });
+  }
 
   // Before listening: once the "listening" line is out, serve() must already handle SIGTERM (an
   // orchestrator may send it at once), so nothing slow may come between listening and returning.
@@ -156,7 +161,7 @@ function startBackgroundWork(
   started.push({ what: 'the HTTP server', stop: closeHttp });
   const purge = () => purgeExpiredRecords(store, clock(), config.retention, sessionSettings(config))
     .then((deleted) => {
-      if (deleted.audit + deleted.sessions + deleted.invites + deleted.revokedKeys + deleted.events > 0) logger.info({ deleted }, 'retention: old records deleted');
+      if (Object.values(deleted).some((n) => n > 0)) logger.info({ deleted }, 'retention: old records deleted');
     })
     .catch((err: unknown) => reportFailure(err, 'retention: could not delete old records; will retry in an hour'));
   void purge();
@@ -164,7 +169,7 @@ function startBackgroundWork(
   purgeTimer.unref();
   started.push({ what: 'the retention timer', stop: () => clearInterval(purgeTimer) });
   // Expiry warnings (docs/notifications.md): every instance sweeps; each warning is written once.
-  const sweep = () => sweepExpiringKeys(store, clock())
+  const sweep = () => sweepExpiringKeys(store, { now: clock(), mail: mailOn(config) })
     .catch((err: unknown) => reportFailure(err, 'expiry warnings: could not sweep; will retry in a minute'));
   void sweep();
   const sweepTimer = setInterval(() => void sweep(), 60_000);
@@ -180,7 +185,7 @@ async function startControl(config: Config, store: Store, logger: Logger, clock:
   const path = controlSocketPath(config.databaseUrl);
   if (path === undefined) return;
   const control = await serveControl(path, async (reports) => {
-    const findings = await revokeLeakedKeys(store, reports, LEAK_REPORTERS.operator, { now: clock() });
+    const findings = await revokeLeakedKeys(store, reports, LEAK_REPORTERS.operator, { now: clock(), mail: mailOn(config) });
     for (const { outcome, keyId, tenant } of findings) {
       if (outcome === 'revoked') logger.warn({ keyId, tenant, reporter: LEAK_REPORTERS.operator }, 'leaked api key revoked');
     }

@@ -14,6 +14,9 @@ import type { StoreFaults } from './http/store-faults.ts';
 import type { IssuerKeys } from './oidc/issuer.ts';
 import { ScannerKeys } from './outbound/github-scanning-keys.ts';
 import { WebhookWorker } from './webhook-worker.ts';
+import { MailWorker } from './mail-worker.ts';
+import { SmtpSender } from './outbound/smtp.ts';
+import { mailOn } from './config.ts';
 
 /**
  * The long-lived objects the HTTP app is built from (AppServices), from the parts the composition root
@@ -21,7 +24,7 @@ import { WebhookWorker } from './webhook-worker.ts';
  * parts as a server.
  */
 export interface ServiceParts {
-  config: Pick<Config, 'oidc' | 'gatewayPolicyFile' | 'leaks' | 'webhookAllowPrivate' | 'webhookTimeoutSeconds'>;
+  config: Pick<Config, 'oidc' | 'gatewayPolicyFile' | 'leaks' | 'webhookAllowPrivate' | 'webhookTimeoutSeconds' | 'mail'>;
   store: Store;
   logger: FastifyBaseLogger;
   clock: Clock;
@@ -51,7 +54,10 @@ export async function buildServices({ config, store, logger, clock, metrics, fau
     // Started by the composition root (src/server.ts) once the server listens; tests start it when they need it.
     webhookWorker: new WebhookWorker(store, {
       allowPrivate: config.webhookAllowPrivate, timeoutMs: config.webhookTimeoutSeconds * 1000, maxResponseBytes: 4096,
-    }, clock, logger),
+    }, clock, logger, { mail: mailOn(config) }),
+    // The same: started by the composition root; null when email is off.
+    mailWorker: config.mail === undefined ? null
+      : new MailWorker(store, new SmtpSender({ url: config.mail.smtpUrl, from: config.mail.from, timeoutMs: 20_000 }), clock, logger),
   };
 }
 

@@ -9,8 +9,8 @@ import { MAX_KEY_CACHE_LEASE_MS } from './store/tuning.ts';
  */
 export interface Setting<T> {
   readonly name: `KUPE_${string}`;
-  /** Which table lists it: README.md's, docs/oidc.md's or docs/leaks.md's. */
-  readonly table: 'server' | 'oidc' | 'leaks';
+  /** Which table lists it: README.md's, docs/oidc.md's, docs/leaks.md's or docs/notifications.md's. */
+  readonly table: 'server' | 'oidc' | 'leaks' | 'mail';
   /** The default, as the tables show it (Markdown). */
   readonly shown: string;
   /** What it does (Markdown, one table cell). */
@@ -139,6 +139,19 @@ function urlProblem(name: string, value: string): string | undefined {
   return `${name}=${JSON.stringify(value)}: must be https (http only on localhost, 127.0.0.1 or [::1])`;
 }
 
+/** A mail server's URL: smtp (STARTTLS) or smtps, with a host. */
+function smtpUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'KUPE_SMTP_URL: not a URL (smtp://USER:PASSWORD@HOST:587 or smtps://USER:PASSWORD@HOST:465)';
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') return `KUPE_SMTP_URL: must start with smtp:// or smtps://, not ${url.protocol}//`;
+  if (url.hostname === '') return 'KUPE_SMTP_URL: names no host';
+  return undefined;
+}
+
 /** Whether a proxy is trusted: then the direct peer is the proxy, and a per-address cap would cap the proxy. */
 const behindProxy = (env: Env) => {
   const raw = env.KUPE_TRUST_PROXY?.trim() ?? '';
@@ -151,6 +164,7 @@ function define<T>(name: `KUPE_${string}`, table: Setting<T>['table'], reader: R
 
 const server = <T>(name: `KUPE_${string}`, reader: Reader<T>, doc: string, shown?: string) => define(name, 'server', reader, doc, shown);
 const oidc = <T>(name: `KUPE_${string}`, reader: Reader<T>, doc: string, shown?: string) => define(name, 'oidc', reader, doc, shown);
+const mail = <T>(name: `KUPE_${string}`, reader: Reader<T>, doc: string, shown?: string) => define(name, 'mail', reader, doc, shown);
 const leaks = <T>(name: `KUPE_${string}`, reader: Reader<T>, doc: string, shown?: string) => define(name, 'leaks', reader, doc, shown);
 
 /** Where GitHub publishes the keys that sign its secret-scanning reports. */
@@ -240,6 +254,12 @@ export const SETTINGS = {
       : `KUPE_GITLAB_REVOCATION_TOKEN: must be at least ${MIN_REVOCATION_TOKEN_LENGTH} characters (for example the output of: openssl rand -hex 32)`),
   "The token GitLab's secret detection sends (the raw token in `Authorization`, GitLab's `secret_detection_token_revocation_token`) to `/api/v1/secret-scanning/gitlab/v1/...`. At least 32 characters. Unset: those routes answer 404 `leak_reports_off`."),
 
+  smtpUrl: mail('KUPE_SMTP_URL', checked(undefined, '*(none: email off)*', (value) => smtpUrlProblem(value)),
+    '`smtp://USER:PASSWORD@HOST:587` (STARTTLS, required unless the host is loopback) or `smtps://USER:PASSWORD@HOST:465` (TLS from the start): the mail server Kupe sends through. Unset: email is off; invite links are shown to the admin who adds a member, as before. Set: `KUPE_MAIL_FROM` and `KUPE_PUBLIC_URL` are required.'),
+  mailFrom: mail('KUPE_MAIL_FROM', optional(), 'The sender of every mail, e.g. `Kupe <kupe@example.com>` (an address your mail server may send as).'),
+  publicUrl: mail('KUPE_PUBLIC_URL', checked(undefined, NONE, (value) => urlProblem('KUPE_PUBLIC_URL', value)),
+    "The console's address as people reach it, e.g. `https://kupe.example.com`: the links in mails (invites, password resets, the keys page) start with it. Never taken from a request's `Host`, which the sender of a request chooses. `https`; `http` only on `localhost`, `127.0.0.1`, `[::1]`."),
+
   verifiedTokenCacheSeconds: oidc('KUPE_OIDC_TOKEN_CACHE_SECONDS', integer(300, 0, 3600), 'How long a verified access token is remembered (by its SHA-256), so that its next use costs no signature check: never past its `exp`, nor past this, whatever `exp` the token claims (0: none; at most 3600).'),
 } as const;
 
@@ -273,6 +293,10 @@ export function settingsTable(table: Setting<unknown>['table']): string {
       "GitHub's secret scanning (on by default: GitHub's signature is checked against its published keys) and by a self-managed " +
       "GitLab's secret detection (off until its token is set) are revoked at once. Every setting and how to register Kupe's key " +
       'format with each: [docs/leaks.md](docs/leaks.md). |');
+    rows.push(`| ${of('mail').map((s) => `\`${s.name}\``).join(', ')} | *(none: email off)* | Email through your mail server: ` +
+      'invite links are mailed to the invited address (never shown to the admin), people can reset a forgotten password, and ' +
+      "a tenant's admins are warned before keys expire, when one leaks, when admins change and when a webhook fails. Every " +
+      'setting and each mail: [docs/notifications.md](docs/notifications.md). |');
   }
   return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
 }

@@ -20,10 +20,11 @@ import { memoryLimits } from '../src/limits/memory.ts';
 import type { IssuerKeys } from '../src/oidc/issuer.ts';
 import { limitSettings } from '../src/limits/policy.ts';
 import { openStore } from '../src/store/index.ts';
+import type { MailWorker } from '../src/mail-worker.ts';
 import { createSchema } from './postgres-schema.ts';
 
 /** The settings a test runs with: the app's, the identity provider's and the store's. */
-export type TestConfig = AppConfig & Pick<Config, 'oidc' | 'database' | 'gatewayPolicyFile' | 'leaks' | 'webhookTimeoutSeconds'>;
+export type TestConfig = AppConfig & Pick<Config, 'oidc' | 'database' | 'gatewayPolicyFile' | 'leaks' | 'webhookTimeoutSeconds' | 'mail'>;
 
 /**
  * The defaults (src/config.ts) with no per-IP limit, the backoff far away and no per-address connection cap:
@@ -118,6 +119,8 @@ export interface TestApp extends KupeApp, Seed {
   clock: ReturnType<typeof testClock>;
   /** Not started: a test that wants deliveries starts it. */
   webhookWorker: WebhookWorker;
+  /** With config.mail; not started either. */
+  mailWorker: MailWorker | null;
   call(method: string, url: string, options?: CallOptions): Promise<LightMyRequestResponse>;
 }
 
@@ -186,7 +189,11 @@ export async function buildTestApp(
     ...(opts.body !== undefined && { payload: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }),
   });
   t.after(() => deps.webhookWorker.stop());
-  return { ...kupe, ...seeded, store, databaseUrl, clock, lastUsed: deps.lastUsed, metrics: deps.metrics, webhookWorker: deps.webhookWorker, call };
+  t.after(() => deps.mailWorker?.stop());
+  return {
+    ...kupe, ...seeded, store, databaseUrl, clock, lastUsed: deps.lastUsed, metrics: deps.metrics,
+    webhookWorker: deps.webhookWorker, mailWorker: deps.mailWorker, call,
+  };
 }
 
 /** Every row of every table: to prove that a refused request changed nothing. */

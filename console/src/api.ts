@@ -1,10 +1,10 @@
 // The console is a client of the public API like any other: same routes,
 // same errors. Types come from the server's schemas (import type only).
 import type {
-  ApiKey, AuditEntry, CreatedApiKey, Member, NewMember, Session, SignInMethods, Tenant,
+  ApiKey, AuditEntry, CreatedApiKey, CreatedWebhook, Delivery, Member, NewMember, Session, SignInMethods, Tenant, Webhook,
 } from '../../src/http/schemas.ts';
 
-export type { ApiKey, AuditEntry, Member, NewMember, Session, SignInMethods, Tenant };
+export type { ApiKey, AuditEntry, CreatedWebhook, Delivery, Member, NewMember, Session, SignInMethods, Tenant, Webhook };
 export type CreatedKey = CreatedApiKey;
 
 export class ApiError extends Error {

@@ -3,10 +3,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, messageOf, type Session, setCsrfToken, whenSessionEnds } from './api.ts';
 import { ApiKeysPage } from './pages/api-keys.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
-import { AccountSecuredPage, ChangePasswordPage, InvitePage, SignInPage } from './pages/account.tsx';
+import { AccountSecuredPage, ChangePasswordPage, ForgotPasswordPage, InvitePage, ResetPasswordPage, SignInPage } from './pages/account.tsx';
 import { useAction } from './load.tsx';
 import { MembersPage } from './pages/members.tsx';
 import { SettingsPage } from './pages/settings.tsx';
+import { WebhooksPage } from './pages/webhooks.tsx';
 import './styles.css';
 
 function useHash(): string {
@@ -20,15 +21,16 @@ function useHash(): string {
 }
 
 const SECTIONS = [
-  ['keys', 'API keys'], ['members', 'Members'], ['audit', 'Audit log'], ['settings', 'Settings'],
+  ['keys', 'API keys'], ['members', 'Members'], ['webhooks', 'Webhooks'], ['audit', 'Audit log'], ['settings', 'Settings'],
 ] as const;
 type Section = (typeof SECTIONS)[number][0];
 
-const TENANT_PAGE = /^#\/t\/([a-z0-9-]+)\/(keys|members|audit|settings)$/;
+const TENANT_PAGE = /^#\/t\/([a-z0-9-]+)\/(keys|members|webhooks|audit|settings)$/;
 
 /** Whether a hash is no page of its own (the start, a sign-in leftover): the first tenant's keys are shown. */
 function landsOnTenant(hash: string): boolean {
-  return !TENANT_PAGE.test(hash) && hash !== '#/password' && hash !== '#/account-secured' && !hash.startsWith('#/invite/');
+  return !TENANT_PAGE.test(hash) && hash !== '#/password' && hash !== '#/account-secured' && !hash.startsWith('#/invite/')
+    && hash !== '#/forgot' && !hash.startsWith('#/reset/');
 }
 
 function App() {
@@ -67,6 +69,9 @@ function App() {
 
   const invite = /^#\/invite\/([A-Za-z0-9_-]+)$/.exec(hash);
   if (invite) return <InvitePage token={invite[1]!} session={session} onSignedIn={adopt} />;
+  const reset = /^#\/reset\/([A-Za-z0-9_-]+)$/.exec(hash);
+  if (reset) return <ResetPasswordPage token={reset[1]!} />;
+  if (hash === '#/forgot' && !session) return <ForgotPasswordPage />;
   if (session === undefined && failure) {
     return (
       <main class="narrow" id="main">
@@ -101,6 +106,7 @@ function App() {
     ? <p>You are not a member of tenant {tenant}.</p>
     : section === 'keys' ? <ApiKeysPage tenant={tenant} isAdmin={isAdmin} />
       : section === 'members' ? <MembersPage tenant={tenant} isAdmin={isAdmin} me={session.email} />
+        : section === 'webhooks' ? <WebhooksPage tenant={tenant} isAdmin={isAdmin} />
         : section === 'audit' ? <AuditLogPage tenant={tenant} isAdmin={isAdmin} />
           : <SettingsPage tenant={tenant} isAdmin={isAdmin} />;
   return (

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { AppError, type ErrorCode } from '../domain/errors.ts';
 import { isRole, OPERATOR_ACTOR } from '../domain/roles.ts';
 import { PLANS, type Plan } from '../domain/vocabulary.ts';
-import { loadConfig } from '../config.ts';
+import { loadConfig, mailOn } from '../config.ts';
 import type { Store } from '../domain/store.ts';
 
 // The heavy modules (the store's drivers, argon2, the HTTP server) are imported by the commands that need
@@ -231,7 +231,7 @@ async function apiKeysRevokeLeaked(values: Values, output: 'text' | 'json') {
   const source = values.source;
   const config = loadConfig(process.env);
   const socket = control.controlSocketPath(config.databaseUrl);
-  const revokeHere = () => withStore((store) => revokeLeakedKeys(store, tokens.map((token) => ({ token, source })), LEAK_REPORTERS.operator, { now: new Date() }));
+  const revokeHere = () => withStore((store) => revokeLeakedKeys(store, tokens.map((token) => ({ token, source })), LEAK_REPORTERS.operator, { now: new Date(), mail: mailOn(config) }));
   let findings: Awaited<ReturnType<typeof revokeHere>>;
   if (socket === undefined) {
     findings = await revokeHere();

@@ -96,7 +96,7 @@ export async function createApiKey(
       });
       await recordEvent(tx, tenant, 'apikey.created', {
         id, displayName, role: input.role, createdBy: ctx.actor, ...(input.expiresAt !== undefined && { expiresAt: input.expiresAt }),
-      }, ctx.now);
+      }, ctx);
       return true;
     });
     if (inserted) return { record, key };
@@ -141,9 +141,9 @@ export async function revokeApiKey(
     if (!(await tx.apiKeys.revoke(tenant, id, { by: ctx.actor, at, reason, leakSource }))) {
       throw new AppError('api_key_not_found', 'api key not found');
     }
-    await recordEvent(tx, tenant, 'apikey.revoked', { id, revokedBy: ctx.actor, reason }, ctx.now);
+    await recordEvent(tx, tenant, 'apikey.revoked', { id, revokedBy: ctx.actor, reason }, ctx);
     if (reason === 'leaked') {
-      await recordEvent(tx, tenant, 'apikey.leaked', { id, reportedBy: ctx.actor, ...(leakSource !== undefined && { foundAt: leakSource }) }, ctx.now);
+      await recordEvent(tx, tenant, 'apikey.leaked', { id, reportedBy: ctx.actor, ...(leakSource !== undefined && { foundAt: leakSource }) }, ctx);
     }
     await tx.audit.append({
       tenant, time: at, actor: ctx.actor, action: reason === 'leaked' ? 'apikey.leaked' : 'apikey.revoke',

@@ -1,3 +1,4 @@
+import type { NoticeContext } from './mail.ts';
 import type { Store } from './store.ts';
 import { formatTimestamp, parseRfc3339 } from './validation.ts';
 import { recordEvent } from './webhooks.ts';
@@ -6,7 +7,8 @@ import { recordEvent } from './webhooks.ts';
  * Expiry warnings (docs/notifications.md): an `apikey.expiring` event when a key's expiry is 14, 7 and 1 day
  * away, and `apikey.expired` once it has passed, each once per key. Every instance sweeps every minute; the
  * notice's primary key (key id, threshold) makes each one happen once however many sweep at the same moment:
- * the event is written in the transaction that records the notice, only when the notice is new. A key that
+ * the event (and, with email on, the admins' mail) is written in the transaction that records the notice,
+ * only when the notice is new. A key that
  * crosses several thresholds between sweeps (created with 3 days left) gets the most urgent one only.
  */
 export const WARNING_DAYS = [14, 7, 1] as const;
@@ -20,7 +22,7 @@ export function noticesDue(expiresMs: number, nowMs: number): string[] {
 }
 
 /** One sweep; how many events it wrote. */
-export async function sweepExpiringKeys(store: Store, now: Date): Promise<number> {
+export async function sweepExpiringKeys(store: Store, { now, mail }: NoticeContext): Promise<number> {
   const nowMs = now.getTime();
   const keys = (await store.apiKeys.listWithExpiry())
     .map((key) => ({ key, due: noticesDue(parseRfc3339(key.expiresAt!) ?? Number.POSITIVE_INFINITY, nowMs) }))
@@ -42,7 +44,7 @@ export async function sweepExpiringKeys(store: Store, now: Date): Promise<number
         if (first === undefined) return 0; // another instance made it a moment ago
         const data = { id: key.id, displayName: key.displayName, role: key.role, expiresAt: key.expiresAt };
         await recordEvent(tx, key.tenant, first === 'expired' ? 'apikey.expired' : 'apikey.expiring',
-          first === 'expired' ? data : { ...data, daysLeft: Number(first.slice(0, -1)) }, now);
+          first === 'expired' ? data : { ...data, daysLeft: Number(first.slice(0, -1)) }, { now, mail });
         return 1;
       });
     }

@@ -6,23 +6,32 @@ import { checkNewPassword, hashPassword } from './passwords.ts';
 import type { InviteRecord, Store } from './store.ts';
 import { formatTimestamp, parseRfc3339 } from './validation.ts';
 import { recordEvent } from './webhooks.ts';
+import type { ActionContext } from './context.ts';
+import { mailInvite, mailing, type NoticeContext } from './mail.ts';
 
 /** How long an invite link works. */
 export const INVITE_TTL_SECONDS = 7 * 86_400;
 
-export interface IssuedInvite {
-  /** Goes into the link; only its SHA-256 is stored. Shown once to the admin who added the member. */
-  token: string;
-  expiresAt: string;
-}
+/**
+ * An invite as the admin who made it learns of it. Email off: the link's token, shown once, for the admin to
+ * pass on. Email on: only the address it was mailed to; the link goes to that address alone, so that opening
+ * it proves the invitee owns the address (docs/notifications.md, "Email").
+ */
+export type IssuedInvite = { expiresAt: string } & ({ token: string } | { emailedTo: string });
 
-export async function createInvite(tx: Store, tenant: string, email: string, actor: string, now: Date): Promise<IssuedInvite> {
+/** Makes an invite for a pending member, in the caller's transaction, and mails it when email is on. */
+export async function createInvite(
+  tx: Store, tenant: string, member: { email: string; role: string }, ctx: ActionContext,
+): Promise<IssuedInvite> {
   const token = randomBytes(32).toString('base64url');
-  const expiresAt = formatTimestamp(new Date(now.getTime() + INVITE_TTL_SECONDS * 1000));
+  const expiresAt = formatTimestamp(new Date(ctx.now.getTime() + INVITE_TTL_SECONDS * 1000));
   await tx.invites.insert({
-    id: sha256Hex(token), email, tenant, createdBy: actor, createdAt: formatTimestamp(now), expiresAt,
+    id: sha256Hex(token), email: member.email, tenant, createdBy: ctx.actor, createdAt: formatTimestamp(ctx.now), expiresAt,
+    ...(mailing(ctx) && { emailed: true }),
   });
-  return { token, expiresAt };
+  if (!mailing(ctx)) return { token, expiresAt };
+  await mailInvite(tx, { ...member, tenant, invitedBy: ctx.actor, token, expiresAt }, ctx);
+  return { emailedTo: member.email, expiresAt };
 }
 
 const INVALID = 'this invite link is invalid, used or expired; ask a tenant admin for a new one';
@@ -41,8 +50,7 @@ export async function describeInvite(store: Store, token: string, now: Date) {
 }
 
 /** Where an acceptance came from, for the audit log. */
-export interface AcceptContext {
-  now: Date;
+export interface AcceptContext extends NoticeContext {
   clientIp?: string | undefined;
   requestId?: string | undefined;
 }
@@ -58,7 +66,7 @@ async function joinTenant(tx: Store, invite: InviteRecord, ctx: AcceptContext) {
     clientIp: ctx.clientIp, requestId: ctx.requestId,
   });
   const member = await tx.members.get(invite.tenant, invite.email);
-  await recordEvent(tx, invite.tenant, 'member.joined', { email: invite.email, ...(member && { role: member.role }) }, ctx.now);
+  await recordEvent(tx, invite.tenant, 'member.joined', { email: invite.email, ...(member && { role: member.role }) }, ctx);
 }
 
 const accountExists = (email: string) => new AppError('account_exists',
@@ -79,7 +87,8 @@ export async function acceptInvite(
   const passwordHash = await hashPassword(password);
   const session = await store.transaction(async (tx) => {
     const at = formatTimestamp(ctx.now);
-    if (!(await tx.users.insert({ email: invite.email, passwordHash, mustChangePassword: false, createdAt: at, passwordChangedAt: at }))) {
+    const user = { email: invite.email, passwordHash, mustChangePassword: false, createdAt: at, passwordChangedAt: at };
+    if (!(await tx.users.insert(invite.emailed ? { ...user, emailProof: 'email' } : user))) {
       throw accountExists(invite.email);
     }
     await joinTenant(tx, invite, ctx);

@@ -53,8 +53,8 @@ async function refuseLastAdmin(tx: Store, tenant: string, member: MemberRecord, 
 
 /**
  * Adds a member, pending: listed at once, but granting nothing until the
- * invite (returned once, for the admin to pass on to that person) is
- * accepted, by choosing a password when the email has no account yet, or by
+ * invite (returned once, for the admin to pass on to that person; with email
+ * on, mailed to that address instead and never shown) is accepted, by choosing a password when the email has no account yet, or by
  * signing in to that account and joining. Whether the email has an account
  * is not said: the answer is the same either way. So an admin who adds an
  * email they do not own gets no access through it, and learns nothing.
@@ -74,8 +74,8 @@ export async function addMember(
       if (!(await tx.members.insert(tenant, member, formatTimestamp(ctx.now)))) {
         throw new AppError('member_already_exists', 'member already exists');
       }
-      await recordEvent(tx, tenant, 'member.added', { email: member.email, role: member.role, addedBy: ctx.actor }, ctx.now);
-      return { member, invite: await createInvite(tx, tenant, member.email, ctx.actor, ctx.now) };
+      await recordEvent(tx, tenant, 'member.added', { email: member.email, role: member.role, addedBy: ctx.actor }, ctx);
+      return { member, invite: await createInvite(tx, tenant, member, ctx) };
     });
 }
 
@@ -90,7 +90,7 @@ export async function updateMember(
       const member = await requireMember(tx, tenant, email);
       if (input.role !== 'admin') await refuseLastAdmin(tx, tenant, member, 'demote');
       await tx.members.setRole(tenant, email, input.role);
-      await recordEvent(tx, tenant, 'member.role_changed', { email, role: input.role, previousRole: member.role, changedBy: ctx.actor }, ctx.now);
+      await recordEvent(tx, tenant, 'member.role_changed', { email, role: input.role, previousRole: member.role, changedBy: ctx.actor }, ctx);
       return { ...member, role: input.role };
     });
 }
@@ -109,14 +109,14 @@ export async function removeMember(
       await refuseLastAdmin(tx, tenant, member, 'remove');
       await tx.members.remove(tenant, email);
       await tx.invites.removeFor(tenant, email); // its link stops working with it
-      await recordEvent(tx, tenant, 'member.removed', { email, role: member.role, removedBy: ctx.actor }, ctx.now);
+      await recordEvent(tx, tenant, 'member.removed', { email, role: member.role, removedBy: ctx.actor }, ctx);
     });
 }
 
 /**
  * A fresh invite link for a member who has not joined yet (the first one was
- * lost, expired, or went to a client that does not show it, such as the CLI);
- * earlier links of that membership stop working.
+ * lost, expired, or went to a client that does not show it, such as the CLI;
+ * with email on, "send again"); earlier links of that membership stop working.
  */
 export async function reissueInvite(store: Store, tenant: string, rawEmail: string, ctx: ActionContext): Promise<IssuedInvite> {
   const email = canonicalEmail('email', rawEmail);
@@ -124,7 +124,7 @@ export async function reissueInvite(store: Store, tenant: string, rawEmail: stri
     const member = await requireMember(tx, tenant, email);
     if (!member.pending) throw new AppError('member_not_pending', `${email} has joined already; no invite is needed`);
     await tx.invites.removeFor(tenant, email);
-    const invite = await createInvite(tx, tenant, email, ctx.actor, ctx.now);
+    const invite = await createInvite(tx, tenant, member, ctx);
     await tx.audit.append({
       tenant, time: formatTimestamp(ctx.now), actor: ctx.actor, action: 'member.invite', target: email,
       clientIp: ctx.clientIp, requestId: ctx.requestId,

@@ -13,12 +13,12 @@ const DAY_MS = 86_400_000;
 const AUDIT_BATCH = 1000;
 
 /**
- * Deletes what the retention settings say is no longer kept. Audit entries
+ * Deletes what the retention settings say is no longer kept (docs/behaviour.md, "Retention"). Audit entries
  * go in batches so that no single delete holds the database for long.
  */
 export async function purgeExpiredRecords(
   store: Store, now: Date, retention: RetentionSettings, sessions: SessionSettings,
-): Promise<{ audit: number; sessions: number; invites: number; revokedKeys: number; events: number }> {
+): Promise<{ audit: number; sessions: number; invites: number; revokedKeys: number; events: number; mails: number; passwordResets: number }> {
   const before = (ms: number) => formatTimestamp(new Date(now.getTime() - ms));
   let audit = 0;
   let revokedKeys = 0;
@@ -39,5 +39,8 @@ export async function purgeExpiredRecords(
     invites: await store.invites.purgeBefore(before(ended)),
     // Webhook events and their deliveries, once none waits to be sent (retries end after about a day).
     events: await store.webhooks.purgeBefore(before(ended)),
+    // Mails sent or given up (their bodies were erased then); password resets once expired.
+    mails: await store.mail.purgeBefore(before(ended)),
+    passwordResets: await store.passwordResets.purgeBefore(before(ended)),
   };
 }

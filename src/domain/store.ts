@@ -154,7 +154,11 @@ export interface AuditRepository {
  * operator created or reset the account. Absent: nothing proved it (a password chosen through an invite
  * link proves only that the link was held). docs/security.md, "One person, one account".
  */
-export type EmailProof = 'provider' | 'operator';
+/**
+ * How the account's address is known to be its owner's: the identity provider verified it, the operator made
+ * the account, or a link mailed to it was opened (an invite or a password reset, with email on).
+ */
+export type EmailProof = 'provider' | 'operator' | 'email';
 
 export interface UserRecord {
   email: string;
@@ -207,6 +211,8 @@ export interface InviteRecord {
   createdAt: string;
   expiresAt: string;
   usedAt?: string | undefined;
+  /** Mailed to its address (email on): accepting it proves the address is the invitee's. */
+  emailed?: true | undefined;
 }
 
 export interface UserRepository {
@@ -322,6 +328,58 @@ export interface WebhookRepository {
   purgeBefore(time: string): Promise<number>;
 }
 
+/** A mail as the outbox keeps it until it is sent (src/domain/mail.ts writes them). */
+export interface MailRecord {
+  kind: string;
+  tenant?: string | undefined;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  createdAt: string;
+}
+
+/** A mail an instance has claimed to send. */
+export interface ClaimedMail extends MailRecord {
+  id: string;
+  attempts: number;
+}
+
+export type MailState = 'pending' | 'sent' | 'failed';
+
+export interface MailRepository {
+  /** The mails, pending from their createdAt (in the caller's transaction). */
+  enqueue(mails: readonly MailRecord[]): Promise<void>;
+  /** Claims up to `limit` due mails none claimed by another instance (PostgreSQL: SKIP LOCKED), held until `lockUntil`; counts the attempt. */
+  claimDue(now: string, lockUntil: string, limit: number): Promise<ClaimedMail[]>;
+  /** What an attempt came to; a mail sent or given up loses its bodies. */
+  recordAttempt(id: string, result: { state: MailState; at: string; nextAttemptAt: string; error?: string | undefined }): Promise<void>;
+  /** Deletes mails sent or given up before `time`; how many. */
+  purgeBefore(time: string): Promise<number>;
+}
+
+/** A password reset a person asked for: the link's token is kept only as its SHA-256. */
+export interface PasswordResetRecord {
+  id: string;
+  email: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt?: string | undefined;
+}
+
+export interface PasswordResetRepository {
+  insert(reset: PasswordResetRecord): Promise<void>;
+  get(id: string): Promise<PasswordResetRecord | undefined>;
+  /** When the account's latest reset was asked for. */
+  latestFor(email: string): Promise<string | undefined>;
+  /** False when already used. */
+  markUsed(id: string, at: string): Promise<boolean>;
+  /** Every unused reset of the account stops working (its password was just set). */
+  removeFor(email: string): Promise<void>;
+  /** Deletes resets that expired before `time`; how many. */
+  purgeBefore(time: string): Promise<number>;
+}
+
 export interface Store {
   readonly tenants: TenantRepository;
   readonly users: UserRepository;
@@ -332,6 +390,8 @@ export interface Store {
   readonly apiKeys: ApiKeyRepository;
   readonly audit: AuditRepository;
   readonly webhooks: WebhookRepository;
+  readonly mail: MailRepository;
+  readonly passwordResets: PasswordResetRepository;
   /** Runs fn atomically; every repository call inside goes through `tx`. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Throws when the store cannot serve right now (unreachable, locked against writes, damaged). */

@@ -3,6 +3,7 @@ import type { ActionContext } from './context.ts';
 import { AppError, validationError } from './errors.ts';
 import type { DeliveryRecord, OutboxEventRecord, Store, WebhookEndpointRecord } from './store.ts';
 import { formatTimestamp } from './validation.ts';
+import { mailing, mailWebhookFailing, type NoticeContext, warnAdmins } from './mail.ts';
 import { EVENT_TYPES, type EventType, WEBHOOK_ID_PATTERN, type WebhookEvent } from './vocabulary.ts';
 
 /**
@@ -144,11 +145,13 @@ function newEvent(tenant: string, type: EventType, data: Record<string, unknown>
 
 /**
  * Writes an event to the outbox, with a pending delivery to every enabled endpoint of the tenant that wants
- * it, in the caller's transaction: the event exists exactly when the change does.
+ * it, in the caller's transaction: the event exists exactly when the change does. With email on, the
+ * tenant's admins are mailed of the events they must hear of (src/domain/mail.ts), in the same transaction.
  */
-export async function recordEvent(tx: Store, tenant: string, type: EventType, data: Record<string, unknown>, now: Date): Promise<void> {
+export async function recordEvent(tx: Store, tenant: string, type: EventType, data: Record<string, unknown>, ctx: NoticeContext): Promise<void> {
   const endpoints = (await tx.webhooks.listEndpoints(tenant)).filter((e) => e.enabled && (e.events as EventType[]).includes(type));
-  await tx.webhooks.appendEvent(newEvent(tenant, type, data, now), endpoints.map((e) => e.id));
+  await tx.webhooks.appendEvent(newEvent(tenant, type, data, ctx.now), endpoints.map((e) => e.id));
+  if (mailing(ctx)) await warnAdmins(tx, tenant, type, data, ctx); // the same change, told by email too
 }
 
 /** "Send test event": a `webhook.test` event to this endpoint only (even a disabled one). */
@@ -157,4 +160,19 @@ export async function sendTestEvent(store: Store, tenant: string, id: string, ct
   const event = newEvent(tenant, 'webhook.test', { webhook: endpoint.id, requestedBy: ctx.actor }, ctx.now);
   await store.webhooks.appendEvent(event, [endpoint.id]);
   return event.id;
+}
+
+/**
+ * A delivery failed after every retry: the endpoint is marked failing and, with email on, its tenant's admins
+ * are told, in one transaction (once: only when it was not failing already).
+ */
+export async function markEndpointFailing(
+  store: Store, endpoint: { tenant: string; id: string; url: string }, error: string, ctx: NoticeContext,
+): Promise<void> {
+  await store.transaction(async (tx) => {
+    const current = await tx.webhooks.getEndpoint(endpoint.tenant, endpoint.id);
+    if (!current || current.failingSince !== undefined) return;
+    await tx.webhooks.updateEndpoint(endpoint.tenant, endpoint.id, { failingSince: formatTimestamp(ctx.now) });
+    if (mailing(ctx)) await mailWebhookFailing(tx, current, error, ctx);
+  });
 }

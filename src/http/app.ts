@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Server } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { Config } from '../config.ts';
+import { type Config, mailOn } from '../config.ts';
 import type { SessionSettings } from '../domain/sessions.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Store } from '../domain/store.ts';
@@ -29,6 +29,7 @@ import { auditLogRoutes } from './routes/audit-log.ts';
 import type { RouteDeps } from './routes/context.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { healthRoutes } from './routes/health.ts';
+import { passwordResetRoutes } from './routes/password-resets.ts';
 import { inviteRoutes } from './routes/invites.ts';
 import { leakReportRoutes, type Scanners } from './routes/leak-reports.ts';
 import { memberRoutes } from './routes/members.ts';
@@ -37,6 +38,7 @@ import { sessionRoutes } from './routes/session.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import type { WebhookWorker } from '../webhook-worker.ts';
+import type { MailWorker } from '../mail-worker.ts';
 import { whoamiRoutes } from './routes/whoami.ts';
 import { compileValidator, MAX_JSON_DEPTH, nestedDeeperThan } from './schema-compiler.ts';
 
@@ -58,7 +60,7 @@ function nextRequestId(): string {
 export type AppConfig = Pick<Config, 'trustProxy' | 'rateLimit' | 'authBackoffAfter' | 'authBackoffMaxSeconds'
   | 'sessionIdleMinutes' | 'sessionMaxHours' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'maxConnections'
   | 'tenantCaps' | 'metricsToken' | 'passwordSignIn' | 'maxConnectionsPerAddress' | 'tenantAdminsChangePlan'
-  | 'headersTimeoutSeconds' | 'ipv6PrefixBits' | 'webhookAllowPrivate'>;
+  | 'headersTimeoutSeconds' | 'ipv6PrefixBits' | 'webhookAllowPrivate' | 'mail'>;
 
 export interface RouteAccess {
   method: string;
@@ -86,6 +88,8 @@ export interface AppServices {
   scanners: Scanners;
   /** Sends the outbox's webhook deliveries (src/webhook-worker.ts); the app only nudges it. */
   webhookWorker: WebhookWorker;
+  /** Sends the mail outbox (src/mail-worker.ts); null when email is off. The app only nudges it. */
+  mailWorker: MailWorker | null;
 }
 
 /**
@@ -163,7 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
 
   const routeDeps: RouteDeps = {
     store: deps.store, lastUsed, clock, sessions, caps: config.tenantCaps,
-    passwordSignIn: config.passwordSignIn, adminsChangePlan: config.tenantAdminsChangePlan,
+    passwordSignIn: config.passwordSignIn, adminsChangePlan: config.tenantAdminsChangePlan, mail: mailOn(config),
   };
   healthRoutes(app, deps.store, faults, () => draining);
   whoamiRoutes(app);
@@ -174,9 +178,18 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   auditLogRoutes(app, routeDeps);
   sessionRoutes(app, routeDeps, deps.limits.attempts);
   inviteRoutes(app, routeDeps);
+  passwordResetRoutes(app, routeDeps, deps.limits.attempts);
   providerSignInRoutes(app, routeDeps, deps.providerSignIn);
-  webhookRoutes(app, { ...routeDeps, webhookUrls: { allowHttp: config.webhookAllowPrivate }, nudge: () => deps.webhookWorker.nudge() });
-  await leakReportRoutes(app, { store: deps.store, clock, limits: deps.limits.clients, metrics, scanners: deps.scanners });
+  webhookRoutes(app, { ...routeDeps, webhookUrls: { allowHttp: config.webhookAllowPrivate } });
+  // A change that answered well may have written webhook events or mails: their workers look at once
+  // instead of at their next poll.
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 300) {
+      deps.webhookWorker.nudge();
+      deps.mailWorker?.nudge();
+    }
+  });
+  await leakReportRoutes(app, { store: deps.store, clock, mail: routeDeps.mail, limits: deps.limits.clients, metrics, scanners: deps.scanners });
 
   return { app, drain: () => { draining = true; }, routes };
 }

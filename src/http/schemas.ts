@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox';
 import {
-  API_KEY_ID_PATTERN, AUDIT_ACTIONS, DISPLAY_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_PATTERN, PLANS, REVOKE_REASONS, ROLES, TENANT_NAME_PATTERN,
+  API_KEY_ID_PATTERN, AUDIT_ACTIONS, DISPLAY_NAME_PATTERN, EMAIL_MAX_LENGTH, EMAIL_PATTERN, EVENT_TYPES, PLANS, REVOKE_REASONS, ROLES, TENANT_NAME_PATTERN,
+  WEBHOOK_ID_PATTERN,
 } from '../domain/vocabulary.ts';
 
 /**
@@ -100,7 +101,8 @@ export const CreatedApiKeySchema = Type.Object({
 export type CreatedApiKey = Static<typeof CreatedApiKeySchema>;
 
 export const InviteSchema = Type.Object({
-  url: Type.String({ description: 'Console link for the member, shown only in this response. With it they choose a password (no account yet) or, signed in to their account, join' }),
+  url: Type.Optional(Type.String({ description: 'Email off: the console link for the member, shown only in this response. With it they choose a password (no account yet) or, signed in to their account, join' })),
+  emailedTo: Type.Optional(Type.String({ description: 'Email on (docs/notifications.md): the link was mailed to this address, and is shown to nobody else; there is no `url`' })),
   expiresAt: Type.String(),
 });
 export const NewMemberSchema = Type.Object({
@@ -129,12 +131,38 @@ export type Session = Static<typeof SessionSchema>;
 
 export const SignInMethodsSchema = Type.Object({
   password: Type.Boolean({ description: 'The console takes Kupe passwords' }),
+  email: Type.Boolean({ description: 'Kupe sends email (docs/notifications.md): invites are mailed, and with passwords on, "forgot password" works' }),
   provider: Type.Optional(Type.Object({
     name: Type.String({ examples: ['Authentik'] }),
     url: Type.String({ description: 'Open in the browser (a full-page navigation) to sign in through the provider', examples: ['/oidc/login'] }),
   })),
 });
 export type SignInMethods = Static<typeof SignInMethodsSchema>;
+
+/** A tenant's webhook endpoint (docs/notifications.md), as listed; its secret only in the create's answer. */
+export const EventsSchema = Type.Array(Type.Enum([...EVENT_TYPES]), { minItems: 1, maxItems: EVENT_TYPES.length, description: 'The event types it wants (docs/notifications.md)' });
+export const WebhookSchema = Type.Object({
+  id: Type.String({ pattern: WEBHOOK_ID_PATTERN, examples: ['wh-3f9c1a2b'] }),
+  url: Type.String({ examples: ['https://hooks.example.com/kupe'] }),
+  events: EventsSchema,
+  enabled: Type.Boolean(),
+  createdBy: Type.String(),
+  createdAt: Type.String(),
+  failingSince: Type.Optional(Type.String({ description: 'Set when a delivery failed after every retry (about a day); cleared by the next success, or by enabling it again' })),
+});
+export const CreatedWebhookSchema = Type.Object({
+  ...WebhookSchema.properties,
+  secret: Type.String({ description: 'The Standard Webhooks signing secret (whsec_...). Shown only in this answer: store it now', examples: ['whsec_...'] }),
+});
+export const DeliverySchema = Type.Object({
+  id: Type.String(), eventId: Type.String({ description: 'The webhook-id it is sent with' }), eventType: Type.String(),
+  state: Type.Enum(['pending', 'delivered', 'failed']), attempts: Type.Integer(), nextAttemptAt: Type.String(),
+  lastAttemptAt: Type.Optional(Type.String()), lastStatus: Type.Optional(Type.Integer({ description: "The endpoint's last HTTP status" })),
+  lastError: Type.Optional(Type.String()), createdAt: Type.String(),
+});
+export type Webhook = Static<typeof WebhookSchema>;
+export type CreatedWebhook = Static<typeof CreatedWebhookSchema>;
+export type Delivery = Static<typeof DeliverySchema>;
 
 export const ListOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({ items: Type.Array(item) });
 

@@ -12,7 +12,7 @@ export function userRepository(db: Kysely<Database>): UserRepository {
       return row && {
         email: row.email, passwordHash: row.password_hash, mustChangePassword: Boolean(row.must_change_password),
         createdAt: row.created_at, passwordChangedAt: row.password_changed_at,
-        ...((row.email_proof === 'provider' || row.email_proof === 'operator') && { emailProof: row.email_proof }),
+        ...((row.email_proof === 'provider' || row.email_proof === 'operator' || row.email_proof === 'email') && { emailProof: row.email_proof }),
       };
     },
     async insert(u) {
@@ -106,13 +106,13 @@ export function inviteRepository(db: Kysely<Database>): InviteRepository {
       const row = await db.selectFrom('invites').selectAll().where('id', '=', id).executeTakeFirst();
       return row && {
         id: row.id, email: row.email, tenant: row.tenant, createdBy: row.created_by, createdAt: row.created_at,
-        expiresAt: row.expires_at, usedAt: row.used_at ?? undefined,
+        expiresAt: row.expires_at, usedAt: row.used_at ?? undefined, ...(row.emailed === 1 && { emailed: true as const }),
       };
     },
     async insert(i) {
       await db.insertInto('invites').values({
         id: i.id, email: i.email, tenant: i.tenant, created_by: i.createdBy, created_at: i.createdAt,
-        expires_at: i.expiresAt, used_at: null,
+        expires_at: i.expiresAt, used_at: null, emailed: i.emailed ? 1 : 0,
       }).execute();
     },
     async markUsed(id, at) {

@@ -79,6 +79,9 @@ export function apiKeyRepository(
       return rows.map(toApiKey);
     },
     async purgeRevokedBefore(time) {
+      // The expiry warnings they had go with them.
+      await db.deleteFrom('expiry_notices').where('key_id', 'in', db.selectFrom('api_keys').select('id')
+        .where('revoked_at', 'is not', null).where('revoked_at', '<', time)).execute();
       const result = await db.deleteFrom('api_keys').where('revoked_at', 'is not', null).where('revoked_at', '<', time).executeTakeFirst();
       return Number(result.numDeletedRows);
     },

@@ -14,6 +14,7 @@ import type { Database, Dialect } from './schema.ts';
 import { probeSqlite } from './sqlite-driver.ts';
 import { tenantRepository } from './tenants.ts';
 import { webhookRepository } from './webhooks.ts';
+import { mailRepository, passwordResetRepository } from './mail.ts';
 
 export { tryLockForServing } from './serve-lock.ts';
 
@@ -39,6 +40,8 @@ function storeOn(db: Kysely<Database>, parts: StoreParts, inTransaction: boolean
     invites: inviteRepository(db),
     audit: auditRepository(db),
     webhooks: webhookRepository(db, parts.dialect),
+    mail: mailRepository(db, parts.dialect),
+    passwordResets: passwordResetRepository(db),
     transaction: async (fn) => {
       if (inTransaction) return fn(store);
       const afterCommit: (() => Promise<void>)[] = [];

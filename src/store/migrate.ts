@@ -10,6 +10,7 @@ import { revokeReason } from './migrations/0008-revoke-reason.ts';
 import { leakReports } from './migrations/0009-leak-reports.ts';
 import { webhooks } from './migrations/0010-webhooks.ts';
 import { expiryNotices } from './migrations/0011-expiry-notices.ts';
+import { mail } from './migrations/0012-mail.ts';
 import type { Database, Dialect } from './schema.ts';
 
 /** Every migration, by name (exported for the upgrade tests). */
@@ -18,7 +19,8 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0004-revocation-fence': revocationFence(dialect), '0005-provider-sessions': providerSessions(),
     '0006-email-proof': emailProof(), '0007-lease-renewals': leaseRenewals(dialect),
     '0008-revoke-reason': revokeReason(), '0009-leak-reports': leakReports(),
-    '0010-webhooks': webhooks(dialect), '0011-expiry-notices': expiryNotices() };
+    '0010-webhooks': webhooks(dialect), '0011-expiry-notices': expiryNotices(),
+    '0012-mail': mail(dialect) };
 }
 
 /** Brings the schema up to date; returns the names of the migrations it applied. */

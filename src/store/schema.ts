@@ -99,6 +99,8 @@ export interface InvitesTable {
   created_at: string;
   expires_at: string;
   used_at: string | null;
+  /** 1: mailed to its address (email on), so accepting it proves the address; 0: shown to the admin. */
+  emailed: Generated<number>;
 }
 
 export interface WebhookEndpointsTable {
@@ -149,7 +151,39 @@ export interface ExpiryNoticesTable {
   sent_at: string;
 }
 
+export interface MailOutboxTable {
+  id: Generated<number>;
+  /** What the mail is about (src/domain/mail.ts MailKind). */
+  kind: string;
+  tenant: string | null;
+  recipient: string;
+  subject: string;
+  /** The bodies: erased (null) once the mail was sent or given up, so no one-time link outlives its sending. */
+  text_body: string | null;
+  html_body: string | null;
+  /** pending, sent or failed. */
+  state: string;
+  attempts: number;
+  next_attempt_at: string;
+  /** While an instance sends it: no other claims it before this. */
+  locked_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export interface PasswordResetsTable {
+  /** SHA-256 of the link's token, hex. */
+  id: string;
+  email: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
 export interface Database {
+  mail_outbox: MailOutboxTable;
+  password_resets: PasswordResetsTable;
   expiry_notices: ExpiryNoticesTable;
   webhook_endpoints: WebhookEndpointsTable;
   outbox_events: OutboxEventsTable;

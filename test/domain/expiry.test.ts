@@ -33,11 +33,11 @@ test('each warning once per key and threshold, the most urgent only when several
   // Sweeps at once, from two connections (two instances on PostgreSQL; one file on SQLite).
   const other = openStore(url, TEST_CONFIG.database).store;
   t.after(() => other.close());
-  const written = await Promise.all([sweepExpiringKeys(store, later), sweepExpiringKeys(other, later), sweepExpiringKeys(store, later)]);
+  const written = await Promise.all([sweepExpiringKeys(store, { now: later }), sweepExpiringKeys(other, { now: later }), sweepExpiringKeys(store, { now: later })]);
   assert.equal(written.reduce((a, b) => a + b, 0), 4, `four warnings in all (${written.join(' + ')})`);
-  assert.equal(await sweepExpiringKeys(store, later), 0, 'none again');
+  assert.equal(await sweepExpiringKeys(store, { now: later }), 0, 'none again');
   const events = (await store.webhooks.listDeliveries('wh-00000001', 20)).map((d) => d.eventType).sort();
   assert.deepEqual(events, ['apikey.expired', 'apikey.expiring', 'apikey.expiring', 'apikey.expiring']);
   // A week on: ten-days crosses 7d, three-days and half-day have expired.
-  assert.equal(await sweepExpiringKeys(store, new Date(now.getTime() + 4 * DAY)), 3);
+  assert.equal(await sweepExpiringKeys(store, { now: new Date(now.getTime() + 4 * DAY) }), 3);
 });

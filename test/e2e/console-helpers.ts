@@ -5,7 +5,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { bootstrapEmptyStore } from '../../src/domain/bootstrap.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { CONSOLE_DIR } from '../../src/server.ts';
-import { appDeps, openTestStore } from '../helpers.ts';
+import { appDeps, openTestStore, type TestConfig } from '../helpers.ts';
 
 export const CHROMIUM = process.env.KUPE_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -27,12 +27,22 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** The real server (API + built console) on a loopback port, over a fresh SQLite file, bootstrapped like a first start. */
-export async function startConsoleServer(t: TestContext) {
+/**
+ * The real server (API + built console) on a loopback port, over a fresh SQLite file, bootstrapped like a first
+ * start, with its webhook and mail workers running (as src/server.ts runs them).
+ */
+export async function startConsoleServer(t: TestContext, config: Partial<TestConfig> = {}) {
   const { store } = await openTestStore(t);
   const demo = (await bootstrapEmptyStore(store, new Date()))!;
-  const { app } = await buildApp(await appDeps({ config: { rateLimit: 10_000 }, store, consoleDir: CONSOLE_DIR }));
-  t.after(() => app.close());
+  const deps = await appDeps({ config: { rateLimit: 10_000, ...config }, store, consoleDir: CONSOLE_DIR });
+  const { app } = await buildApp(deps);
+  deps.webhookWorker.start();
+  deps.mailWorker?.start();
+  t.after(async () => {
+    await app.close();
+    await deps.webhookWorker.stop();
+    await deps.mailWorker?.stop();
+  });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return { url, store, demo };
 }

@@ -200,7 +200,7 @@ test('axe-core finds no serious or critical accessibility problem on any page', 
   await page.getByTestId('raw-key').waitFor();
   await check('show once');
   await page.getByRole('button', { name: 'I have stored the key' }).click();
-  for (const [link, heading] of [['Members', 'Members'], ['Audit log', 'Audit log'], ['Settings', 'Tenant settings']]) {
+  for (const [link, heading] of [['Members', 'Members'], ['Webhooks', 'Webhooks'], ['Audit log', 'Audit log'], ['Settings', 'Tenant settings']]) {
     await page.getByRole('link', { name: link! }).click();
     await page.getByRole('heading', { name: heading! }).waitFor();
     await page.waitForLoadState('networkidle');

@@ -56,7 +56,7 @@ test('the list above holds every member and admin route the app registers, with 
     'admin', 'authenticated', // above and below
     'gateway', // test/http/gateway.test.ts
     'member',
-    'public', // test/http/session.test.ts, invites.test.ts, operations.test.ts
+    'public', // test/http/session.test.ts, invites.test.ts, mail.test.ts, operations.test.ts
     'scanner', // test/http/leak-reports.test.ts
     'session', // test/http/session.test.ts
   ]);

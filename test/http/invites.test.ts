@@ -117,5 +117,5 @@ test('with password sign-in off, an invite cannot set a password, and nothing ch
   assert.equal(await snapshot(app.store), before);
   assert.equal(await app.store.users.get('new@example.com'), undefined);
   const methods = await app.call('GET', '/api/v1/sign-in-methods');
-  assert.deepEqual(methods.json(), { password: false });
+  assert.deepEqual(methods.json(), { password: false, email: false });
 });

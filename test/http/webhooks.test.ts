@@ -205,3 +205,48 @@ test("another tenant's admin cannot see, change, test, read the deliveries of or
   const mine = (await app.call('GET', HOOKS, { key: app.adminKey })).json().items;
   assert.deepEqual(mine.map((w: { id: string; enabled: boolean }) => [w.id, w.enabled]), [[webhook.id, true]], 'untouched');
 });
+
+/**
+ * A receiver down for 10 minutes (by Kupe's clock: connections refused), while events keep coming: none is
+ * lost; once it is back, the waiting delivery's next retry sends everything, in order, each event once.
+ */
+test('a receiver down for 10 minutes loses no event: the next retry after it is back delivers them all, in order', async (t) => {
+  const app = await buildTestApp(t, { config: { webhookAllowPrivate: true } });
+  const got: { id: string; body: string }[] = [];
+  let server = createServer();
+  const listen = async (port: number) => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      req.on('end', () => { got.push({ id: String(req.headers['webhook-id']), body }); res.writeHead(204).end(); });
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  };
+  const port = await listen(0);
+  t.after(() => { server.closeAllConnections(); server.close(); });
+  const created = await app.call('POST', HOOKS, { key: app.adminKey, body: { url: `http://127.0.0.1:${port}/hook`, events: ['apikey.created'] } });
+  assert.equal(created.statusCode, 201);
+  await new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }); // down
+  const first = async () => (await app.call('GET', `${HOOKS}/${created.json().id}/deliveries`, { key: app.adminKey })).json().items.at(-1);
+  app.webhookWorker.start();
+  const ids: string[] = [];
+  const started = app.clock().getTime();
+  // Ten minutes by Kupe's clock, in 20-second steps, an event made in each of the first 20.
+  for (let step = 0; app.clock().getTime() - started < 600_000; step++) {
+    if (step < 20) {
+      const made = await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: app.adminKey, body: { displayName: `ci-${step}`, role: 'readonly' } });
+      ids.push(made.json().id as string);
+    }
+    app.clock.advance(20_000);
+    app.webhookWorker.nudge();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await until(async () => (await first()).attempts >= 3 && (await first()).lastError !== undefined, 'three refused attempts (at 0 s, 5 s and 5 min)');
+  assert.equal(got.length, 0, 'nothing got through while it was down');
+  assert.equal((await first()).state, 'pending', 'still waiting, not given up');
+  await listen(port); // back
+  app.clock.advance(RETRY_SECONDS[2]! * 1000); // the next retry, 30 minutes after the third attempt
+  await until(() => new Set(got.map((g) => g.id)).size === ids.length, `all ${ids.length} events`);
+  assert.deepEqual(got.map((g) => JSON.parse(g.body).data.id), ids, 'each once, in order');
+});

@@ -7,7 +7,9 @@ import { createApiKey } from '../../src/domain/api-keys.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
 import { openStore } from '../../src/store/index.ts';
 import { TEST_CONFIG, TEST_POSTGRES_URL, testDatabaseUrl, until } from '../helpers.ts';
-import { type Instance, request, startInstance } from '../processes.ts';
+import { type Instance, logLines, request, startInstance } from '../processes.ts';
+import { Mailpit, mailpitMissing } from '../mail/mailpit.ts';
+import { createWebhook } from '../../src/domain/webhooks.ts';
 
 const skip = TEST_POSTGRES_URL ? false : 'runs with KUPE_TEST_DATABASE_URL=postgres://... (npm run test:postgres after scripts/services.sh)';
 
@@ -116,4 +118,48 @@ test('kill -9 of every instance mid-delivery, and an endpoint that was down: eve
   const order = [...new Set(hook.got.map((a) => JSON.parse(a.body).data.id as string))];
   assert.deepEqual(order, ids, 'in order');
   t.diagnostic(`${ids.length} events, ${hook.got.length} deliveries received (${hook.got.length - ids.length} repeats, each with its webhook-id)`);
+});
+
+/**
+ * Expiry warnings across instances: three instances start at once on a database whose keys near expiry, so
+ * their first sweeps race; each key gets its warning once, as a webhook event and as a mail to the admin.
+ * Restarted (they sweep again at start), nothing is repeated.
+ */
+test('three instances sweeping at once: each expiry warning once per key and threshold, by webhook and by mail, and not again after a restart', { skip: skip || mailpitMissing }, async (t) => {
+  const hook = await receiver(t);
+  const mailpit = await Mailpit.start(t);
+  const url = await testDatabaseUrl(t);
+  const { store } = openStore(url, TEST_CONFIG.database);
+  t.after(() => store.close());
+  // Migrated by a first instance, then stopped: the keys are made before the three start.
+  const first = await startInstance(t, 'migrate', { KUPE_DATABASE_URL: url });
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const now = new Date();
+  await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, now);
+  const ctx = { actor: 'operator', now };
+  await createWebhook(store, 'acme', { url: hook.url(), events: ['apikey.expiring', 'apikey.expired'] }, ctx, { allowHttp: true });
+  const hours = (h: number) => new Date(now.getTime() + h * 3600_000).toISOString();
+  const keys = await Promise.all([[12, 1], [72, 7], [240, 14]].map(async ([h, days]) => ({
+    days, id: (await createApiKey(store, 'acme', { displayName: `expires in ${h} h`, role: 'readonly', expiresAt: hours(h!) }, ctx)).record.id,
+  })));
+  const env = {
+    KUPE_DATABASE_URL: url, KUPE_RATE_LIMIT: '0', KUPE_WEBHOOK_ALLOW_PRIVATE: 'true',
+    KUPE_SMTP_URL: mailpit.smtpUrl, KUPE_MAIL_FROM: 'Kupe <kupe@kupe.test>', KUPE_PUBLIC_URL: 'https://kupe.example.com',
+  };
+  const startAll = () => Promise.all(['A', 'B', 'C'].map((name) => startInstance(t, name, env)));
+  const warned = () => hook.got.map((a) => JSON.parse(a.body) as { type: string; data: { id: string; daysLeft: number } });
+  let instances = await startAll();
+  await until(() => warned().length >= keys.length, 'a warning for each key', 20_000);
+  await mailpit.mailTo('alice@acme.com', keys.length);
+  for (const instance of instances) instance.child.kill('SIGTERM');
+  await Promise.all(instances.map((i) => i.exited));
+  instances = await startAll();
+  await Promise.all(instances.map((i) => logLines(i, (line) => line.includes('Server listening'))));
+  await new Promise((r) => setTimeout(r, 3000)); // their start sweeps, and time to deliver what they might write
+  assert.deepEqual(warned().map((e) => [e.type, e.data.id, e.data.daysLeft]).sort(),
+    keys.map((k) => ['apikey.expiring', k.id, k.days]).sort(), 'one event per key, the most urgent threshold');
+  const mails = (await mailpit.messages()).filter((m) => m.Subject.includes('expires in'));
+  assert.equal(mails.length, keys.length, `one mail per key: ${mails.map((m) => m.Subject).join('; ')}`);
+  t.diagnostic(`${instances.length} instances, started twice: ${warned().length} expiry events and ${mails.length} mails for ${keys.length} keys`);
 });

@@ -27,7 +27,7 @@ test('upgrading to 0008: keys revoked before it read as revoked manually; active
 
   const { store, migrate } = openStore(`sqlite:${file}`, TEST_CONFIG.database);
   t.after(() => store.close());
-  assert.deepEqual(await migrate(), ['0008-revoke-reason', '0009-leak-reports', '0010-webhooks', '0011-expiry-notices']);
+  assert.deepEqual(await migrate(), ['0008-revoke-reason', '0009-leak-reports', '0010-webhooks', '0011-expiry-notices', '0012-mail']);
   const revoked = await store.apiKeys.get('ak-00000001');
   assert.deepEqual([revoked?.revokedAt, revoked?.revokedBy, revoked?.revokeReason], ['2026-11-20T00:00:00Z', 'alice@acme.com', 'manual']);
   const active = await store.apiKeys.get('ak-00000002');

@@ -43,6 +43,7 @@ export function SignInPage(props: { onSignedIn: (s: Session) => void; notice?: s
                 <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
                 <ErrorText text={error} />
                 <button type="submit">Sign in</button>
+                {m.email && <p class="hint"><a href="#/forgot">Forgot password?</a></p>}
               </form>
             )}
           </>
@@ -166,5 +167,83 @@ export function AccountSecuredPage(props: { session: Session }) {
       ) : <p>You are not a member of any tenant through Kupe's members lists.</p>}
       <p><a href="#/">Continue</a></p>
     </section>
+  );
+}
+
+/** "Forgot password?": a link is mailed if the address has an account; the answer is the same either way. */
+export function ForgotPasswordPage() {
+  const { error, run } = useAction();
+  const [sent, setSent] = useState('');
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    await run(async () => {
+      const { data } = await call<{ message: string }>('POST', '/password-resets', { email: form.get('email') });
+      setSent(data.message);
+    });
+  };
+  return (
+    <main class="narrow" id="main">
+      <h1>Reset your password</h1>
+      {sent ? (
+        <>
+          <p role="status">{sent}</p>
+          <p><a href="#/">Back to sign in</a></p>
+        </>
+      ) : (
+        <form onSubmit={(e) => void submit(e)}>
+          <p>Kupe mails a link to reset your password to your account's address.</p>
+          <label>Email <input name="email" type="email" autocomplete="username" required /></label>
+          <ErrorText text={error} />
+          <button type="submit">Mail me a link</button>
+          <p class="hint"><a href="#/">Back to sign in</a></p>
+        </form>
+      )}
+    </main>
+  );
+}
+
+/** A mailed reset link: choose the new password (every session of the account ends), then sign in. */
+export function ResetPasswordPage(props: { token: string }) {
+  const [reset, setReset] = useState<{ email: string } | null>(null);
+  const [done, setDone] = useState(false);
+  const { error, setError, run } = useAction();
+  useEffect(() => {
+    call<{ email: string }>('GET', `/password-resets/${props.token}`)
+      .then(({ data }) => setReset(data), (err: unknown) => setError(messageOf(err)));
+  }, [props.token]);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    if (form.get('password') !== form.get('confirm')) {
+      setError('the two new passwords differ');
+      return;
+    }
+    await run(async () => {
+      await call('POST', `/password-resets/${props.token}`, { password: form.get('password') });
+      setDone(true);
+    });
+  };
+  return (
+    <main class="narrow" id="main">
+      <h1>Choose a new password</h1>
+      {done ? (
+        <>
+          <p role="status">Your password is changed, and every session of the account has ended.</p>
+          <p><a href="#/">Sign in</a></p>
+        </>
+      ) : reset ? (
+        <form onSubmit={(e) => void submit(e)}>
+          <p>For the Kupe account <strong>{reset.email}</strong>. Saving it signs the account out everywhere.</p>
+          <input type="hidden" name="username" value={reset.email} autocomplete="username" />
+          <label>New password (at least 12 characters)
+            <input name="password" type="password" autocomplete="new-password" minLength={12} required />
+          </label>
+          <label>New password again <input name="confirm" type="password" autocomplete="new-password" required /></label>
+          <ErrorText text={error} />
+          <button type="submit">Save password</button>
+        </form>
+      ) : <ErrorText text={error} />}
+    </main>
   );
 }

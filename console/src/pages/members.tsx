@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { call, type Member, type NewMember, tenantPath } from '../api.ts';
+import { call, type Member, type NewMember, type SignInMethods, tenantPath } from '../api.ts';
 import { Loaded, useAction, useLoad } from '../load.tsx';
 import { Dialog, ErrorText } from '../ui.tsx';
 
@@ -10,6 +10,9 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
   const { error } = action;
   const [invite, setInvite] = useState<NewMember | null>(null);
   const [removing, setRemoving] = useState<Member | null>(null);
+  // With email on, invites are mailed to the member: the button sends the link again instead of showing one.
+  const methods = useLoad(async () => (await call<SignInMethods>('GET', '/sign-in-methods')).data, []);
+  const mailed = methods.data?.email === true;
 
   /** An action, then the list again (whatever the action's outcome: another admin may have changed it). */
   const run = async (act: () => Promise<unknown>) => {
@@ -62,10 +65,11 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
                     {isAdmin && (
                       <td class="actions">
                         {m.pending && (
-                          <button type="button" class="secondary" aria-label={`New invite link for ${m.email}`} onClick={() => void run(async () => {
-                            const { data } = await call<NewMember['invite']>('POST', `${tenantPath(tenant)}/members/${encodeURIComponent(m.email)}/invite`);
-                            setInvite({ ...m, invite: data });
-                          })}>New invite link</button>
+                          <button type="button" class="secondary" aria-label={`${mailed ? 'Send the invite again to' : 'New invite link for'} ${m.email}`}
+                            onClick={() => void run(async () => {
+                              const { data } = await call<NewMember['invite']>('POST', `${tenantPath(tenant)}/members/${encodeURIComponent(m.email)}/invite`);
+                              setInvite({ ...m, invite: data });
+                            })}>{mailed ? 'Send again' : 'New invite link'}</button>
                         )}
                         {m.email !== props.me && !lastAdmin &&
                           <button type="button" class="danger" onClick={() => setRemoving(m)} aria-label={`Remove ${m.email}`}>Remove</button>}
@@ -86,7 +90,15 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
           <button type="submit">Add member</button>
         </form>
       )}
-      {invite && (
+      {invite?.invite.emailedTo !== undefined && (
+        <Dialog title="Invite sent" onClose={() => setInvite(null)}>
+          <p>Kupe mailed <strong>{invite.invite.emailedTo}</strong> an invite link (valid until {new Date(invite.invite.expiresAt).toLocaleString()}).
+            Only that mailbox gets it: opening it proves the address is theirs. Until they join, the membership grants nothing;
+            if the mail is lost, use <strong>Send again</strong> (earlier links then stop working).</p>
+          <button type="button" onClick={() => setInvite(null)}>Done</button>
+        </Dialog>
+      )}
+      {invite?.invite.url !== undefined && (
         <Dialog title="Send this invite link" onClose={() => setInvite(null)}>
           <p>Send <strong>{invite.email}</strong> this link (valid until {new Date(invite.invite.expiresAt).toLocaleString()}); it is shown only now.
             With it they choose a password, or sign in to their Kupe account, and join. Until then the membership grants nothing.</p>

@@ -1,9 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { AppError, type ErrorCode } from '../../domain/errors.ts';
 import { LEAK_REPORTERS, type LeakFinding, type LeakReport, type LeakReporter, revokeLeakedKeys } from '../../domain/leaks.ts';
+import type { MailOn } from '../../domain/mail.ts';
 import type { Store } from '../../domain/store.ts';
 import type { Clock } from '../../domain/time.ts';
 import type { ClientLimits } from '../../limits/index.ts';
@@ -14,7 +14,7 @@ import type { Metrics } from '../metrics.ts';
 import { compileValidator } from '../schema-compiler.ts';
 import { errorResponses } from '../schemas.ts';
 import { type AjvError, describeValidationError } from '../validation-messages.ts';
-import { type App, requestContext } from './context.ts';
+import { type App, notSoonerThan, requestContext } from './context.ts';
 
 /**
  * Leak reports from secret scanners (docs/leaks.md): GitHub's secret-scanning partner program and GitLab's
@@ -33,6 +33,8 @@ export interface Scanners {
 export interface LeakReportDeps {
   store: Store;
   clock: Clock;
+  /** Email on: the tenant's admins are mailed of each leaked key revoked. */
+  mail: MailOn | undefined;
   limits: ClientLimits;
   metrics: Metrics;
   scanners: Scanners;
@@ -188,7 +190,7 @@ function githubFindings(body: Buffer): Static<typeof GitHubReport> {
 
 /** An accepted report's answer waits until REPORT_ANSWER_FLOOR_MS after it arrived. */
 function answerFloor(started: number): Promise<void> {
-  return sleep(Math.max(0, REPORT_ANSWER_FLOOR_MS - (performance.now() - started)));
+  return notSoonerThan(started, REPORT_ANSWER_FLOOR_MS);
 }
 
 /** Revokes what is genuine; each revocation logged for the operator (never the token). */

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { addMember, listMembers, reissueInvite, removeMember, updateMember } from '../../domain/members.ts';
 import { ownOrigin } from '../cookies.ts';
+import type { IssuedInvite } from '../../domain/invites.ts';
 import { principalOf } from '../guard.ts';
 import {
   AUTH_ERRORS, EmailSchema, errorResponses, InviteSchema, ListOf, MemberSchema, NewMemberSchema, RoleSchema, TenantParamsSchema,
@@ -30,7 +31,7 @@ export function memberRoutes(app: App, deps: RouteDeps) {
     config: { access: 'admin' },
     schema: {
       summary: 'Add a member', operationId: 'addMember',
-      description: 'Admin. The email is stored lowercase. The member is listed at once with `pending: true` and gets access only once they accept the invite.',
+      description: 'Admin. The email is stored lowercase. The member is listed at once with `pending: true` and gets access only once they accept the invite. With email on, the invite link is mailed to that address and the answer has `invite.emailedTo` instead of `invite.url`.',
       tags, security,
       params: TenantParamsSchema, headers: IfMatchHeaders,
       body: Type.Object({
@@ -49,7 +50,7 @@ export function memberRoutes(app: App, deps: RouteDeps) {
     const { member, invite } = await addMember(
       deps.store, request.params.tenant, request.body, ifMatchOf(request), actionContext(request, deps), deps.caps,
     );
-    return reply.code(201).send({ ...member, invite: { url: inviteUrl(request, invite.token), expiresAt: invite.expiresAt } });
+    return reply.code(201).send({ ...member, invite: inviteView(request, invite) });
   });
 
   app.patch('/api/v1/tenants/:tenant/members/:email', {
@@ -86,16 +87,18 @@ export function memberRoutes(app: App, deps: RouteDeps) {
     config: { access: 'admin' },
     schema: {
       summary: 'A new invite link for a pending member', operationId: 'reissueInvite',
-      description: 'Admin. For a member who has not joined yet; earlier links of the membership stop working.',
+      description: 'Admin. For a member who has not joined yet; earlier links of the membership stop working. With email on, the new link is mailed to the member ("send again") and not shown.',
       tags, security, params: MemberParamsSchema,
       response: { 201: InviteSchema, ...errorResponses(400, ...AUTH_ERRORS, 404, 409) },
     },
   }, async (request, reply) => {
     const invite = await reissueInvite(deps.store, request.params.tenant, request.params.email, actionContext(request, deps));
-    return reply.code(201).send({ url: inviteUrl(request, invite.token), expiresAt: invite.expiresAt });
+    return reply.code(201).send(inviteView(request, invite));
   });
 }
 
-function inviteUrl(request: FastifyRequest, token: string): string {
-  return `${ownOrigin(request)}/#/invite/${token}`;
+/** Email off: the link, at this request's origin, for the admin to pass on. Email on: where it was mailed. */
+function inviteView(request: FastifyRequest, invite: IssuedInvite) {
+  if ('emailedTo' in invite) return { emailedTo: invite.emailedTo, expiresAt: invite.expiresAt };
+  return { url: `${ownOrigin(request)}/#/invite/${invite.token}`, expiresAt: invite.expiresAt };
 }

@@ -65,6 +65,7 @@ export function providerSignInRoutes(app: App, deps: RouteDeps, provider: Provid
     },
   }, async () => ({
     password: deps.passwordSignIn,
+    email: deps.mail !== undefined,
     ...(provider && { provider: { name: provider.name, url: '/oidc/login' } }),
   }));
 

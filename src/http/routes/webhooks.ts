@@ -2,32 +2,14 @@ import { Type } from 'typebox';
 import {
   createWebhook, deleteWebhook, listWebhookDeliveries, sendTestEvent, toWebhookView, updateWebhook, type UrlRule,
 } from '../../domain/webhooks.ts';
-import { EVENT_TYPES, WEBHOOK_ID_PATTERN } from '../../domain/vocabulary.ts';
-import { AUTH_ERRORS, errorResponses, ListOf, TenantParamsSchema } from '../schemas.ts';
+import { WEBHOOK_ID_PATTERN } from '../../domain/vocabulary.ts';
+import {
+  AUTH_ERRORS, CreatedWebhookSchema, DeliverySchema, errorResponses, EventsSchema, ListOf, TenantParamsSchema, WebhookSchema,
+} from '../schemas.ts';
 import { actionContext, type App, type RouteDeps } from './context.ts';
 
 const tags = ['webhooks'];
 const security = [{ bearer: [] }];
-const EventsSchema = Type.Array(Type.Enum([...EVENT_TYPES]), { minItems: 1, maxItems: EVENT_TYPES.length, description: 'The event types it wants (docs/notifications.md)' });
-const WebhookSchema = Type.Object({
-  id: Type.String({ pattern: WEBHOOK_ID_PATTERN, examples: ['wh-3f9c1a2b'] }),
-  url: Type.String({ examples: ['https://hooks.example.com/kupe'] }),
-  events: EventsSchema,
-  enabled: Type.Boolean(),
-  createdBy: Type.String(),
-  createdAt: Type.String(),
-  failingSince: Type.Optional(Type.String({ description: 'Set when a delivery failed after every retry (about a day); cleared by the next success, or by enabling it again' })),
-});
-const CreatedWebhookSchema = Type.Object({
-  ...WebhookSchema.properties,
-  secret: Type.String({ description: 'The Standard Webhooks signing secret (whsec_...). Shown only in this answer: store it now', examples: ['whsec_...'] }),
-});
-const DeliverySchema = Type.Object({
-  id: Type.String(), eventId: Type.String({ description: 'The webhook-id it is sent with' }), eventType: Type.String(),
-  state: Type.Enum(['pending', 'delivered', 'failed']), attempts: Type.Integer(), nextAttemptAt: Type.String(),
-  lastAttemptAt: Type.Optional(Type.String()), lastStatus: Type.Optional(Type.Integer({ description: "The endpoint's last HTTP status" })),
-  lastError: Type.Optional(Type.String()), createdAt: Type.String(),
-});
 const WebhookParams = Type.Object({ ...TenantParamsSchema.properties, id: Type.String({ pattern: WEBHOOK_ID_PATTERN, examples: ['wh-3f9c1a2b'] }) });
 const Url = Type.String({
   maxLength: 2000, pattern: '^https?://[^\\s]+$', examples: ['https://hooks.example.com/kupe'],
@@ -35,7 +17,7 @@ const Url = Type.String({
 });
 
 /** Tenant admins' webhooks (docs/notifications.md). */
-export function webhookRoutes(app: App, deps: RouteDeps & { webhookUrls: UrlRule; nudge: () => void }) {
+export function webhookRoutes(app: App, deps: RouteDeps & { webhookUrls: UrlRule }) {
   const base = '/api/v1/tenants/:tenant/webhooks';
   app.get(base, {
     config: { access: 'admin' },
@@ -84,7 +66,6 @@ export function webhookRoutes(app: App, deps: RouteDeps & { webhookUrls: UrlRule
       response: { 202: Type.Object({ eventId: Type.String({ description: 'The webhook-id it is sent with' }) }), ...errorResponses(400, ...AUTH_ERRORS, 404) } },
   }, async (request, reply) => {
     const eventId = await sendTestEvent(deps.store, request.params.tenant, request.params.id, actionContext(request, deps));
-    deps.nudge();
     return reply.code(202).send({ eventId });
   });
 
