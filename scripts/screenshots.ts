@@ -8,6 +8,7 @@ import { createApiKey, revokeApiKey } from '../src/domain/api-keys.ts';
 import { LEAK_REPORTERS, revokeLeakedKeys } from '../src/domain/leaks.ts';
 import { bootstrapEmptyStore } from '../src/domain/bootstrap.ts';
 import { addMember } from '../src/domain/members.ts';
+import { createWebhook } from '../src/domain/webhooks.ts';
 import { loadConfig } from '../src/config.ts';
 import { buildApp } from '../src/http/app.ts';
 import { CONSOLE_DIR } from '../src/server.ts';
@@ -35,6 +36,7 @@ const leaked = await createApiKey(store, 'demo', { displayName: 'staging-deploy'
 await revokeLeakedKeys(store, [{ token: leaked.key, source: 'https://github.com/example/shop/blob/4e1c2a9/.env.staging' }], LEAK_REPORTERS.github, { now });
 await addMember(store, 'demo', { email: 'bob@example.com', role: 'readonly' }, undefined, ctx);
 await addMember(store, 'demo', { email: 'carol@example.com', role: 'admin' }, undefined, ctx);
+await createWebhook(store, 'demo', { url: 'https://hooks.example.com/kupe', events: ['apikey.created', 'apikey.revoked', 'apikey.leaked', 'apikey.expiring', 'apikey.expired'] }, ctx, { allowHttp: false });
 
 const config = loadConfig({ KUPE_RATE_LIMIT: '0' });
 const { app } = await buildApp(await appDeps({ config, store, consoleDir: CONSOLE_DIR }));
@@ -65,6 +67,9 @@ await page.keyboard.press('Escape');
 await page.getByRole('link', { name: 'Members' }).click();
 await page.getByRole('row', { name: /carol/ }).waitFor();
 await shot('members');
+await page.getByRole('link', { name: 'Webhooks' }).click();
+await page.getByRole('row', { name: /hooks\.example\.com/ }).waitFor();
+await shot('webhooks');
 await page.getByRole('link', { name: 'Audit log' }).click();
 await page.getByRole('row', { name: /apikey.revoke/ }).first().waitFor();
 await shot('audit-log');

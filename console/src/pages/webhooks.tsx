@@ -64,7 +64,7 @@ export function WebhooksPage(props: { tenant: string; isAdmin: boolean }) {
                     {w.failingSince && <> <Badge kind="danger">failing since {formatTime(w.failingSince)}</Badge></>}
                   </td>
                   <td data-label="Created">{formatTime(w.createdAt)} by {w.createdBy}</td>
-                  <td class="actions">
+                  <td class="actions"><div class="action-list">
                     <button type="button" class="secondary" aria-label={`Send a test event to ${w.url}`} onClick={() => void run(async () => {
                       await call('POST', `${base}/${w.id}/test`);
                       setNotice(`A test event is on its way to ${w.url}: see its deliveries.`);
@@ -73,7 +73,7 @@ export function WebhooksPage(props: { tenant: string; isAdmin: boolean }) {
                     <button type="button" class="secondary" aria-label={`${w.enabled ? 'Turn off' : 'Turn on'} ${w.url}`}
                       onClick={() => void run(() => call('PATCH', `${base}/${w.id}`, { enabled: !w.enabled }))}>{w.enabled ? 'Turn off' : 'Turn on'}</button>
                     <button type="button" class="danger" aria-label={`Delete ${w.url}`} onClick={() => setModal({ kind: 'delete', webhook: w })}>Delete</button>
-                  </td>
+                  </div></td>
                 </tr>
               ))}
               {list.length === 0 && <tr><td colSpan={5}>No webhooks yet. Add an endpoint to hear of key and member changes.</td></tr>}
