@@ -11,7 +11,9 @@ import type { SmtpSender } from './outbound/smtp.ts';
  * one another instance holds: PostgreSQL SKIP LOCKED) and handed to the mail server. One the server refuses
  * or that cannot be handed over (server down, timeout) is tried again after MAIL_RETRY_SECONDS; after the last
  * wait it is given up and logged. A mail sent or given up loses its bodies. At least once: an instance that
- * dies between the server's acceptance and the record sends it again when the hold runs out.
+ * dies between the server's acceptance and the record sends it again when the hold runs out. Two at a time,
+ * as many as the sender's connections (src/outbound/smtp.ts), so that a claimed mail never waits for a
+ * connection long enough for its hold to run out.
  */
 export class MailWorker extends OutboxWorker<ClaimedMail> {
   readonly #sender: SmtpSender;
@@ -38,7 +40,7 @@ export class MailWorker extends OutboxWorker<ClaimedMail> {
         logger.warn({ mail: mail.id, kind: mail.kind, error, retryInSeconds: wait }, 'mail not sent; will retry');
         return store.mail.recordAttempt(mail.id, { state: 'pending', at, nextAttemptAt: formatTimestamp(new Date(now.getTime() + wait * 1000)), error });
       },
-    }, clock, logger, { pollMs: 500, holdSeconds: 120, batch: 10, ...settings });
+    }, clock, logger, { pollMs: 500, holdSeconds: 120, batch: 2, ...settings });
     this.#sender = sender;
   }
 
