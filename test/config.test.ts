@@ -106,3 +106,22 @@ test('leak reports: GitHub on by default, off by KUPE_GITHUB_SCANNING_KEYS_URL=o
   assert.throws(() => loadConfig({ KUPE_GITLAB_REVOCATION_TOKEN: 'short' }), /KUPE_GITLAB_REVOCATION_TOKEN: must be at least 32 characters/);
   assert.equal(loadConfig({ KUPE_GITLAB_REVOCATION_TOKEN: 'a'.repeat(32) }).leaks.gitlabToken, 'a'.repeat(32));
 });
+
+test('email needs a mail server, a sender and the public address together; each problem is named', () => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return '';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  assert.match(problems({ KUPE_SMTP_URL: 'smtp://mail.example.com:587' }), /KUPE_SMTP_URL needs KUPE_MAIL_FROM[\s\S]*KUPE_SMTP_URL needs KUPE_PUBLIC_URL/);
+  assert.match(problems({ KUPE_SMTP_URL: 'http://mail.example.com', KUPE_MAIL_FROM: 'k@example.com', KUPE_PUBLIC_URL: 'https://kupe.example.com' }),
+    /KUPE_SMTP_URL: must start with smtp:\/\/ or smtps:\/\//);
+  assert.match(problems({ KUPE_SMTP_URL: 'smtp://mail.example.com', KUPE_MAIL_FROM: 'k@example.com', KUPE_PUBLIC_URL: 'http://kupe.example.com' }),
+    /KUPE_PUBLIC_URL="http:\/\/kupe.example.com": must be https/);
+  assert.match(problems({ KUPE_PUBLIC_URL: 'https://kupe.example.com' }), /KUPE_PUBLIC_URL is set but KUPE_SMTP_URL is not/);
+  const on = loadConfig({ KUPE_SMTP_URL: 'smtps://u:p@mail.example.com', KUPE_MAIL_FROM: 'Kupe <k@example.com>', KUPE_PUBLIC_URL: 'https://kupe.example.com/' });
+  assert.deepEqual(on.mail, { smtpUrl: 'smtps://u:p@mail.example.com', from: 'Kupe <k@example.com>', publicUrl: 'https://kupe.example.com' });
+});

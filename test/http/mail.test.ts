@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import pino from 'pino';
 import { sweepExpiringKeys } from '../../src/domain/expiry.ts';
+import { signInWithProvider } from '../../src/domain/provider-sign-in.ts';
 import { LEAK_REPORTERS, revokeLeakedKeys } from '../../src/domain/leaks.ts';
 import { RESET_QUIET_SECONDS } from '../../src/domain/password-resets.ts';
 import { RETRY_SECONDS } from '../../src/domain/webhooks.ts';
@@ -68,6 +69,14 @@ test('email on: the invite link goes only to the invited address; the admin who 
   const accepted = await app.call('POST', `/api/v1/invites/${secondToken}/accept`, { body: { password: 'correct horse battery staple' } });
   assert.equal(accepted.statusCode, 200, accepted.body);
   assert.equal((await app.store.users.get('bob@example.com'))?.emailProof, 'email', 'opening a mailed link proves the address');
+  // So the identity provider vouching for the same address later finds a proven account: nothing is voided.
+  const provider = await signInWithProvider(app.store, {
+    issuer: 'https://id.example.com/', subject: 'bob', email: 'bob@example.com', emailVerified: true, roles: new Map(),
+  }, { now: app.clock() }, { idleSeconds: 3600, absoluteSeconds: 86_400 });
+  assert.equal(provider.voidedPassword, undefined);
+  const signIn = await app.call('POST', '/api/v1/session', { body: { email: 'bob@example.com', password: 'correct horse battery staple' } });
+  assert.equal(signIn.statusCode, 200, 'the password chosen through the mailed invite still works');
+  assert.equal((await app.call('GET', '/api/v1/sign-in-methods')).json().email, true, 'the console is told email is on');
 });
 
 test('email off: the add answers with the link, as before, and nothing is mailed', async (t) => {
