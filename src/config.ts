@@ -55,6 +55,8 @@ export interface Config {
   tenantAdminsChangePlan: boolean;
   /** The gateway policy's file (docs/gateway.md); undefined: the default policy. */
   gatewayPolicyFile: string | undefined;
+  /** The plan catalogue's file (docs/behaviour.md, "Plans"); undefined: display names only. */
+  plansFile: string | undefined;
   /** The OpenID Connect provider whose access tokens the API takes and whose sign-in the console offers. */
   oidc: OidcConfig | undefined;
   /** Leak reports from secret scanners (docs/leaks.md). */
@@ -145,7 +147,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     lastUsedFlushSeconds: values.lastUsedFlushSeconds, shutdownDelaySeconds: values.shutdownDelaySeconds,
     sessionIdleMinutes: values.sessionIdleMinutes, sessionMaxHours: values.sessionMaxHours,
     passwordSignIn: values.passwordSignIn, tenantAdminsChangePlan: values.tenantAdminsChangePlan,
-    gatewayPolicyFile: values.gatewayPolicyFile,
+    gatewayPolicyFile: values.gatewayPolicyFile, plansFile: values.plansFile,
     webhookAllowPrivate: values.webhookAllowPrivate, webhookTimeoutSeconds: values.webhookTimeoutSeconds,
     oidc: oidcConfig(env, problems),
     mail: mailConfig(values, problems),

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config, OidcConfig } from './config.ts';
 import { LastUsedTracker } from './domain/last-used.ts';
 import { providerIdentityMatches } from './domain/provider-sign-in.ts';
+import { DEFAULT_CATALOGUE, parsePlanCatalogue, type PlanCatalogue } from './domain/plans.ts';
 import { DEFAULT_POLICY_SOURCE, type GatewayPolicy, parsePolicy } from './gateway/policy.ts';
 import type { Store } from './domain/store.ts';
 import type { Clock } from './domain/time.ts';
@@ -24,7 +25,7 @@ import { mailOn } from './config.ts';
  * parts as a server.
  */
 export interface ServiceParts {
-  config: Pick<Config, 'oidc' | 'gatewayPolicyFile' | 'leaks' | 'webhookAllowPrivate' | 'webhookTimeoutSeconds' | 'mail'>;
+  config: Pick<Config, 'oidc' | 'gatewayPolicyFile' | 'plansFile' | 'leaks' | 'webhookAllowPrivate' | 'webhookTimeoutSeconds' | 'mail'>;
   store: Store;
   logger: FastifyBaseLogger;
   clock: Clock;
@@ -43,6 +44,7 @@ export async function buildServices({ config, store, logger, clock, metrics, fau
     lastUsed: new LastUsedTracker(store.apiKeys),
     accessTokens: provider ? await accessTokens(provider.issuerKeys, provider.oidc, store) : null,
     gatewayPolicy: readGatewayPolicy(config.gatewayPolicyFile),
+    plans: readPlanCatalogue(config.plansFile),
     providerSignIn: provider?.oidc.clientId === undefined ? null : await providerSignIn(provider.issuerKeys, provider.oidc, provider.oidc.clientId),
     scanners: {
       github: config.leaks.githubKeysUrl === undefined ? null : new ScannerKeys({
@@ -77,6 +79,23 @@ export function readGatewayPolicy(file: string | undefined): GatewayPolicy {
   const { policy, problems } = parsePolicy(source);
   if (!policy) throw new Error(`invalid gateway policy${file === undefined ? '' : ` in ${file}`}:\n  - ${problems.join('\n  - ')}`);
   return policy;
+}
+
+/**
+ * The plan catalogue from its file (KUPE_PLANS_FILE), or display names only. A file that cannot be read or
+ * describes the plans wrongly stops the start, with every problem named.
+ */
+export function readPlanCatalogue(file: string | undefined): PlanCatalogue {
+  if (file === undefined) return DEFAULT_CATALOGUE;
+  let source: unknown;
+  try {
+    source = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`KUPE_PLANS_FILE=${JSON.stringify(file)}: ${(error as Error).message}`);
+  }
+  const { catalogue, problems } = parsePlanCatalogue(source);
+  if (!catalogue) throw new Error(`invalid plan catalogue in ${file}:\n  - ${problems.join('\n  - ')}`);
+  return catalogue;
 }
 
 /** Access-token verification, with jose loaded only when an identity provider is configured. */

@@ -9,7 +9,7 @@ test('defaults run one machine on SQLite under ./data', () => {
     requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 65, maxConnections: 1024, maxConnectionsPerAddress: 100,
     headersTimeoutSeconds: 10, ipv6PrefixBits: 64, tenantCaps: { maxApiKeys: 1000, maxMembers: 1000 }, retention: { auditDays: 365, endedDays: 30 }, metricsToken: undefined, trustProxy: false, redisUrl: undefined, redisPrefix: 'kupe:',
     rateLimit: 600, authBackoffAfter: 5, authBackoffMaxSeconds: 300, lastUsedFlushSeconds: 30,
-    sessionIdleMinutes: 480, sessionMaxHours: 168, shutdownDelaySeconds: 5, passwordSignIn: true, tenantAdminsChangePlan: false, gatewayPolicyFile: undefined, oidc: undefined, webhookAllowPrivate: false, webhookTimeoutSeconds: 10, mail: undefined,
+    sessionIdleMinutes: 480, sessionMaxHours: 168, shutdownDelaySeconds: 5, passwordSignIn: true, tenantAdminsChangePlan: false, gatewayPolicyFile: undefined, plansFile: undefined, oidc: undefined, webhookAllowPrivate: false, webhookTimeoutSeconds: 10, mail: undefined,
     leaks: { githubKeysUrl: 'https://api.github.com/meta/public_keys/secret_scanning', gitlabToken: undefined },
   });
   assert.ok(Object.isFrozen(loadConfig({})), 'frozen');

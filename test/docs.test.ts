@@ -31,7 +31,7 @@ test('the settings tables of README.md and docs/oidc.md are written from src/set
 test('every setting can be set, and a bad value of each is named at start', () => {
   for (const [key, setting] of Object.entries(SETTINGS)) {
     const env = { KUPE_OIDC_ISSUER: 'https://sso.example.com/', KUPE_OIDC_AUDIENCE: 'kupe', [setting.name]: 'http://bad value/?' };
-    if (/^(?:host|redisPrefix|metricsToken|gatewayPolicyFile|clientId|clientSecret|audience|providerName|scopes|groupsClaim)$/.test(key)) continue; // free text (the policy file is read by the root: test/http/gateway.test.ts)
+    if (/^(?:host|redisPrefix|metricsToken|gatewayPolicyFile|plansFile|clientId|clientSecret|audience|providerName|scopes|groupsClaim)$/.test(key)) continue; // free text (the files are read by the root: test/http/gateway.test.ts, test/http/plans.test.ts)
     assert.throws(() => loadConfig(env), (error: Error) => error.message.includes(setting.name), `${setting.name} refuses a bad value`);
   }
 });

@@ -24,7 +24,7 @@ import type { MailWorker } from '../src/mail-worker.ts';
 import { createSchema } from './postgres-schema.ts';
 
 /** The settings a test runs with: the app's, the identity provider's and the store's. */
-export type TestConfig = AppConfig & Pick<Config, 'oidc' | 'database' | 'gatewayPolicyFile' | 'leaks' | 'webhookTimeoutSeconds' | 'mail'>;
+export type TestConfig = AppConfig & Pick<Config, 'oidc' | 'database' | 'gatewayPolicyFile' | 'plansFile' | 'leaks' | 'webhookTimeoutSeconds' | 'mail'>;
 
 /**
  * The defaults (src/config.ts) with no per-IP limit, the backoff far away and no per-address connection cap:

@@ -45,6 +45,7 @@ export type ErrorCode =
   | 'user_not_found'
   | 'api_key_not_found'
   | 'webhook_not_found'
+  | 'plan_not_found'
   | 'tenant_already_exists'
   | 'member_already_exists'
   | 'member_not_pending'

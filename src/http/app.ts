@@ -30,6 +30,8 @@ import type { RouteDeps } from './routes/context.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { healthRoutes } from './routes/health.ts';
 import { passwordResetRoutes } from './routes/password-resets.ts';
+import { planRoutes } from './routes/plans.ts';
+import type { PlanCatalogue } from '../domain/plans.ts';
 import { inviteRoutes } from './routes/invites.ts';
 import { leakReportRoutes, type Scanners } from './routes/leak-reports.ts';
 import { memberRoutes } from './routes/members.ts';
@@ -84,6 +86,8 @@ export interface AppServices {
   providerSignIn: ProviderSignIn | null;
   /** What /api/v1/gateway/verify decides by (KUPE_GATEWAY_POLICY, or the default policy). */
   gatewayPolicy: GatewayPolicy;
+  /** What GET /api/v1/plans lists (KUPE_PLANS_FILE, or display names only). */
+  plans: PlanCatalogue;
   /** Who may report leaked keys (docs/leaks.md): GitHub's signing keys, GitLab's token; null/undefined: off. */
   scanners: Scanners;
   /** Sends the outbox's webhook deliveries (src/webhook-worker.ts); the app only nudges it. */
@@ -171,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   };
   healthRoutes(app, deps.store, faults, () => draining);
   whoamiRoutes(app);
+  planRoutes(app, deps.plans);
   gatewayRoutes(app);
   tenantRoutes(app, routeDeps);
   memberRoutes(app, routeDeps);

@@ -139,6 +139,23 @@ export const SignInMethodsSchema = Type.Object({
 });
 export type SignInMethods = Static<typeof SignInMethodsSchema>;
 
+/** A plan of the catalogue (src/domain/plans.ts), with the fields the real clients read. */
+export const PlanEntrySchema = Type.Object({
+  name: PlanSchema,
+  displayName: Type.String({ examples: ['Pro'] }),
+  platformFee: Type.Optional(Type.String({ examples: ['€49/month'] })),
+  resourcePool: Type.Optional(Type.Object({
+    cpu: Type.Optional(Type.String({ examples: ['16'] })), memory: Type.Optional(Type.String({ examples: ['64Gi'] })),
+    storage: Type.Optional(Type.String({ examples: ['500Gi'] })),
+  })),
+  observabilityPool: Type.Optional(Type.Object({
+    maxActiveSeries: Type.Optional(Type.Integer({ minimum: 0 })), logIngestGB: Type.Optional(Type.Integer({ minimum: 0 })),
+    retentionDays: Type.Optional(Type.Integer({ minimum: 0 })), maxReceivers: Type.Optional(Type.Integer({ minimum: 0 })),
+  })),
+  maxClusters: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+export type PlanEntry = Static<typeof PlanEntrySchema>;
+
 /** A tenant's webhook endpoint (docs/notifications.md), as listed; its secret only in the create's answer. */
 export const EventsSchema = Type.Array(Type.Enum([...EVENT_TYPES]), { minItems: 1, maxItems: EVENT_TYPES.length, description: 'The event types it wants (docs/notifications.md)' });
 export const WebhookSchema = Type.Object({

@@ -45,6 +45,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   user_not_found: 404,
   api_key_not_found: 404,
   webhook_not_found: 404,
+  plan_not_found: 404,
   tenant_already_exists: 409,
   member_already_exists: 409,
   member_not_pending: 409,

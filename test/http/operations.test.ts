@@ -121,6 +121,7 @@ test('the OpenAPI 3.1 document lists every route with its schemas; docs are serv
     'POST /api/v1/tenants/{tenant}/apikeys', 'POST /api/v1/tenants/{tenant}/members', 'POST /api/v1/tenants/{tenant}/members/{email}/invite',
   ].concat(['DELETE /api/v1/session', 'GET /api/v1/invites/{token}', 'GET /api/v1/session', 'GET /api/v1/sign-in-methods',
     'POST /api/v1/invites/{token}/accept', 'POST /api/v1/invites/{token}/join', 'POST /api/v1/session', 'POST /api/v1/session/password'])
+    .concat(['GET /api/v1/plans', 'GET /api/v1/plans/{name}'])
     .concat(['POST /api/v1/password-resets', 'GET /api/v1/password-resets/{token}', 'POST /api/v1/password-resets/{token}'])
     .concat(['GET /api/v1/gateway/verify'])
     .concat(['POST /api/v1/tenants/{tenant}/apikeys/{id}/leak-acknowledgement', 'POST /api/v1/secret-scanning/github',
