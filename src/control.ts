@@ -1,18 +1,24 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
+import { AppError, type ErrorCode } from './domain/errors.ts';
 import type { LeakFinding, LeakReport } from './domain/leaks.ts';
 
 /**
  * The operator's way into a running server on SQLite (docs/leaks.md, "Leaks found elsewhere"). There the
  * key cache lives in the one server process (src/store/fast-paths.ts): a revocation written into the file
- * by another process would not evict a cached key. So the operator CLI hands leaked tokens to the running
- * server, which revokes them through the same path as an API DELETE, over a Unix socket beside the database
+ * by another process would not evict a cached key. So the operator CLI hands leaked tokens, and keys to
+ * revoke, to the running server, which revokes them through the same path as an API DELETE, over a Unix socket beside the database
  * (`<file>.control`, mode 0600 in the database's 0700 folder: whoever may open it may already read and write
  * the database). On PostgreSQL the CLI revokes itself: the revocation fence reaches every instance.
  */
 
-/** Revokes the leaked tokens reported, as the domain does (src/domain/leaks.ts). */
-export type RevokeLeaked = (reports: LeakReport[]) => Promise<LeakFinding[]>;
+/** What the control socket does, as the domain does it (src/domain/leaks.ts, src/domain/api-keys.ts). */
+export interface ControlHandlers {
+  /** `apikeys revoke-leaked`: the leaked tokens reported. */
+  revokeLeaked(reports: LeakReport[]): Promise<LeakFinding[]>;
+  /** `apikeys revoke`: one key of a tenant, by id; an AppError (not found...) is answered with its code. */
+  revoke(tenant: string, id: string): Promise<void>;
+}
 
 /** Unix socket paths are limited to about 107 bytes; a longer one cannot be listened on. */
 const MAX_SOCKET_PATH = 100;
@@ -32,13 +38,13 @@ export function controlSocketPath(databaseUrl: string): string | undefined {
  * lock, so no other server uses it). Returns its close, or why it could not listen (the server then runs
  * without one and logs it).
  */
-export async function serveControl(path: string, revokeLeaked: RevokeLeaked): Promise<{ close: () => Promise<void> } | { problem: string }> {
+export async function serveControl(path: string, handlers: ControlHandlers): Promise<{ close: () => Promise<void> } | { problem: string }> {
   if (path.length > MAX_SOCKET_PATH) return { problem: `${path} is longer than ${MAX_SOCKET_PATH} characters, too long for a Unix socket` };
   rmSync(path, { force: true });
   const server: Server = createServer((req, res) => {
     const answer = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (req.method !== 'POST' || req.url !== '/revoke-leaked') {
-      answer(404, { error: 'the control socket answers POST /revoke-leaked only' });
+    if (req.method !== 'POST' || (req.url !== '/revoke-leaked' && req.url !== '/revoke')) {
+      answer(404, { error: 'the control socket answers POST /revoke-leaked and POST /revoke only' });
       return;
     }
     const chunks: Buffer[] = [];
@@ -53,14 +59,33 @@ export async function serveControl(path: string, revokeLeaked: RevokeLeaked): Pr
       }
     });
     req.on('end', () => {
-      let reports: LeakReport[];
+      let body: unknown;
       try {
-        reports = parseReports(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch (error) {
         answer(400, { error: (error as Error).message });
         return;
       }
-      revokeLeaked(reports).then((findings) => answer(200, { findings }), (error: unknown) => answer(500, { error: (error as Error).message }));
+      const failed = (error: unknown) => error instanceof AppError
+        ? answer(422, { code: error.code, error: error.message })
+        : answer(500, { error: (error as Error).message });
+      if (req.url === '/revoke') {
+        const { tenant, id } = (body ?? {}) as { tenant?: unknown; id?: unknown };
+        if (typeof tenant !== 'string' || typeof id !== 'string') {
+          answer(400, { error: '"tenant" and "id" must be strings' });
+          return;
+        }
+        handlers.revoke(tenant, id).then(() => answer(200, { revoked: id }), failed);
+        return;
+      }
+      let reports: LeakReport[];
+      try {
+        reports = parseReports(body);
+      } catch (error) {
+        answer(400, { error: (error as Error).message });
+        return;
+      }
+      handlers.revokeLeaked(reports).then((findings) => answer(200, { findings }), failed);
     });
   });
   try {
@@ -91,23 +116,37 @@ function parseReports(body: unknown): LeakReport[] {
   return tokens.map((token: string) => ({ token, source }));
 }
 
-/** The CLI's side: sends one batch to the running server. Rejects with the server's words, or the socket's. */
-export function askToRevokeLeaked(path: string, tokens: string[], source: string | undefined): Promise<LeakFinding[]> {
+/** The CLI's side: one request to the running server; its JSON answer, or a rejection with its words. */
+function ask<T>(path: string, route: string, body: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ socketPath: path, method: 'POST', path: '/revoke-leaked', headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = httpRequest({ socketPath: path, method: 'POST', path: route, headers: { 'content-type': 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
+        let answer: T & { code?: ErrorCode; error?: string };
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { findings?: LeakFinding[]; error?: string };
-          if (res.statusCode === 200 && body.findings) resolve(body.findings);
-          else reject(new Error(`the running server refused: ${body.error ?? `HTTP ${res.statusCode}`}`));
+          answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as T & { code?: ErrorCode; error?: string };
         } catch {
           reject(new Error(`the running server answered HTTP ${res.statusCode} without JSON`));
+          return;
         }
+        if (res.statusCode === 200) resolve(answer);
+        // The domain's refusal (a key not found...) is the CLI's too, with its exit code.
+        else if (answer.code !== undefined) reject(new AppError(answer.code, answer.error ?? answer.code));
+        else reject(new Error(`the running server refused: ${answer.error ?? `HTTP ${res.statusCode}`}`));
       });
     });
     req.on('error', reject);
-    req.end(JSON.stringify({ tokens, source }));
+    req.end(JSON.stringify(body));
   });
+}
+
+/** Sends one batch of leaked tokens to the running server. */
+export async function askToRevokeLeaked(path: string, tokens: string[], source: string | undefined): Promise<LeakFinding[]> {
+  return (await ask<{ findings: LeakFinding[] }>(path, '/revoke-leaked', { tokens, source })).findings;
+}
+
+/** Asks the running server to revoke one key. */
+export async function askToRevoke(path: string, tenant: string, id: string): Promise<void> {
+  await ask(path, '/revoke', { tenant, id });
 }

@@ -4,6 +4,8 @@ import { type Config, mailOn } from './config.ts';
 import type { Store } from './domain/store.ts';
 import { bootstrapEmptyStore } from './domain/bootstrap.ts';
 import { LEAK_REPORTERS, revokeLeakedKeys } from './domain/leaks.ts';
+import { revokeApiKey } from './domain/api-keys.ts';
+import { OPERATOR_ACTOR } from './domain/roles.ts';
 import { controlSocketPath, serveControl } from './control.ts';
 import { purgeExpiredRecords } from './domain/retention.ts';
 import { sweepExpiringKeys } from './domain/expiry.ts';
@@ -178,21 +180,28 @@ function startBackgroundWork(
 }
 
 /**
- * SQLite: the socket through which `kupe-server apikeys revoke-leaked` reaches this server (src/control.ts),
+ * SQLite: the socket through which `kupe-server apikeys revoke` and `revoke-leaked` reach this server (src/control.ts),
  * so that a leaked key is evicted from this process's key cache as it is revoked.
  */
 async function startControl(config: Config, store: Store, logger: Logger, clock: Clock, started: StartedParts) {
   const path = controlSocketPath(config.databaseUrl);
   if (path === undefined) return;
-  const control = await serveControl(path, async (reports) => {
-    const findings = await revokeLeakedKeys(store, reports, LEAK_REPORTERS.operator, { now: clock(), mail: mailOn(config) });
-    for (const { outcome, keyId, tenant } of findings) {
-      if (outcome === 'revoked') logger.warn({ keyId, tenant, reporter: LEAK_REPORTERS.operator }, 'leaked api key revoked');
-    }
-    return findings;
+  const ctx = () => ({ now: clock(), mail: mailOn(config) });
+  const control = await serveControl(path, {
+    async revokeLeaked(reports) {
+      const findings = await revokeLeakedKeys(store, reports, LEAK_REPORTERS.operator, ctx());
+      for (const { outcome, keyId, tenant } of findings) {
+        if (outcome === 'revoked') logger.warn({ keyId, tenant, reporter: LEAK_REPORTERS.operator }, 'leaked api key revoked');
+      }
+      return findings;
+    },
+    async revoke(tenant, id) {
+      await revokeApiKey(store, tenant, id, { ...ctx(), actor: OPERATOR_ACTOR }, 'operator');
+      logger.info({ keyId: id, tenant }, 'api key revoked by the operator (kupe-server apikeys revoke)');
+    },
   });
   if ('problem' in control) {
-    logger.warn(`no control socket: ${control.problem}; kupe-server apikeys revoke-leaked cannot reach this server (revoke through the API instead)`);
+    logger.warn(`no control socket: ${control.problem}; kupe-server apikeys revoke and revoke-leaked cannot reach this server (revoke through the API instead)`);
     return;
   }
   started.push({ what: 'the control socket', stop: control.close });

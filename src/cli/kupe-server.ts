@@ -11,28 +11,6 @@ import type { Store } from '../domain/store.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const USAGE = `Usage: kupe-server COMMAND [options]
-
-Commands:
-  serve                       run the API server and the console
-  migrate                     bring the database schema up to date
-  tenants create NAME --admin EMAIL [--display-name TEXT] [--plan ${PLANS.join('|')}]
-  tenants list [--output json]
-  tenants set-plan NAME ${PLANS.join('|')}
-  users reset-password EMAIL  give a console account a new one-time password
-  users unlink-provider EMAIL unlink the account from its identity-provider identities
-  apikeys create --tenant NAME --role admin|readonly --display-name TEXT
-                 [--expires-at RFC3339] [--output json]
-  apikeys revoke-leaked [--source TEXT] [--output json]
-                              revoke every Kupe key found in standard input (a leaked file,
-                              a log), as leaked; a running SQLite server is reached through
-                              its control socket (docs/leaks.md)
-  help, --help, -h            show this text
-  --version                   print the version
-
-Configuration comes from KUPE_* environment variables (see README.md).
-Exit codes: 0 ok, 1 failure, 2 bad arguments or input, 3 not found, 4 conflict.`;
-
 class UsageError extends Error {}
 
 /**
@@ -40,8 +18,8 @@ class UsageError extends Error {}
  * input, 3 not found, 4 conflict); anything else is 1.
  */
 const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
-  validation_failed: 2, invalid_tenant_name: 2,
-  tenant_not_found: 3, user_not_found: 3,
+  validation_failed: 2, invalid_tenant_name: 2, invalid_api_key_id: 2,
+  tenant_not_found: 3, user_not_found: 3, api_key_not_found: 3,
   tenant_already_exists: 4, api_key_limit_reached: 4, member_limit_reached: 4,
 };
 
@@ -67,7 +45,8 @@ function parse(args: string[]) {
     options: {
       admin: { type: 'string' }, 'display-name': { type: 'string' }, plan: { type: 'string' },
       tenant: { type: 'string' }, role: { type: 'string' }, 'expires-at': { type: 'string' },
-      output: { type: 'string' }, source: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+      output: { type: 'string' }, source: { type: 'string' }, state: { type: 'string' },
+      help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
     },
   });
 }
@@ -104,57 +83,143 @@ async function serve() {
 }
 
 type Values = ReturnType<typeof parse>['values'];
+type Option = Exclude<keyof Values, 'help' | 'version' | 'output'>;
+type Output = 'text' | 'json';
 
-/** One command: how many positional arguments it takes after its words, and what it does. */
+/** One command: its words, positional arguments, options, whether it prints JSON, and what it does. */
 interface Command {
   words: string[];
   /** Names of the positional arguments after the words, for the usage error. */
   args: string[];
-  run: (values: Values, args: string[], output: 'text' | 'json') => Promise<void>;
+  /** The options it takes (besides --help; --output when `json`). */
+  options: Option[];
+  /** Takes `--output json`: what it prints, as one JSON document. */
+  json: boolean;
+  /** Its usage line after `kupe-server`, and what it does (the first line is the summary in the list). */
+  usage: string;
+  about: string;
+  run: (values: Values, args: string[], output: Output) => Promise<void>;
 }
 
+const PLAN_CHOICES = PLANS.join('|');
+
 const COMMANDS: Command[] = [
-  { words: ['serve'], args: [], run: () => serve() },
   {
-    words: ['migrate'], args: [], run: async () => {
+    words: ['serve'], args: [], options: [], json: false, usage: 'serve',
+    about: 'Run the API server and the console (settings: KUPE_* variables, README.md). SIGTERM drains, then stops.',
+    run: () => serve(),
+  },
+  {
+    words: ['migrate'], args: [], options: [], json: true, usage: 'migrate [--output json]',
+    about: 'Bring the database schema up to date (serve does it too). Refuses a database a newer Kupe migrated.',
+    run: async (_values, _args, output) => {
       const config = loadConfig(process.env);
       const { openStore } = await import('../store/index.ts');
       const { store, migrate } = openStore(config.databaseUrl, config.database);
       const applied = await migrate().finally(() => store.close());
-      console.log(applied.length === 0 ? 'database is up to date' : `applied: ${applied.join(', ')}`);
+      print(output, { applied }, () => applied.length === 0 ? 'database is up to date' : `applied: ${applied.join(', ')}`);
     },
   },
-  { words: ['tenants', 'create'], args: ['NAME'], run: (values, [name]) => tenantsCreate(values, name!) },
-  { words: ['tenants', 'list'], args: [], run: (_values, _args, output) => tenantsList(output) },
   {
-    words: ['tenants', 'set-plan'], args: ['NAME', 'PLAN'], run: async (_values, [name, plan]) => {
+    words: ['tenants', 'create'], args: ['NAME'], options: ['admin', 'display-name', 'plan'], json: true,
+    usage: `tenants create NAME --admin EMAIL [--display-name TEXT] [--plan ${PLAN_CHOICES}] [--output json]`,
+    about: 'Create a tenant with its first admin, whose membership takes effect at once. A new console account gets\n'
+      + 'a one-time password, printed once (changed at first sign-in).',
+    run: (values, [name], output) => tenantsCreate(values, name!, output),
+  },
+  {
+    words: ['tenants', 'list'], args: [], options: [], json: true, usage: 'tenants list [--output json]',
+    about: 'Every tenant: name, plan, display name.',
+    run: (_values, _args, output) => tenantsList(output),
+  },
+  {
+    words: ['tenants', 'set-plan'], args: ['NAME', 'PLAN'], options: [], json: true, usage: `tenants set-plan NAME ${PLAN_CHOICES} [--output json]`,
+    about: "Move a tenant to another plan (the operator's, or billing's, decision).",
+    run: async (_values, [name, plan], output) => {
       const changes = { plan: planArgument(plan!, 'PLAN') };
       const { updateTenant } = await import('../domain/tenants.ts');
       const tenant = await withStore((store) => updateTenant(store, name!, changes, undefined, { actor: OPERATOR_ACTOR, now: new Date() }));
-      console.log(`tenant ${tenant.name} is on plan ${tenant.plan}`);
+      print(output, { name: tenant.name, plan: tenant.plan }, () => `tenant ${tenant.name} is on plan ${tenant.plan}`);
     },
   },
   {
-    words: ['users', 'reset-password'], args: ['EMAIL'], run: async (_values, [email]) => {
+    words: ['users', 'list'], args: [], options: [], json: true, usage: 'users list [--output json]',
+    about: 'Every console account: email, how it signs in, whether a new password is due, when it was made.',
+    run: (_values, _args, output) => usersList(output),
+  },
+  {
+    words: ['users', 'reset-password'], args: ['EMAIL'], options: [], json: true, usage: 'users reset-password EMAIL [--output json]',
+    about: 'Give a console account a new one-time password (printed once; changed at first sign-in). Every session\n'
+      + 'of the account ends.',
+    run: async (_values, [email], output) => {
       const { resetPassword } = await import('../domain/accounts.ts');
       const reset = await withStore((store) => resetPassword(store, email!, new Date()));
-      console.log(`new one-time password for ${reset.email} (every session of the account has ended; changed at first sign-in):`);
-      console.log(reset.password);
+      print(output, { email: reset.email, oneTimePassword: reset.password }, () =>
+        `new one-time password for ${reset.email} (every session of the account has ended; changed at first sign-in):\n${reset.password}`);
     },
   },
   {
-    words: ['users', 'unlink-provider'], args: ['EMAIL'], run: async (_values, [email]) => {
+    words: ['users', 'unlink-provider'], args: ['EMAIL'], options: [], json: true, usage: 'users unlink-provider EMAIL [--output json]',
+    about: "Unlink the account from its identity provider's identities (docs/oidc.md): the next sign-in there links anew.",
+    run: async (_values, [email], output) => {
       const { unlinkProviderIdentities } = await import('../domain/provider-sign-in.ts');
       const removed = await withStore((store) => unlinkProviderIdentities(store, email!));
-      console.log(removed === 0 ? 'the account had no provider identity linked'
+      print(output, { unlinked: removed }, () => removed === 0 ? 'the account had no provider identity linked'
         : `unlinked ${removed} provider identit${removed === 1 ? 'y' : 'ies'}: the next sign-in through the provider links anew`);
     },
   },
-  { words: ['apikeys', 'create'], args: [], run: (values, _args, output) => apiKeysCreate(values, output) },
-  { words: ['apikeys', 'revoke-leaked'], args: [], run: (values, _args, output) => apiKeysRevokeLeaked(values, output) },
+  {
+    words: ['apikeys', 'list'], args: [], options: ['tenant', 'state'], json: true,
+    usage: 'apikeys list --tenant NAME [--state active|revoked|all] [--output json]',
+    about: "A tenant's API keys (metadata only: never a key): the active ones by default, as the API lists them.",
+    run: (values, _args, output) => apiKeysList(values, output),
+  },
+  {
+    words: ['apikeys', 'create'], args: [], options: ['tenant', 'role', 'display-name', 'expires-at'], json: true,
+    usage: 'apikeys create --tenant NAME --role admin|readonly --display-name TEXT [--expires-at RFC3339] [--output json]',
+    about: 'Create an API key; the key is printed once. `createdBy` is "operator".',
+    run: (values, _args, output) => apiKeysCreate(values, output),
+  },
+  {
+    words: ['apikeys', 'revoke'], args: ['ID'], options: ['tenant'], json: true, usage: 'apikeys revoke --tenant NAME ID [--output json]',
+    about: 'Revoke a key at once, as the API\'s DELETE does (audited, reason "operator"). On SQLite with a server\n'
+      + 'running, that server revokes it through its control socket, so its key cache forgets the key; on PostgreSQL\n'
+      + 'the revocation fence reaches every instance before this returns.',
+    run: (values, [id], output) => apiKeysRevoke(values, id!, output),
+  },
+  {
+    words: ['apikeys', 'revoke-leaked'], args: [], options: ['source'], json: true, usage: 'apikeys revoke-leaked [--source TEXT] [--output json]',
+    about: 'Revoke every Kupe key found in standard input (a leaked file, a log), as leaked (docs/leaks.md); a\n'
+      + 'running SQLite server is reached through its control socket. Never prints a secret.',
+    run: (values, _args, output) => apiKeysRevokeLeaked(values, output),
+  },
 ];
 
-async function tenantsCreate(values: Values, name: string) {
+const USAGE = `Usage: kupe-server COMMAND [options]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.usage}\n      ${c.about.split('\n')[0]}`).join('\n')}
+  help [COMMAND], COMMAND --help   show this text, or one command's
+  --version                   print the version
+
+Configuration comes from KUPE_* environment variables (see README.md).
+Exit codes: 0 ok, 1 failure, 2 bad arguments or input, 3 not found, 4 conflict.`;
+
+function commandHelp(command: Command): string {
+  return `Usage: kupe-server ${command.usage}\n\n${command.about}\n\nExit codes: 0 ok, 1 failure, 2 bad arguments or input, 3 not found, 4 conflict.`;
+}
+
+/** What a command prints: its JSON document with --output json, else its text. */
+function print(output: Output, json: unknown, text: () => string): void {
+  console.log(output === 'json' ? JSON.stringify(json) : text());
+}
+
+/** Rows under a header row, tab-separated (for people, and for cut and awk). */
+function table(header: string[], rows: string[][]): string {
+  return [header, ...rows].map((row) => row.join('\t')).join('\n');
+}
+
+async function tenantsCreate(values: Values, name: string, output: Output) {
   const plan = values.plan === undefined ? undefined : planArgument(values.plan, '--plan');
   const [{ createTenant }, { createAccountWithOneTimePassword, findAccount }] =
     await Promise.all([import('../domain/tenants.ts'), import('../domain/accounts.ts')]);
@@ -166,6 +231,13 @@ async function tenantsCreate(values: Values, name: string) {
     const password = await createAccountWithOneTimePassword(store, created.contactEmail, new Date());
     return { tenant: created, password, existing: password ? undefined : await findAccount(store, created.contactEmail) };
   });
+  if (output === 'json') {
+    print(output, {
+      tenant: { name: tenant.name, displayName: tenant.displayName, plan: tenant.plan, contactEmail: tenant.contactEmail, createdAt: tenant.createdAt },
+      admin: { email: tenant.contactEmail, ...(password && { oneTimePassword: password }), ...(existing && { existingAccountCreatedAt: existing.createdAt }) },
+    }, () => '');
+    return;
+  }
   console.log(`created tenant ${tenant.name} with admin ${tenant.contactEmail}`);
   if (password) {
     console.log(`console sign-in for ${tenant.contactEmail}, one-time password (shown only now; changed at first sign-in):`);
@@ -179,19 +251,77 @@ async function tenantsCreate(values: Values, name: string) {
   console.log(`for a pipeline: npx kupe-server apikeys create --tenant ${tenant.name} --role readonly --display-name 'ci'`);
 }
 
-async function tenantsList(output: 'text' | 'json') {
+async function tenantsList(output: Output) {
   const { listTenants } = await import('../domain/tenants.ts');
   const tenants = await withStore((store) => listTenants(store));
-  if (output === 'json') {
-    console.log(JSON.stringify({ items: tenants.map((t) => ({ name: t.name, displayName: t.displayName, plan: t.plan, createdAt: t.createdAt })) }));
-  } else if (tenants.length === 0) {
-    console.log('no tenants yet; create one with: npx kupe-server tenants create NAME --admin EMAIL');
-  } else {
-    for (const t of tenants) console.log(`${t.name}\t${t.plan}\t${t.displayName}`);
+  print(output, { items: tenants.map((t) => ({ name: t.name, displayName: t.displayName, plan: t.plan, createdAt: t.createdAt })) }, () =>
+    tenants.length === 0 ? 'no tenants yet; create one with: npx kupe-server tenants create NAME --admin EMAIL'
+      : table(['NAME', 'PLAN', 'DISPLAY NAME'], tenants.map((t) => [t.name, t.plan, t.displayName])));
+}
+
+async function usersList(output: Output) {
+  const { NO_PASSWORD } = await import('../domain/accounts.ts');
+  const users = await withStore((store) => store.users.list());
+  const view = users.map((u) => ({
+    email: u.email, signsInWith: u.passwordHash === NO_PASSWORD ? 'identity provider' : 'password',
+    mustChangePassword: u.mustChangePassword, createdAt: u.createdAt, ...(u.emailProof && { emailProvenBy: u.emailProof }),
+  }));
+  print(output, { items: view }, () => users.length === 0 ? 'no console accounts yet'
+    : table(['EMAIL', 'SIGNS IN WITH', 'NEW PASSWORD DUE', 'CREATED'], view.map((u) => [u.email, u.signsInWith, u.mustChangePassword ? 'yes' : 'no', u.createdAt])));
+}
+
+async function apiKeysList(values: Values, output: Output) {
+  const tenant = required(values.tenant, '--tenant NAME');
+  const state = values.state ?? 'active';
+  if (state !== 'active' && state !== 'revoked' && state !== 'all') throw new UsageError(`--state must be active, revoked or all, not ${JSON.stringify(state)}`);
+  const [{ listApiKeys, toApiKeyView }, { getTenant }] = await Promise.all([import('../domain/api-keys.ts'), import('../domain/tenants.ts')]);
+  const keys = await withStore(async (store) => {
+    await getTenant(store, tenant); // 404 tenant_not_found, not an empty list
+    return listApiKeys(store, tenant, () => undefined, state);
+  });
+  print(output, { items: keys.map(toApiKeyView) }, () => keys.length === 0 ? `no ${state === 'all' ? '' : `${state} `}API keys in tenant ${tenant}`
+    : table(['ID', 'ROLE', 'DISPLAY NAME', 'CREATED BY', 'CREATED', 'EXPIRES', 'LAST USED', 'REVOKED'], keys.map((k) => [
+      k.id, k.role, k.displayName, k.createdBy, k.createdAt, k.expiresAt ?? 'never', k.lastUsedAt ?? 'never',
+      k.revokedAt === undefined ? '-' : `${k.revokedAt} (${k.revokeReason ?? 'manual'})`,
+    ])));
+}
+
+/**
+ * Where a revocation must happen. SQLite: in the running server, whose key cache must forget the key (through
+ * its control socket, src/control.ts), or here holding the serve lock when none runs (so none starts
+ * meanwhile). PostgreSQL: here; the revocation fence reaches every instance.
+ */
+async function onServerOrHere<T>(here: (store: Store) => Promise<T>, there: (socket: string) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env);
+  const control = await import('../control.ts');
+  const socket = control.controlSocketPath(config.databaseUrl);
+  if (socket === undefined) return withStore(here);
+  const { tryLockForServing } = await import('../store/index.ts');
+  const release = tryLockForServing(config.databaseUrl, 0);
+  if (!release) return there(socket);
+  try {
+    return await withStore(here);
+  } finally {
+    release();
   }
 }
 
-async function apiKeysCreate(values: Values, output: 'text' | 'json') {
+async function apiKeysRevoke(values: Values, id: string, output: Output) {
+  const tenant = required(values.tenant, '--tenant NAME');
+  const [{ revokeApiKey }, control] = await Promise.all([import('../domain/api-keys.ts'), import('../control.ts')]);
+  const config = loadConfig(process.env);
+  await onServerOrHere(
+    (store) => revokeApiKey(store, tenant, id, { actor: OPERATOR_ACTOR, now: new Date(), mail: mailOn(config) }, 'operator'),
+    (socket) => control.askToRevoke(socket, tenant, id).catch((error: Error) => {
+      if (error instanceof AppError) throw error;
+      throw new Error(`a server is running on ${config.databaseUrl} but its control socket ${socket} did not answer (${error.message}); ` +
+        'nothing was revoked: revoke through the API (DELETE /api/v1/tenants/TENANT/apikeys/ID), or run this again');
+    }),
+  );
+  print(output, { id, tenant, revoked: true }, () => `revoked ${id} in tenant ${tenant}: it is refused from now on`);
+}
+
+async function apiKeysCreate(values: Values, output: Output) {
   const role = required(values.role, '--role admin|readonly');
   if (!isRole(role)) throw new UsageError('--role must be admin or readonly');
   const tenantName = required(values.tenant, '--tenant NAME');
@@ -222,7 +352,7 @@ async function readStandardInput(): Promise<string> {
  * must hear the revocation. Otherwise (no server on the file, or PostgreSQL, whose fence reaches every
  * instance) this process revokes them through the same domain path.
  */
-async function apiKeysRevokeLeaked(values: Values, output: 'text' | 'json') {
+async function apiKeysRevokeLeaked(values: Values, output: Output) {
   const [{ keysIn }, { LEAK_REPORTERS, revokeLeakedKeys }, control] = await Promise.all([
     import('../domain/key-format.ts'), import('../domain/leaks.ts'), import('../control.ts'),
   ]);
@@ -230,31 +360,20 @@ async function apiKeysRevokeLeaked(values: Values, output: 'text' | 'json') {
   if (tokens.length === 0) throw new UsageError('no Kupe key (kupe_<8 hex>_<49 letters and digits>) found on standard input');
   const source = values.source;
   const config = loadConfig(process.env);
-  const socket = control.controlSocketPath(config.databaseUrl);
-  const revokeHere = () => withStore((store) => revokeLeakedKeys(store, tokens.map((token) => ({ token, source })), LEAK_REPORTERS.operator, { now: new Date(), mail: mailOn(config) }));
-  let findings: Awaited<ReturnType<typeof revokeHere>>;
-  if (socket === undefined) {
-    findings = await revokeHere();
-  } else {
-    const { tryLockForServing } = await import('../store/index.ts');
-    const release = tryLockForServing(config.databaseUrl, 0);
-    if (release) {
-      try {
-        findings = await revokeHere(); // no server runs on the file, and none starts until this is done
-      } finally {
-        release();
-      }
-    } else {
-      findings = [];
+  const findings = await onServerOrHere(
+    (store) => revokeLeakedKeys(store, tokens.map((token) => ({ token, source })), LEAK_REPORTERS.operator, { now: new Date(), mail: mailOn(config) }),
+    async (socket) => {
+      const found = [];
       for (let i = 0; i < tokens.length; i += control.CONTROL_BATCH) {
         const batch = tokens.slice(i, i + control.CONTROL_BATCH);
-        findings.push(...await control.askToRevokeLeaked(socket, batch, source).catch((error: Error) => {
+        found.push(...await control.askToRevokeLeaked(socket, batch, source).catch((error: Error) => {
           throw new Error(`a server is running on ${config.databaseUrl} but its control socket ${socket} did not take the keys ` +
             `(${error.message}); ${i === 0 ? 'nothing was revoked' : `the first ${i} were revoked`}: revoke through the API, or run this again`);
         }));
       }
-    }
-  }
+      return found;
+    },
+  );
   const shown = (token: string) => `${token.slice(0, 13)}...`; // kupe_ and the id: never the secret
   if (output === 'json') {
     console.log(JSON.stringify({ items: findings.map((f, i) => ({ key: shown(tokens[i]!), ...f })) }));
@@ -274,15 +393,25 @@ async function run(argv: string[]): Promise<void> {
     console.log(`kupe-server ${VERSION}`);
     return;
   }
+  const asked = positionals[0] === 'help' ? positionals.slice(1) : positionals;
+  const find = (words: string[]) => COMMANDS.find((c) => c.words.every((word, i) => words[i] === word));
   if (values.help || positionals[0] === 'help') {
-    console.log(USAGE);
+    const command = find(asked);
+    if (asked.length > 0 && !command) throw new UsageError(`unknown command: ${asked.join(' ')}`);
+    console.log(command ? commandHelp(command) : USAGE);
     return;
   }
   if (positionals.length === 0) throw new UsageError('no command given (to run the server: kupe-server serve)');
+  const command = find(positionals);
+  if (!command) throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+  const name = command.words.join(' ');
   const output = values.output ?? 'text';
   if (output !== 'text' && output !== 'json') throw new UsageError(`--output must be text or json, not ${JSON.stringify(output)}`);
-  const command = COMMANDS.find((c) => c.words.every((word, i) => positionals[i] === word));
-  if (!command) throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+  if (values.output !== undefined && !command.json) throw new UsageError(`--output does not apply to ${name}: it prints no result to format`);
+  for (const option of Object.keys(values) as (keyof Values)[]) {
+    if (option === 'output' || option === 'help' || option === 'version') continue;
+    if (!command.options.includes(option)) throw new UsageError(`--${option} does not apply to ${name} (kupe-server ${name} --help)`);
+  }
   const args = positionals.slice(command.words.length);
   if (args.length !== command.args.length) {
     const usage = [...command.words, ...command.args].join(' ');

@@ -217,6 +217,8 @@ export interface InviteRecord {
 
 export interface UserRepository {
   get(email: string): Promise<UserRecord | undefined>;
+  /** Every account, by email (the operator CLI's list). */
+  list(): Promise<UserRecord[]>;
   /** Inserts; false when the account exists. */
   insert(user: UserRecord): Promise<boolean>;
   setPassword(email: string, passwordHash: string, mustChange: boolean, at: string): Promise<void>;

@@ -1,19 +1,26 @@
 import { isRole, type Role } from '../domain/roles.ts';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type {
-  InviteRepository, ProviderIdentityRepository, SessionRepository, UserRepository,
+  InviteRepository, ProviderIdentityRepository, SessionRepository, UserRecord, UserRepository,
 } from '../domain/store.ts';
-import { type Database, insertedOne } from './schema.ts';
+import { type Database, insertedOne, type UsersTable } from './schema.ts';
+
+function toUser(row: Selectable<UsersTable>): UserRecord {
+  return {
+    email: row.email, passwordHash: row.password_hash, mustChangePassword: Boolean(row.must_change_password),
+    createdAt: row.created_at, passwordChangedAt: row.password_changed_at,
+    ...((row.email_proof === 'provider' || row.email_proof === 'operator' || row.email_proof === 'email') && { emailProof: row.email_proof }),
+  };
+}
 
 export function userRepository(db: Kysely<Database>): UserRepository {
   return {
     async get(email) {
       const row = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
-      return row && {
-        email: row.email, passwordHash: row.password_hash, mustChangePassword: Boolean(row.must_change_password),
-        createdAt: row.created_at, passwordChangedAt: row.password_changed_at,
-        ...((row.email_proof === 'provider' || row.email_proof === 'operator' || row.email_proof === 'email') && { emailProof: row.email_proof }),
-      };
+      return row && toUser(row);
+    },
+    async list() {
+      return (await db.selectFrom('users').selectAll().orderBy('email').execute()).map(toUser);
     },
     async insert(u) {
       const result = await db.insertInto('users').values({

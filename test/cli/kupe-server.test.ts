@@ -242,3 +242,71 @@ test('apikeys revoke-leaked on SQLite with a server running that has no control 
   const who = await fetch(`${server.url}/api/v1/whoami`, { headers: { authorization: `Bearer ${key.key}` } });
   assert.equal(who.status, 200, 'not revoked');
 });
+
+test('apikeys list and revoke: the operator acts on a key; a running server caching it refuses it at once', async (t) => {
+  const env = { ...await tempEnv(t), KUPE_KEY_CACHE_SIZE: '1000' };
+  await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com');
+  const make = async (name: string) => JSON.parse((await cli(env, 'apikeys', 'create', '--tenant', 'acme', '--role', 'admin', '--display-name', name, '--output', 'json')).stdout);
+  const [doomed, kept] = [await make('doomed'), await make('kept')];
+  const listed = await cli(env, 'apikeys', 'list', '--tenant', 'acme');
+  assert.equal(listed.code, 0, listed.stderr);
+  const lines = listed.stdout.trim().split('\n');
+  assert.equal(lines[0], 'ID\tROLE\tDISPLAY NAME\tCREATED BY\tCREATED\tEXPIRES\tLAST USED\tREVOKED', 'a header row');
+  assert.equal(lines.length, 3);
+  assert.match(lines.find((l) => l.startsWith(doomed.id)) ?? '', new RegExp(`^${doomed.id}\tadmin\tdoomed\toperator\t\\d{4}-.*\tnever\tnever\t-$`));
+  assert.ok(!listed.stdout.includes('kupe_'), 'never a key');
+
+  const server = await serve(t, env);
+  const whoami = async (key: string) => (await fetch(`${server.url}/api/v1/whoami`, { headers: { authorization: `Bearer ${key}` } })).status;
+  assert.equal(await whoami(doomed.key), 200, 'used once: cached by the server');
+  const revoked = await cli(env, 'apikeys', 'revoke', '--tenant', 'acme', doomed.id, '--output', 'json');
+  assert.equal(revoked.code, 0, revoked.stderr);
+  assert.deepEqual(JSON.parse(revoked.stdout), { id: doomed.id, tenant: 'acme', revoked: true });
+  assert.equal(await whoami(doomed.key), 401, 'refused by the running server at once');
+  assert.equal(await whoami(kept.key), 200);
+  const gone = JSON.parse((await cli(env, 'apikeys', 'list', '--tenant', 'acme', '--state', 'revoked', '--output', 'json')).stdout).items;
+  assert.deepEqual(gone.map((k: { id: string; revokedBy: string; revokeReason: string }) => [k.id, k.revokedBy, k.revokeReason]), [[doomed.id, 'operator', 'operator']]);
+  const audit = await fetch(`${server.url}/api/v1/tenants/acme/auditlog?action=apikey.revoke`, { headers: { authorization: `Bearer ${kept.key}` } });
+  assert.equal(((await audit.json()) as { items: { actor: string; target: string }[] }).items[0]!.target, doomed.id, 'audited');
+
+  const again = await cli(env, 'apikeys', 'revoke', '--tenant', 'acme', doomed.id);
+  assert.deepEqual([again.code, /api key not found/.test(again.stderr)], [3, true], `revoked already: not found (${again.stderr})`);
+  const other = await cli(env, 'apikeys', 'revoke', '--tenant', 'acme', 'nope');
+  assert.equal(other.code, 2, other.stderr);
+  const ghost = await cli(env, 'apikeys', 'list', '--tenant', 'ghost');
+  assert.deepEqual([ghost.code, /tenant ghost not found/.test(ghost.stderr)], [3, true]);
+});
+
+test('every command has its own --help; options that do not apply are refused, --output json wherever something is printed', async (t) => {
+  const env = await tempEnv(t);
+  const help = await cli(env, 'tenants', 'create', '--help');
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Usage: kupe-server tenants create NAME --admin EMAIL/);
+  assert.doesNotMatch(help.stdout, /apikeys/, 'that command only');
+  assert.match((await cli(env, 'help', 'apikeys', 'revoke')).stdout, /^Usage: kupe-server apikeys revoke --tenant NAME ID[\s\S]*control socket/);
+  assert.match((await cli(env, '--help')).stdout, /users list[\s\S]*apikeys revoke --tenant NAME ID/);
+  const refused: [string[], RegExp][] = [
+    [['tenants', 'list', '--source', 'x'], /--source does not apply to tenants list/],
+    [['serve', '--output', 'json'], /--output does not apply to serve/],
+    [['users', 'reset-password', 'a@b.co', '--tenant', 'acme'], /--tenant does not apply to users reset-password/],
+    [['help', 'frobnicate'], /unknown command: frobnicate/],
+  ];
+  for (const [args, message] of refused) {
+    const res = await cli(env, ...args);
+    assert.deepEqual([res.code, message.test(res.stderr)], [2, true], `${args.join(' ')}: ${res.stderr}`);
+  }
+
+  const created = JSON.parse((await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com', '--output', 'json')).stdout);
+  assert.equal(created.tenant.name, 'acme');
+  assert.match(created.admin.oneTimePassword, /^[A-Za-z2-9]{5}(-[A-Za-z2-9]{5}){3}$/);
+  const reset = JSON.parse((await cli(env, 'users', 'reset-password', 'alice@acme.com', '--output', 'json')).stdout);
+  assert.equal(reset.email, 'alice@acme.com');
+  assert.notEqual(reset.oneTimePassword, created.admin.oneTimePassword);
+  const users = await cli(env, 'users', 'list');
+  assert.deepEqual(users.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 3)), [['EMAIL', 'SIGNS IN WITH', 'NEW PASSWORD DUE'], ['alice@acme.com', 'password', 'yes']]);
+  assert.deepEqual(JSON.parse((await cli(env, 'users', 'list', '--output', 'json')).stdout).items.map((u: { email: string }) => u.email), ['alice@acme.com']);
+  assert.deepEqual(JSON.parse((await cli(env, 'tenants', 'set-plan', 'acme', 'pro', '--output', 'json')).stdout), { name: 'acme', plan: 'pro' });
+  assert.deepEqual(JSON.parse((await cli(env, 'users', 'unlink-provider', 'alice@acme.com', '--output', 'json')).stdout), { unlinked: 0 });
+  assert.deepEqual(JSON.parse((await cli(env, 'migrate', '--output', 'json')).stdout), { applied: [] });
+  assert.match((await cli(env, 'tenants', 'list')).stdout, /^NAME\tPLAN\tDISPLAY NAME\nacme\tpro\t/);
+});
