@@ -1,17 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AppError, type ErrorCode } from '../domain/errors.ts';
 import { isRole, OPERATOR_ACTOR } from '../domain/roles.ts';
 import { PLANS, type Plan } from '../domain/vocabulary.ts';
 import { loadConfig, mailOn } from '../config.ts';
 import type { Store } from '../domain/store.ts';
+import { KUPE_VERSION } from '../version.ts';
 
 // The heavy modules (the store's drivers, argon2, the HTTP server) are imported by the commands that need
 // them, so `--version`, `help` and usage errors answer without loading them.
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 class UsageError extends Error {}
+/** Bad input that is no misuse of the command line (exit 2, without the usage text). */
+class InputError extends Error {}
 
 /**
  * Exit codes for the catalogue's codes the operator CLI can meet (2 bad
@@ -118,6 +119,24 @@ const COMMANDS: Command[] = [
       const { store, migrate } = openStore(config.databaseUrl, config.database);
       const applied = await migrate().finally(() => store.close());
       print(output, { applied }, () => applied.length === 0 ? 'database is up to date' : `applied: ${applied.join(', ')}`);
+    },
+  },
+  {
+    words: ['backup'], args: ['FILE'], options: [], json: true, usage: 'backup FILE [--output json]',
+    about: 'Copy the SQLite database to FILE (a new file) while the server serves: every change committed before\n'
+      + 'the backup began, nothing after. Restore: stop the server, put FILE in place of the database (docs/backup.md).\n'
+      + 'PostgreSQL: pg_dump.',
+    run: async (_values, [file], output) => {
+      const config = loadConfig(process.env);
+      const { backupSqlite, BackupError } = await import('../store/index.ts');
+      let result: { bytes: number };
+      try {
+        result = backupSqlite(config.databaseUrl, file!);
+      } catch (error) {
+        if (error instanceof BackupError) throw new InputError(error.message);
+        throw error;
+      }
+      print(output, { file, bytes: result.bytes }, () => `backed up ${config.databaseUrl} to ${file} (${result.bytes} bytes)`);
     },
   },
   {
@@ -390,7 +409,7 @@ async function apiKeysRevokeLeaked(values: Values, output: Output) {
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv);
   if (values.version) {
-    console.log(`kupe-server ${VERSION}`);
+    console.log(`kupe-server ${KUPE_VERSION}`);
     return;
   }
   const asked = positionals[0] === 'help' ? positionals.slice(1) : positionals;
@@ -430,6 +449,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof AppError) {
       console.error(`kupe-server: ${error.message}`);
       return exitCodeFor(error);
+    }
+    if (error instanceof InputError) {
+      console.error(`kupe-server: ${error.message}`);
+      return 2;
     }
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`kupe-server: ${(error as Error).message}\n\n${USAGE}`);

@@ -17,6 +17,7 @@ import { webhookRepository } from './webhooks.ts';
 import { mailRepository, passwordResetRepository } from './mail.ts';
 
 export { tryLockForServing } from './serve-lock.ts';
+export { backupSqlite, BackupError } from './backup.ts';
 
 interface StoreParts {
   /** Closes the database once, however often it is called. */
