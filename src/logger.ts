@@ -1,4 +1,4 @@
-import { type DestinationStream, type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino, stdTimeFunctions } from 'pino';
 import type { LogLevel } from './config.ts';
 
 /**
@@ -40,6 +40,8 @@ interface LoggedRequest { method?: string; url?: string; host?: string; ip?: str
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   const options = {
     level, base: { service: 'kupe' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // ISO 8601 in UTC ("2026-12-02T14:30:00.123Z"), as every timestamp Kupe writes (docs/logging.md).
+    timestamp: stdTimeFunctions.isoTime,
     // Fastify's request serializer, with the URL's secrets taken out.
     serializers: {
       req: (req: LoggedRequest) => ({

@@ -266,6 +266,33 @@ export const SETTINGS = {
 
 export type SettingValues = { -readonly [K in keyof typeof SETTINGS]: ReturnType<(typeof SETTINGS)[K]['read']> };
 
+/** Variables the tests, the benchmarks and the scripts read (README.md, "Tests"): not settings, never warned of. */
+const HARNESS_VARIABLES = /^KUPE_(?:TEST_[A-Z0-9_]+|CHROMIUM|MAILPIT|SCHEMATHESIS_SEED|BENCH_[A-Z0-9_]+)$/;
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(next[j - 1]! + 1, row[j]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/**
+ * The KUPE_* variables of the environment that are no setting (a typo such as KUPE_POTR would otherwise be
+ * ignored without a word): one warning each, naming the setting it most likely meant.
+ */
+export function unknownSettingWarnings(env: Env): string[] {
+  const names = (Object.values(SETTINGS) as Setting<unknown>[]).map((s) => s.name);
+  return Object.keys(env).filter((name) => name.startsWith('KUPE_') && !names.includes(name as `KUPE_${string}`) && !HARNESS_VARIABLES.test(name))
+    .sort().map((name) => {
+      const closest = [...names].sort((a, b) => editDistance(name, a) - editDistance(name, b))[0]!;
+      const near = editDistance(name, closest) <= Math.max(2, Math.floor(name.length / 5));
+      return `${name} is not a Kupe setting and is ignored${near ? ` (did you mean ${closest}?)` : ''}; the settings are listed in README.md`;
+    });
+}
+
 /**
  * Reads the settings of one table into `values`, adding the problems of all of them to `problems`.
  * (The identity provider's are read only when KUPE_OIDC_ISSUER is set: src/config.ts.)

@@ -68,6 +68,8 @@ async function serve() {
   const config = loadConfig(process.env);
   const [{ createLogger }, { startServer }] = await Promise.all([import('../logger.ts'), import('../server.ts')]);
   const logger = createLogger(config.logLevel);
+  const { unknownSettingWarnings } = await import('../settings.ts');
+  for (const warning of unknownSettingWarnings(process.env)) logger.warn(warning);
   const server = await startServer(config, logger);
   // SIGTERM (an orchestrator): readiness goes 503 first so the load balancer drains this instance.
   // SIGINT (Ctrl-C at a terminal): no wait.

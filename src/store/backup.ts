@@ -1,7 +1,8 @@
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type SQLite from 'better-sqlite3';
+import { makeFolders } from './private-file.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -21,7 +22,7 @@ export function backupSqlite(databaseUrl: string, target: string): { bytes: numb
   }
   if (!existsSync(source)) throw new BackupError(`no database at ${source} (KUPE_DATABASE_URL)`);
   if (existsSync(target)) throw new BackupError(`${target} exists already: back up to a new file`);
-  mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+  makeFolders(dirname(target));
   const partial = `${target}.partial-${process.pid}`;
   const Database = require('better-sqlite3') as typeof SQLite;
   const db = new Database(source, { fileMustExist: true });

@@ -9,7 +9,7 @@ import type { KeyRows } from './fast-paths.ts';
 import type { Revocations } from './revocation-fence.ts';
 import { describeStoreFault } from './faults.ts';
 import { memberRepository } from './members.ts';
-import { migrateToLatest } from './migrate.ts';
+import { migrateToLatest, NewerDatabaseError } from './migrate.ts';
 import type { Database, Dialect } from './schema.ts';
 import { probeSqlite } from './sqlite-driver.ts';
 import { tenantRepository } from './tenants.ts';
@@ -73,13 +73,36 @@ export interface OpenedStore {
   startKeyCache: () => Promise<void>;
 }
 
+/**
+ * A failure to open or first reach the database, in the operator's terms: the setting, its target (the
+ * password masked) and the driver's words ("connect ECONNREFUSED 127.0.0.1:1" alone names neither).
+ */
+function openFailure(databaseUrl: string, error: unknown): Error {
+  const target = databaseUrl.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  const fault = describeStoreFault(error);
+  const why = fault?.kind === 'unavailable' || fault?.kind === 'timeout' ? `cannot reach the database (${(error as Error).message})`
+    : databaseUrl.startsWith('sqlite:') ? `cannot open the database file (${(error as Error).message}); check that its folder exists or can be made, and is writable`
+      : (error as Error).message;
+  return new Error(`KUPE_DATABASE_URL=${target}: ${why}`, { cause: error });
+}
+
 /** Opens the store that the database URL names. Migrations are a separate, explicit step. */
 export function openStore(databaseUrl: string, options: DatabaseOptions): OpenedStore {
-  const { db, dialect, keyRows, revocations, fence, sqlite } = openDatabase(databaseUrl, options);
+  let opened: ReturnType<typeof openDatabase>;
+  try {
+    opened = openDatabase(databaseUrl, options);
+  } catch (error) {
+    throw openFailure(databaseUrl, error);
+  }
+  const { db, dialect, keyRows, revocations, fence, sqlite } = opened;
   const ping = sqlite ? () => probeSqlite(sqlite) : async () => { await sql`select 1`.execute(db); };
   return {
     store: storeOn(db, { close: once(async () => { await fence?.stop(); await db.destroy(); }), dialect, keyRows, revocations, ping }, false),
-    migrate: () => migrateToLatest(db, dialect),
+    // The first thing to reach the database: a failure here names the setting.
+    migrate: () => migrateToLatest(db, dialect).catch((error: unknown) => {
+      throw error instanceof NewerDatabaseError || describeStoreFault(error) === undefined && !databaseUrl.startsWith('sqlite:')
+        ? error : openFailure(databaseUrl, error);
+    }),
     startKeyCache: async () => { await fence?.start(); },
   };
 }

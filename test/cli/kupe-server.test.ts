@@ -112,7 +112,22 @@ test('a start that fails stops what it started and exits 1: the port taken, the 
   const unreachable = await cliWithin(20_000, { ...env, KUPE_DATABASE_URL: 'postgres://kupe:kupe@127.0.0.1:1/kupe' }, 'serve');
   assert.equal(unreachable.killed, false, 'the process exited by itself');
   assert.equal(unreachable.code, 1, unreachable.stderr);
-  assert.match(unreachable.stderr, /ECONNREFUSED/);
+  assert.match(unreachable.stderr, /KUPE_DATABASE_URL=postgres:\/\/kupe:\*\*\*@127\.0\.0\.1:1\/kupe: cannot reach the database \(connect ECONNREFUSED 127\.0\.0\.1:1\)/,
+    'names the setting and its target, never the password');
+  const unopenable = await cliWithin(20_000, { ...env, KUPE_DATABASE_URL: 'sqlite:/proc/kupe/kupe.db' }, 'tenants', 'list');
+  assert.equal(unopenable.code, 1);
+  assert.match(unopenable.stderr, /KUPE_DATABASE_URL=sqlite:\/proc\/kupe\/kupe\.db: cannot open the database file \(.*\); check that its folder exists/);
+});
+
+test('an unknown KUPE_ variable is warned of at start, with the setting it most likely meant', async (t) => {
+  const env = { ...(await tempEnv(t)), KUPE_POTR: '8081', KUPE_FROBNICATE: 'yes' };
+  const server = await serve(t, env);
+  const warned = await logLines(server, (line) => line.includes('is not a Kupe setting'));
+  assert.deepEqual(warned.map((line) => JSON.parse(line).msg), [
+    'KUPE_FROBNICATE is not a Kupe setting and is ignored; the settings are listed in README.md',
+    'KUPE_POTR is not a Kupe setting and is ignored (did you mean KUPE_PORT?); the settings are listed in README.md',
+  ]);
+  assert.match(JSON.parse(warned[0]!).time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'log time in ISO 8601 (docs/logging.md)');
 });
 
 test('first serve creates tenant demo and prints the sign-in URL and a one-time password, once', async (t) => {
