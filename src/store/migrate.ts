@@ -11,6 +11,7 @@ import { leakReports } from './migrations/0009-leak-reports.ts';
 import { webhooks } from './migrations/0010-webhooks.ts';
 import { expiryNotices } from './migrations/0011-expiry-notices.ts';
 import { mail } from './migrations/0012-mail.ts';
+import { kupeMeta } from './migrations/0013-kupe-meta.ts';
 import type { Database, Dialect } from './schema.ts';
 import { KUPE_VERSION } from '../version.ts';
 
@@ -21,7 +22,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0006-email-proof': emailProof(), '0007-lease-renewals': leaseRenewals(dialect),
     '0008-revoke-reason': revokeReason(), '0009-leak-reports': leakReports(),
     '0010-webhooks': webhooks(dialect), '0011-expiry-notices': expiryNotices(),
-    '0012-mail': mail(dialect) };
+    '0012-mail': mail(dialect), '0013-kupe-meta': kupeMeta() };
 }
 
 /**
@@ -47,7 +48,7 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): P
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
   // Which Kupe last brought the schema up to date: what an older one names when it refuses the database.
-  await sql`create table if not exists kupe_meta (key text primary key, value text not null)`.execute(db);
+  // (Instances starting together each write it: the same value, and an upsert is safe to race.)
   await sql`insert into kupe_meta (key, value) values ('migrated_by', ${KUPE_VERSION})
     on conflict (key) do update set value = excluded.value`.execute(db);
   return (results ?? [])
@@ -69,6 +70,9 @@ async function selectedSchema(db: Kysely<Database>): Promise<string> {
   try {
     await sql`create schema if not exists ${sql.id(wanted)}`.execute(db);
   } catch (error) {
+    // Instances starting together race to create it ("if not exists" is no lock): one of them made it.
+    const made = (await sql<{ n: number }>`select count(*)::int as n from pg_namespace where nspname = ${wanted}`.execute(db)).rows[0]?.n === 1;
+    if (made) return wanted;
     throw new Error(`KUPE_DATABASE_URL selects the schema ${wanted} (search_path), which does not exist, and this role may not create it ` +
       `(${(error as Error).message}): run CREATE SCHEMA ${wanted} AUTHORIZATION <Kupe's role> as its owner (docs/deployment.md)`);
   }

@@ -40,7 +40,7 @@ test('three instances start together: migrations run once, the demo tenant is ma
   await client.connect();
   t.after(() => client.end());
   const migrations = await client.query('select name from kysely_migration order by name');
-  assert.deepEqual(migrations.rows.map((r: { name: string }) => r.name), ['0001-initial', '0002-accounts', '0003-pending-members', '0004-revocation-fence', '0005-provider-sessions', '0006-email-proof', '0007-lease-renewals', '0008-revoke-reason', '0009-leak-reports', '0010-webhooks', '0011-expiry-notices', '0012-mail']);
+  assert.deepEqual(migrations.rows.map((r: { name: string }) => r.name), ['0001-initial', '0002-accounts', '0003-pending-members', '0004-revocation-fence', '0005-provider-sessions', '0006-email-proof', '0007-lease-renewals', '0008-revoke-reason', '0009-leak-reports', '0010-webhooks', '0011-expiry-notices', '0012-mail', '0013-kupe-meta']);
   const demo = await client.query("select count(*)::int as n from tenants where name = 'demo'");
   assert.equal(demo.rows[0].n, 1);
   // Each instance logs whether it made the demo tenant; once all three have, count the banners.
