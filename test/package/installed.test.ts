@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,6 +34,13 @@ test('the packed package installs without dev dependencies and serves the API an
   const root = join(dir, 'node_modules/kupe');
   assert.ok(existsSync(join(root, 'LICENSE')), 'LICENSE shipped');
   assert.equal(existsSync(join(root, 'src')), false, 'the TypeScript sources are not shipped: dist/ is');
+  // The shipped README and docs read as they do in the repository: every relative link and image is there.
+  const documents = ['README.md', 'CHANGELOG.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const broken = documents.flatMap((doc) => [...readFileSync(join(root, doc), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1]!.split('#')[0]!).filter((target) => target !== '' && !/^[a-z]+:/.test(target))
+    .filter((target) => !existsSync(join(root, dirname(doc), target))).map((target) => `${doc} -> ${target}`));
+  assert.deepEqual(broken, [], 'every relative link of the shipped docs resolves in the package');
+  assert.ok(existsSync(join(root, 'docs/screenshots/api-keys.png')), "the README's screenshots are shipped");
 
   assert.equal((await run(bin, ['--version'])).stdout.trim(), `kupe-server ${VERSION}`);
   const usage = await run(bin, []).then(() => assert.fail('no command must not start a server'), (e: { code: number; stderr: string }) => e);
