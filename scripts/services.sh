@@ -20,7 +20,10 @@ exec 3>&1 1>&2
   fi
   pg_ctlcluster "$version" main start 2>/dev/null || true
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 0.5; done
-  su postgres -c "psql -q -tc \"select 1 from pg_roles where rolname = 'kupe'\" | grep -q 1 || psql -q -c \"create role kupe login superuser password 'kupe'\""
+  # The privileges docs/deployment.md says Kupe needs, and no more: no superuser. It owns its database (so it
+  # may make the tests' schemas); CREATEDB only for test/store/pg-backup.test.ts's restore.
+  su postgres -c "psql -q -tc \"select 1 from pg_roles where rolname = 'kupe'\" | grep -q 1 || psql -q -c \"create role kupe login password 'kupe'\""
+  su postgres -c "psql -q -c \"alter role kupe nosuperuser createdb\""
   su postgres -c "psql -q -tc \"select 1 from pg_database where datname = 'kupe'\" | grep -q 1 || createdb -O kupe kupe"
 
   if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then

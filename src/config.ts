@@ -10,6 +10,8 @@ export { LOG_LEVELS, type LogLevel, OIDC_ALGORITHMS } from './settings.ts';
 export interface Config {
   host: string;
   port: number;
+  /** HTTPS served by Kupe itself: the PEM files, read at start and on SIGHUP; undefined: plain HTTP. */
+  tls: { certFile: string; keyFile: string } | undefined;
   databaseUrl: string;
   database: DatabaseTuning;
   /** A request's headers and body must arrive within this; a connection silent this long mid-request is closed. */
@@ -132,6 +134,7 @@ export function loadConfig(env: Env): Readonly<Config> {
   const values = v as SettingValues;
   const config: Config = {
     host: values.host, port: values.port, databaseUrl: values.databaseUrl, logLevel: values.logLevel,
+    tls: values.tlsCertFile !== undefined && values.tlsKeyFile !== undefined ? Object.freeze({ certFile: values.tlsCertFile, keyFile: values.tlsKeyFile }) : undefined,
     database: Object.freeze({
       poolSize: values.poolSize, connectTimeoutMs: values.connectTimeoutMs, statementTimeoutMs: values.statementTimeoutMs,
       idleInTransactionTimeoutMs: values.idleInTransactionTimeoutMs, keyCacheSize: values.keyCacheSize, keyCacheLeaseMs: values.keyCacheLeaseMs,
@@ -156,6 +159,9 @@ export function loadConfig(env: Env): Readonly<Config> {
       gitlabToken: values.gitlabRevocationToken,
     }),
   };
+  if ((values.tlsCertFile === undefined) !== (values.tlsKeyFile === undefined)) {
+    problems.push('KUPE_TLS_CERT_FILE and KUPE_TLS_KEY_FILE go together: set both (HTTPS) or neither (plain HTTP)');
+  }
   if (!config.passwordSignIn && config.oidc?.clientId === undefined) {
     problems.push('KUPE_PASSWORD_SIGN_IN=false needs KUPE_OIDC_ISSUER and KUPE_OIDC_CLIENT_ID: otherwise nobody can sign in to the console');
   }

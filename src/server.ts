@@ -17,7 +17,8 @@ import { limitSettings } from './limits/policy.ts';
 import { StoreFaults } from './http/store-faults.ts';
 import { describeStoreFault } from './store/faults.ts';
 import { openStore } from './store/index.ts';
-import { buildServices } from './services.ts';
+import { buildServices, readTlsFiles } from './services.ts';
+import type { Server as TlsServer } from 'node:tls';
 import { lockForServing } from './store/serve-lock.ts';
 
 export const CONSOLE_DIR = fileURLToPath(new URL('../console/dist', import.meta.url));
@@ -37,6 +38,11 @@ export interface RunningServer {
    * stop accepting, finish requests in flight, flush lastUsedAt, close the store.
    */
   stop(delaySeconds?: number): Promise<void>;
+  /**
+   * HTTPS: reads KUPE_TLS_CERT_FILE and KUPE_TLS_KEY_FILE again (SIGHUP) and serves new connections with them;
+   * open connections keep theirs. Throws, keeping the pair in use, when the files are unreadable or do not match.
+   */
+  reloadTls(): void;
 }
 
 /**
@@ -110,7 +116,9 @@ async function startParts(
   issuerKeys?.start(); // not awaited: API keys and passwords work while the provider is down
   if (issuerKeys) started.push({ what: 'the identity provider keys', stop: () => issuerKeys.stop() });
 
-  const { app, drain } = await buildApp({ ...services, config, store, limits, consoleDir: CONSOLE_DIR });
+  // HTTPS by settings (read here, and again on SIGHUP); plain HTTP otherwise.
+  const tls = config.tls === undefined ? null : readTlsFiles(config.tls);
+  const { app, drain } = await buildApp({ ...services, config, store, limits, consoleDir: CONSOLE_DIR, tls });
   startBackgroundWork(config, store, services, started, () => app.close());
   await startControl(config, store, logger, clock, started);
   services.webhookWorker.start();
@@ -138,7 +146,12 @@ async function startParts(
     })();
     return stopping;
   };
-  return { url, stop };
+  const reloadTls = () => {
+    if (config.tls === undefined) throw new Error('no TLS to reload: KUPE_TLS_CERT_FILE and KUPE_TLS_KEY_FILE are not set');
+    (app.server as unknown as TlsServer).setSecureContext(readTlsFiles(config.tls));
+    logger.info({ certFile: config.tls.certFile }, 'TLS certificate reloaded: new connections use it');
+  };
+  return { url, stop, reloadTls };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config, OidcConfig } from './config.ts';
 import { LastUsedTracker } from './domain/last-used.ts';
@@ -79,6 +80,18 @@ export function readGatewayPolicy(file: string | undefined): GatewayPolicy {
   const { policy, problems } = parsePolicy(source);
   if (!policy) throw new Error(`invalid gateway policy${file === undefined ? '' : ` in ${file}`}:\n  - ${problems.join('\n  - ')}`);
   return policy;
+}
+
+/** The certificate and key Kupe serves HTTPS with, checked to belong together; a problem names the settings. */
+export function readTlsFiles(files: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  let pair: { cert: Buffer; key: Buffer };
+  try {
+    pair = { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) };
+    createSecureContext(pair); // a key of another certificate, or no PEM at all, is found here
+  } catch (error) {
+    throw new Error(`KUPE_TLS_CERT_FILE=${JSON.stringify(files.certFile)}, KUPE_TLS_KEY_FILE=${JSON.stringify(files.keyFile)}: ${(error as Error).message}`);
+  }
+  return pair;
 }
 
 /**

@@ -176,6 +176,8 @@ const MIN_REVOCATION_TOKEN_LENGTH = 32;
 export const SETTINGS = {
   host: server('KUPE_HOST', text('127.0.0.1'), 'Address to listen on. Use `0.0.0.0` to accept connections from other machines.'),
   port: server('KUPE_PORT', integer(8080, 0, 65535), 'Port to listen on (`0`: any free port).'),
+  tlsCertFile: server('KUPE_TLS_CERT_FILE', optional('*(none: plain HTTP)*'), 'A PEM certificate chain: Kupe serves HTTPS itself (with `KUPE_TLS_KEY_FILE`), for clients that insist on it such as the `kupe` CLI, without a proxy in front. Both files are read again on `SIGHUP` (a renewed certificate), without dropping a connection; a reload that fails is logged and the old pair kept ([docs/deployment.md](docs/deployment.md), "TLS"). Unset: plain HTTP, the default for loopback and behind a TLS-terminating proxy.'),
+  tlsKeyFile: server('KUPE_TLS_KEY_FILE', optional(), "The certificate's private key (PEM), with `KUPE_TLS_CERT_FILE`; keep it mode 0600."),
   databaseUrl: server('KUPE_DATABASE_URL', checked('sqlite:./data/kupe.db', '`sqlite:./data/kupe.db`', (value) =>
     /^sqlite:.+/.test(value) || /^postgres(ql)?:\/\/.+/.test(value) ? undefined
       : `KUPE_DATABASE_URL=${JSON.stringify(value.replace(/\/\/[^@]*@/, '//***@'))}: ` +

@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config.ts';
 
 test('defaults run one machine on SQLite under ./data', () => {
   assert.deepEqual({ ...loadConfig({}) }, {
-    host: '127.0.0.1', port: 8080, databaseUrl: 'sqlite:./data/kupe.db', logLevel: 'info',
+    host: '127.0.0.1', port: 8080, tls: undefined, databaseUrl: 'sqlite:./data/kupe.db', logLevel: 'info',
     database: { poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 5000, idleInTransactionTimeoutMs: 10_000, keyCacheSize: 10_000, keyCacheLeaseMs: 3000 },
     requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 65, maxConnections: 1024, maxConnectionsPerAddress: 100,
     headersTimeoutSeconds: 10, ipv6PrefixBits: 64, tenantCaps: { maxApiKeys: 1000, maxMembers: 1000 }, retention: { auditDays: 365, endedDays: 30 }, metricsToken: undefined, trustProxy: false, redisUrl: undefined, redisPrefix: 'kupe:',
@@ -124,4 +124,10 @@ test('email needs a mail server, a sender and the public address together; each 
   assert.match(problems({ KUPE_PUBLIC_URL: 'https://kupe.example.com' }), /KUPE_PUBLIC_URL is set but KUPE_SMTP_URL is not/);
   const on = loadConfig({ KUPE_SMTP_URL: 'smtps://u:p@mail.example.com', KUPE_MAIL_FROM: 'Kupe <k@example.com>', KUPE_PUBLIC_URL: 'https://kupe.example.com/' });
   assert.deepEqual(on.mail, { smtpUrl: 'smtps://u:p@mail.example.com', from: 'Kupe <k@example.com>', publicUrl: 'https://kupe.example.com' });
+});
+
+test('HTTPS takes a certificate and its key together', () => {
+  assert.throws(() => loadConfig({ KUPE_TLS_CERT_FILE: '/etc/kupe/tls.crt' }), /KUPE_TLS_CERT_FILE and KUPE_TLS_KEY_FILE go together/);
+  assert.throws(() => loadConfig({ KUPE_TLS_KEY_FILE: '/etc/kupe/tls.key' }), /KUPE_TLS_CERT_FILE and KUPE_TLS_KEY_FILE go together/);
+  assert.deepEqual(loadConfig({ KUPE_TLS_CERT_FILE: '/a.crt', KUPE_TLS_KEY_FILE: '/a.key' }).tls, { certFile: '/a.crt', keyFile: '/a.key' });
 });

@@ -160,7 +160,7 @@ export async function appDeps(parts: AppParts): Promise<AppDeps & { config: Test
   const metrics = new Metrics();
   const faults = new StoreFaults(logger, metrics, clock);
   const services = await buildServices({ config, store: parts.store, logger, clock, metrics, faults, issuerKeys: parts.issuerKeys ?? null });
-  return { ...services, config, store: parts.store, limits: parts.limits ?? testLimits(config), consoleDir: parts.consoleDir ?? null };
+  return { ...services, config, store: parts.store, limits: parts.limits ?? testLimits(config), consoleDir: parts.consoleDir ?? null, tls: null };
 }
 
 /** The app on a fresh seeded SQLite store, closed after the test. */

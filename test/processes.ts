@@ -46,7 +46,7 @@ export function startInstance(t: TestContext, name: string, env: Record<string, 
       buffered = lines.pop()!;
       for (const line of lines) {
         log.push(line);
-        const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+        const m = /Server listening at (https?:\/\/127\.0\.0\.1:\d+)/.exec(line);
         if (m) resolve({ name, url: m[1]!, child, log, stderr, exited });
       }
     });

@@ -83,6 +83,14 @@ async function serve() {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  // SIGHUP: a renewed certificate (HTTPS); otherwise nothing to reload, and no reason to stop.
+  process.on('SIGHUP', () => {
+    try {
+      server.reloadTls();
+    } catch (err) {
+      logger.error({ err }, 'SIGHUP: TLS not reloaded; the certificate in use is kept');
+    }
+  });
 }
 
 type Values = ReturnType<typeof parse>['values'];

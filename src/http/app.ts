@@ -108,6 +108,8 @@ export interface AppDeps extends AppServices {
   limits: Limits;
   /** The built console to serve under `/` (console/dist); null: the API only. */
   consoleDir: string | null;
+  /** HTTPS: the certificate and key (KUPE_TLS_*_FILE, src/services.ts readTlsFiles); null: plain HTTP. */
+  tls: { cert: Buffer; key: Buffer } | null;
 }
 
 export interface KupeApp {
@@ -127,7 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   let draining = false;
 
   const { ipv6PrefixBits } = config;
-  const app = Fastify(fastifyOptions(config, deps.logger, metrics)).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify(fastifyOptions(config, deps.logger, metrics, deps.tls)).withTypeProvider<TypeBoxTypeProvider>();
   app.server.maxConnections = config.maxConnections;
   app.server.on('drop', () => metrics.connectionsDropped.inc());
   capConnectionsPerAddress(app.server, config.maxConnectionsPerAddress, (ip) => addressKey(ip, ipv6PrefixBits),
@@ -203,7 +205,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
  * Fastify's options: the limits on a request (body size, path parameters, headers and request timeouts,
  * idle keep-alive), how framework and parser errors are answered, and the request id.
  */
-function fastifyOptions(config: AppConfig, logger: FastifyBaseLogger, metrics: Metrics): FastifyHttpOptions<Server> {
+function fastifyOptions(config: AppConfig, logger: FastifyBaseLogger, metrics: Metrics, tls: AppDeps['tls']): FastifyHttpOptions<Server> {
   const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
   const headersTimeoutMs = Math.min(requestTimeoutMs, config.headersTimeoutSeconds * 1000);
   return {
@@ -220,7 +222,11 @@ function fastifyOptions(config: AppConfig, logger: FastifyBaseLogger, metrics: M
     requestTimeout: requestTimeoutMs,
     connectionTimeout: requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
-    http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) },
+    // HTTPS (KUPE_TLS_*): the same server options, on Node's https server (its secure context replaced on
+    // SIGHUP by src/server.ts). The app's type stays an HTTP server's: everything above TLS is the same.
+    ...(tls === null
+      ? { http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) } }
+      : { https: { ...tls, headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) } } as unknown as object),
     frameworkErrors,
     clientErrorHandler: clientErrorHandler((code) => metrics.clientErrors.inc({ code })),
     // A well-formed X-Request-Id from a proxy is kept, so one id follows a request end to end.
