@@ -9,10 +9,13 @@ export function parseTimestamp(text: string): number {
   return Date.parse(text.toUpperCase().replace(/(\.\d{1,3})\d*/, '$1'));
 }
 
+/** The one way the console shows a moment: date, time and the time zone it is in (the browser's). */
+const TIME_FORMAT: Intl.DateTimeFormatOptions = { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' };
+
 export function formatTime(iso: string | undefined): string {
   if (!iso) return 'never';
   const d = new Date(parseTimestamp(iso));
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, TIME_FORMAT);
 }
 
 export type ExpiryState = 'none' | 'expired' | 'soon' | 'later';

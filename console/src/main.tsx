@@ -157,7 +157,7 @@ function Shell(props: {
         </nav>
         <span class="me">
           {session.email}
-          {session.signedInWith === 'password' && <> · <a href="#/password">Change password</a></>}{' '}
+          {session.signedInWith === 'password' && <a href="#/password">Change password</a>}
           <button type="button" class="link" onClick={() => void signOut()}>Sign out</button>
         </span>
       </header>

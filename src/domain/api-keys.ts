@@ -138,6 +138,7 @@ export async function revokeApiKey(
   }
   const at = formatTimestamp(ctx.now);
   await store.transaction(async (tx) => {
+    const name = (await tx.apiKeys.get(id))?.displayName; // for the audit entry: people know keys by name
     if (!(await tx.apiKeys.revoke(tenant, id, { by: ctx.actor, at, reason, leakSource }))) {
       throw new AppError('api_key_not_found', 'api key not found');
     }
@@ -147,7 +148,7 @@ export async function revokeApiKey(
     }
     await tx.audit.append({
       tenant, time: at, actor: ctx.actor, action: reason === 'leaked' ? 'apikey.leaked' : 'apikey.revoke',
-      target: leakSource === undefined ? id : `${id} found at ${leakSource}`,
+      target: leakSource === undefined ? `${id} (${name})` : `${id} found at ${leakSource}`,
       clientIp: ctx.clientIp, requestId: ctx.requestId,
     });
   });

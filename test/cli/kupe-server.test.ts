@@ -282,7 +282,7 @@ test('apikeys list and revoke: the operator acts on a key; a running server cach
   const gone = JSON.parse((await cli(env, 'apikeys', 'list', '--tenant', 'acme', '--state', 'revoked', '--output', 'json')).stdout).items;
   assert.deepEqual(gone.map((k: { id: string; revokedBy: string; revokeReason: string }) => [k.id, k.revokedBy, k.revokeReason]), [[doomed.id, 'operator', 'operator']]);
   const audit = await fetch(`${server.url}/api/v1/tenants/acme/auditlog?action=apikey.revoke`, { headers: { authorization: `Bearer ${kept.key}` } });
-  assert.equal(((await audit.json()) as { items: { actor: string; target: string }[] }).items[0]!.target, doomed.id, 'audited');
+  assert.equal(((await audit.json()) as { items: { actor: string; target: string }[] }).items[0]!.target, `${doomed.id} (doomed)`, 'audited, by id and name');
 
   const again = await cli(env, 'apikeys', 'revoke', '--tenant', 'acme', doomed.id);
   assert.deepEqual([again.code, /api key not found/.test(again.stderr)], [3, true], `revoked already: not found (${again.stderr})`);

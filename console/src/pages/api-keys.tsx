@@ -2,7 +2,8 @@ import { useState } from 'preact/hooks';
 import { type ApiKey, call, type CreatedKey, tenantPath } from '../api.ts';
 import { daysFromNow, expiryState, formatTime, sameLifetime } from '../format.ts';
 import { Loaded, useAction, useLoad } from '../load.tsx';
-import { Badge, Dialog, ErrorText } from '../ui.tsx';
+import type { ComponentChildren } from 'preact';
+import { Badge, CopyButton, Dialog, ErrorText } from '../ui.tsx';
 
 type Modal =
   | { kind: 'create' }
@@ -46,15 +47,22 @@ export function ApiKeysPage(props: { tenant: string; isAdmin: boolean }) {
             <thead><tr><th scope="col">Display name</th><th scope="col">Role</th><th scope="col">Created by</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
             <tbody>
               {shown.map((k) => <KeyRow key={k.id} apiKey={k} onRevoke={() => setModal({ kind: 'revoke', key: k })} onRotate={() => setModal({ kind: 'rotate', key: k })} />)}
-              {shown.length === 0 && <tr><td colSpan={7}>{all.length === 0 ? 'No API keys yet.' : 'No key matches the filter.'}</td></tr>}
+              {shown.length === 0 && <tr><td colSpan={7}>{all.length === 0
+                ? <>No API keys yet. Create one for each pipeline or tool that calls Kupe (Terraform, a deploy job), with the narrowest role that works and, for temporary access, an expiry.</>
+                : 'No key matches the filter.'}</td></tr>}
             </tbody>
           </table>
         </div>
         );
       }}</Loaded>
       <Loaded state={revoked} what="the revoked keys">{(gone) => <RevokedKeys tenant={tenant} keys={gone} />}</Loaded>
-      {modal?.kind === 'create' && <CreateKeyDialog tenant={tenant} onCancel={close} onCreated={(key) => setModal({ kind: 'created', key })} />}
-      {modal?.kind === 'created' && <Dialog title="Your new API key" onClose={close}><ShowOnce tenant={tenant} created={modal.key} /><button type="button" onClick={close}>I have stored the key</button></Dialog>}
+      {modal?.kind === 'create' && <CreateKeyDialog tenant={tenant} onCancel={close} onCreated={(key) => { setModal({ kind: 'created', key }); void keys.reload(); }} />}
+      {modal?.kind === 'created' && (
+        <Dialog title="Your new API key" onClose={close} confirmDiscard="Close without storing the key? It cannot be shown again: you would have to create another.">
+          <ShowOnce tenant={tenant} created={modal.key} />
+          <button type="button" onClick={close}>I have stored the key</button>
+        </Dialog>
+      )}
       {modal?.kind === 'revoke' && <RevokeDialog tenant={tenant} apiKey={modal.key} onDone={close} />}
       {modal?.kind === 'rotate' && <RotateDialog tenant={tenant} old={modal.key} onDone={close} />}
     </>
@@ -198,48 +206,37 @@ function CreateKeyDialog(props: { tenant: string; onCancel: () => void; onCreate
   );
 }
 
-/** The raw key, once: copy button, warning, and snippets that keep the key out of code and history. */
+/** The raw key, once: all of it in view, copy buttons, warning, and snippets that keep the key out of code and history. */
 export function ShowOnce(props: { tenant: string; created: CreatedKey }) {
-  const [copied, setCopied] = useState(false);
-  const [copyFailed, setCopyFailed] = useState(false);
   const origin = location.origin;
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(props.created.key);
-      setCopied(true);
-    } catch {
-      // No clipboard (plain http on another host, or permission refused): the field is there to copy by hand.
-      setCopyFailed(true);
-    }
-  };
+  const snippets: [string, ComponentChildren, string][] = [
+    ['GitHub Actions', <>Repository settings → Secrets and variables → Actions → New repository secret named <code>KUPE_API_KEY</code>, then:</>,
+      `- name: Call Kupe
+  env:
+    KUPE_API_KEY: \${{ secrets.KUPE_API_KEY }}
+  run: curl -fsS -H "Authorization: Bearer $KUPE_API_KEY" ${origin}/api/v1/tenants/${props.tenant}`],
+    ['GitLab CI/CD', <>Settings → CI/CD → Variables → Add variable: key <code>KUPE_API_KEY</code>, tick <strong>Mask variable</strong> and <strong>Protect variable</strong>, then:</>,
+      `call-kupe:
+  script:
+    - curl -fsS -H "Authorization: Bearer $KUPE_API_KEY" ${origin}/api/v1/tenants/${props.tenant}`],
+    ['curl', null, `read -rs KUPE_API_KEY && export KUPE_API_KEY   # paste the key; it stays out of your shell history
+curl -H "Authorization: Bearer $KUPE_API_KEY" ${origin}/api/v1/whoami`],
+  ];
   return (
     <div class="show-once">
       <p class="warning" role="alert"><strong>Copy this key now.</strong> It will not be shown again: Kupe keeps only a hash of it.</p>
       <label>API key <span class="visually-hidden">for {props.created.displayName}</span>
-        <input readOnly value={props.created.key} class="mono" data-testid="raw-key" onFocus={(e) => e.currentTarget.select()} />
+        <textarea readOnly rows={2} class="mono whole" data-testid="raw-key" value={props.created.key} onFocus={(e) => e.currentTarget.select()} />
       </label>
-      <button type="button" onClick={() => void copy()}>{copied ? 'Copied' : 'Copy key'}</button>
-      {copyFailed && <p class="error" role="alert">The browser did not let Kupe copy: select the key above and copy it by hand.</p>}
-      <details>
-        <summary>GitHub Actions</summary>
-        <p>Repository settings → Secrets and variables → Actions → New repository secret named <code>KUPE_API_KEY</code>, then:</p>
-        <pre>{`- name: Call Kupe
-  env:
-    KUPE_API_KEY: \${{ secrets.KUPE_API_KEY }}
-  run: curl -fsS -H "Authorization: Bearer $KUPE_API_KEY" ${origin}/api/v1/tenants/${props.tenant}`}</pre>
-      </details>
-      <details>
-        <summary>GitLab CI/CD</summary>
-        <p>Settings → CI/CD → Variables → Add variable: key <code>KUPE_API_KEY</code>, tick <strong>Mask variable</strong> and <strong>Protect variable</strong>, then:</p>
-        <pre>{`call-kupe:
-  script:
-    - curl -fsS -H "Authorization: Bearer $KUPE_API_KEY" ${origin}/api/v1/tenants/${props.tenant}`}</pre>
-      </details>
-      <details>
-        <summary>curl</summary>
-        <pre>{`read -rs KUPE_API_KEY && export KUPE_API_KEY   # paste the key; it stays out of your shell history
-curl -H "Authorization: Bearer $KUPE_API_KEY" ${origin}/api/v1/whoami`}</pre>
-      </details>
+      <CopyButton text={props.created.key} what="the API key" />
+      {snippets.map(([title, intro, code]) => (
+        <details key={title}>
+          <summary>{title}</summary>
+          {intro && <p>{intro}</p>}
+          <pre>{code}</pre>
+          <CopyButton text={code} what={`the ${title} snippet`} />
+        </details>
+      ))}
     </div>
   );
 }
@@ -256,8 +253,8 @@ function RevokeDialog(props: { tenant: string; apiKey: ApiKey; onDone: () => voi
       <p>Last used: {formatTime(props.apiKey.lastUsedAt)}.</p>
       <ErrorText text={error} />
       <div class="buttons">
+        <button type="button" class="secondary" autoFocus onClick={props.onDone}>Cancel</button>
         <button type="button" class="danger" onClick={() => void revoke()}>Revoke {props.apiKey.displayName}</button>
-        <button type="button" class="secondary" onClick={props.onDone}>Cancel</button>
       </div>
     </Dialog>
   );
@@ -287,7 +284,8 @@ function RotateDialog(props: { tenant: string; old: ApiKey; onDone: () => void }
     props.onDone();
   });
   return (
-    <Dialog title={`Rotate “${old.displayName}”`} onClose={props.onDone}>
+    <Dialog title={`Rotate “${old.displayName}”`} onClose={props.onDone}
+      {...(created && { confirmDiscard: 'Close without storing the new key? It cannot be shown again.' })}>
       {!created ? (
         <>
           <p>Creates <strong>{old.displayName}-new</strong> with role <strong>{old.role}</strong> and {expiresAt ? `the same lifetime (expires ${formatTime(expiresAt)})` : 'no expiry, like the old key'}. The old key keeps working until you revoke it.</p>

@@ -44,12 +44,15 @@ export function AuditLogPage(props: { tenant: string; isAdmin: boolean }) {
       </form>
       <Loaded state={log} what="the audit log">{({ items, more }) => (<>
       <div class="table-wrap">
-        <table>
+        <table class="stack">
           <caption class="visually-hidden">Audit log of {tenant}, newest first</caption>
           <thead><tr><th scope="col">Time</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">Client IP</th></tr></thead>
           <tbody>
             {items.map((e) => (
-              <tr key={e.id}><td>{formatTime(e.time)}</td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td>{e.clientIp ?? ''}</td></tr>
+              <tr key={e.id}>
+                <td data-label="Time">{formatTime(e.time)}</td><td data-label="Actor" class="source">{e.actor}</td>
+                <td data-label="Action">{e.action}</td><td data-label="Target" class="source">{e.target}</td><td data-label="Client IP">{e.clientIp ?? ''}</td>
+              </tr>
             ))}
             {items.length === 0 && <tr><td colSpan={5}>No entries.</td></tr>}
           </tbody>

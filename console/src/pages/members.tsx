@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { call, type Member, type NewMember, type SignInMethods, tenantPath } from '../api.ts';
 import { Loaded, useAction, useLoad } from '../load.tsx';
-import { Dialog, ErrorText } from '../ui.tsx';
+import { CopyButton, Dialog, ErrorText } from '../ui.tsx';
+import { formatTime } from '../format.ts';
 
 export function MembersPage(props: { tenant: string; isAdmin: boolean; me: string }) {
   const { tenant, isAdmin } = props;
@@ -92,7 +93,7 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
       )}
       {invite?.invite.emailedTo !== undefined && (
         <Dialog title="Invite sent" onClose={() => setInvite(null)}>
-          <p>Kupe mailed <strong>{invite.invite.emailedTo}</strong> an invite link (valid until {new Date(invite.invite.expiresAt).toLocaleString()}).
+          <p>Kupe mailed <strong>{invite.invite.emailedTo}</strong> an invite link (valid until {formatTime(invite.invite.expiresAt)}).
             Only that mailbox gets it: opening it proves the address is theirs. Until they join, the membership grants nothing;
             if the mail is lost, use <strong>Send again</strong> (earlier links then stop working).</p>
           <button type="button" onClick={() => setInvite(null)}>Done</button>
@@ -100,9 +101,10 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
       )}
       {invite?.invite.url !== undefined && (
         <Dialog title="Send this invite link" onClose={() => setInvite(null)}>
-          <p>Send <strong>{invite.email}</strong> this link (valid until {new Date(invite.invite.expiresAt).toLocaleString()}); it is shown only now.
+          <p>Send <strong>{invite.email}</strong> this link (valid until {formatTime(invite.invite.expiresAt)}); it is shown only now.
             With it they choose a password, or sign in to their Kupe account, and join. Until then the membership grants nothing.</p>
-          <label>Invite link <input readOnly class="mono" value={invite.invite.url} onFocus={(e) => e.currentTarget.select()} /></label>
+          <label>Invite link <textarea readOnly rows={2} class="mono whole" value={invite.invite.url} onFocus={(e) => e.currentTarget.select()} /></label>
+          <CopyButton text={invite.invite.url} what="the invite link" />
           <button type="button" onClick={() => setInvite(null)}>Done</button>
         </Dialog>
       )}
@@ -110,8 +112,8 @@ export function MembersPage(props: { tenant: string; isAdmin: boolean; me: strin
         <Dialog title={`Remove ${removing.email}?`} onClose={() => setRemoving(null)}>
           <p>They lose access to {tenant} at once. API keys they created keep working until revoked.</p>
           <div class="buttons">
+            <button type="button" class="secondary" autoFocus onClick={() => setRemoving(null)}>Cancel</button>
             <button type="button" class="danger" onClick={() => { const m = removing; setRemoving(null); void run(() => call('DELETE', `${tenantPath(tenant)}/members/${encodeURIComponent(m.email)}`)); }}>Remove {removing.email}</button>
-            <button type="button" class="secondary" onClick={() => setRemoving(null)}>Cancel</button>
           </div>
         </Dialog>
       )}

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { call, type CreatedWebhook, type Delivery, tenantPath, type Webhook } from '../api.ts';
 import { formatTime } from '../format.ts';
 import { Loaded, useAction, useLoad } from '../load.tsx';
-import { Badge, Dialog, ErrorText } from '../ui.tsx';
+import { Badge, CopyButton, Dialog, ErrorText } from '../ui.tsx';
 import { EVENT_TYPES } from '../../../src/domain/vocabulary.ts';
 
 type Modal =
@@ -83,7 +83,7 @@ export function WebhooksPage(props: { tenant: string; isAdmin: boolean }) {
       )}</Loaded>
       {modal?.kind === 'create' && <CreateWebhookDialog base={base} onCancel={close} onCreated={(webhook) => setModal({ kind: 'created', webhook })} />}
       {modal?.kind === 'created' && (
-        <Dialog title="Your endpoint's signing secret" onClose={close}>
+        <Dialog title="Your endpoint's signing secret" onClose={close} confirmDiscard="Close without storing the secret? It cannot be shown again: you would have to add the endpoint again.">
           <SecretOnce webhook={modal.webhook} />
           <button type="button" onClick={close}>I have stored the secret</button>
         </Dialog>
@@ -134,24 +134,13 @@ function CreateWebhookDialog(props: { base: string; onCancel: () => void; onCrea
 
 /** The signing secret, once: Kupe keeps it to sign with, and never shows it again. */
 function SecretOnce(props: { webhook: CreatedWebhook }) {
-  const [copied, setCopied] = useState(false);
-  const [copyFailed, setCopyFailed] = useState(false);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(props.webhook.secret);
-      setCopied(true);
-    } catch {
-      setCopyFailed(true);
-    }
-  };
   return (
     <div class="show-once">
       <p class="warning" role="alert"><strong>Copy this secret now.</strong> It will not be shown again. Your endpoint verifies each delivery with it.</p>
       <label>Signing secret <span class="visually-hidden">for {props.webhook.url}</span>
-        <input readOnly value={props.webhook.secret} class="mono" data-testid="webhook-secret" onFocus={(e) => e.currentTarget.select()} />
+        <textarea readOnly rows={2} class="mono whole" data-testid="webhook-secret" value={props.webhook.secret} onFocus={(e) => e.currentTarget.select()} />
       </label>
-      <button type="button" onClick={() => void copy()}>{copied ? 'Copied' : 'Copy secret'}</button>
-      {copyFailed && <p class="error" role="alert">The browser did not let Kupe copy: select the secret above and copy it by hand.</p>}
+      <CopyButton text={props.webhook.secret} what="the signing secret" />
       <p class="hint">Verify with a Standard Webhooks library, for example in Node: <code>new Webhook(secret).verify(body, headers)</code> (npm <code>standardwebhooks</code>).</p>
     </div>
   );
