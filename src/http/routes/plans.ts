@@ -21,7 +21,7 @@ export function planRoutes(app: App, catalogue: PlanCatalogue) {
     schema: {
       summary: 'One plan', tags, security,
       params: Type.Object({ name: Type.String({ maxLength: 64, description: 'The plan\'s name', examples: ['pro'] }) }),
-      response: { 200: PlanEntrySchema, ...errorResponses(...AUTH_ERRORS, 404) },
+      response: { 200: PlanEntrySchema, ...errorResponses(400, ...AUTH_ERRORS, 404) },
     },
   }, async (request) => findPlan(catalogue, request.params.name));
 }
