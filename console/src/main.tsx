@@ -38,6 +38,8 @@ function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [failure, setFailure] = useState('');
   const [ended, setEnded] = useState(false);
+  // The one-time password just typed at sign-in, until it is replaced: the next page does not ask for it again.
+  const [oneTimePassword, setOneTimePassword] = useState<string | undefined>(undefined);
   const adopt = (s: Session | null) => {
     if (s) setCsrfToken(s.csrfToken);
     setSession(s);
@@ -82,10 +84,15 @@ function App() {
   }
   if (session === undefined) return <p class="loading" role="status">Loading…</p>;
   if (session === null) {
-    return <SignInPage notice={ended ? 'Your session has ended: sign in again.' : undefined} onSignedIn={(s) => { setEnded(false); adopt(s); }} />;
+    return <SignInPage notice={ended ? 'Your session has ended: sign in again.' : undefined} onSignedIn={(s, password) => {
+      setEnded(false);
+      setOneTimePassword(s.mustChangePassword ? password : undefined);
+      adopt(s);
+    }} />;
   }
   if (session.mustChangePassword || hash === '#/password') {
-    return <ChangePasswordPage session={session} forced={session.mustChangePassword} onChanged={(s) => { adopt(s); location.hash = ''; }} />;
+    return <ChangePasswordPage session={session} forced={session.mustChangePassword} oneTimePassword={session.mustChangePassword ? oneTimePassword : undefined}
+      onChanged={(s) => { setOneTimePassword(undefined); adopt(s); location.hash = ''; }} />;
   }
 
   if (hash === '#/account-secured') {

@@ -43,13 +43,14 @@ export async function personRole(
 /** How a person signed in or out, for the audit log of each tenant they act in. */
 export interface SessionEvent {
   email: string;
-  method: 'password' | 'oidc';
+  /** How they signed in; for a password change, whether it replaced a one-time password. */
+  method: 'password' | 'oidc' | 'one-time password replaced';
   providerRoles?: Readonly<Record<string, Role>> | undefined;
   ctx: Omit<ActionContext, 'actor'>;
 }
 
 /** One audit entry per tenant the person may act in: each tenant's admins see who came and went. */
-export async function recordSessionEvent(store: Store, action: 'session.signin' | 'session.signout', event: SessionEvent) {
+export async function recordSessionEvent(store: Store, action: 'session.signin' | 'session.signout' | 'account.password_change', event: SessionEvent) {
   const memberships = await listMemberships(store, event.email, event.providerRoles);
   const time = formatTimestamp(event.ctx.now);
   for (const { tenant } of memberships) {

@@ -20,7 +20,7 @@ export type Plan = (typeof PLANS)[number];
 /** Every kind of audit entry. */
 export const AUDIT_ACTIONS = [
   'tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'member.invite', 'member.join',
-  'apikey.create', 'apikey.revoke', 'apikey.leaked', 'apikey.leak_acknowledged', 'webhook.create', 'webhook.update', 'webhook.delete', 'session.signin', 'session.signout', 'account.password_voided',
+  'apikey.create', 'apikey.revoke', 'apikey.leaked', 'apikey.leak_acknowledged', 'webhook.create', 'webhook.update', 'webhook.delete', 'session.signin', 'session.signout', 'account.password_voided', 'account.password_change',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -54,6 +54,9 @@ test('first sign-in with a one-time password must change it before anything else
   const fresh = String(changed.headers['set-cookie']).split(';')[0]!;
   assert.equal((await app.call('GET', '/api/v1/tenants/acme', { headers: { cookie: fresh } })).statusCode, 200);
   assert.equal((await signIn(app, 'alice@acme.com', otp)).res.statusCode, 401, 'the one-time password is gone');
+  const audited = (await app.call('GET', '/api/v1/tenants/acme/auditlog?action=account.password_change', { key: app.adminKey })).json().items;
+  assert.deepEqual(audited.map((e: Record<string, string>) => [e.actor, e.target]), [['alice@acme.com', 'one-time password replaced']],
+    'the first sign-in\'s change is in the audit log of each tenant she acts in (the refused weak one is not)');
 });
 
 test('a session acts with the member role; keys it creates record the email', async (t) => {

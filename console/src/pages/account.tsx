@@ -15,7 +15,8 @@ function providerError(): string {
   return Object.hasOwn(SIGN_IN_FAILURES, code) ? SIGN_IN_FAILURES[code as SignInFailure] : SIGN_IN_FAILURES.sign_in_failed;
 }
 
-export function SignInPage(props: { onSignedIn: (s: Session) => void; notice?: string }) {
+/** `password`: what was typed, for the page that replaces a one-time password (it asks for it no second time). */
+export function SignInPage(props: { onSignedIn: (s: Session, password: string) => void; notice?: string }) {
   const { error, run } = useAction();
   const [fromProvider] = useState(providerError);
   const methods = useLoad(() => call<SignInMethods>('GET', '/sign-in-methods').then((r) => r.data), []);
@@ -23,8 +24,10 @@ export function SignInPage(props: { onSignedIn: (s: Session) => void; notice?: s
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
     await run(async () => {
-      const { data } = await call<Session>('POST', '/session', { email: form.get('email'), password: form.get('password') });
-      props.onSignedIn(data);
+      const typed = form.get('password');
+      const password = typeof typed === 'string' ? typed : '';
+      const { data } = await call<Session>('POST', '/session', { email: form.get('email'), password });
+      props.onSignedIn(data, password);
     });
   };
   return (
@@ -53,7 +56,11 @@ export function SignInPage(props: { onSignedIn: (s: Session) => void; notice?: s
   );
 }
 
-export function ChangePasswordPage(props: { session: Session; forced: boolean; onChanged: (s: Session) => void }) {
+/**
+ * A new password. Forced (the one-time password's first sign-in), the one-time password just typed is sent as
+ * the current one, so it is not asked for again; after a reload it is not known, and is asked for.
+ */
+export function ChangePasswordPage(props: { session: Session; forced: boolean; oneTimePassword?: string | undefined; onChanged: (s: Session) => void }) {
   const { error, setError, run } = useAction();
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -64,7 +71,7 @@ export function ChangePasswordPage(props: { session: Session; forced: boolean; o
     }
     await run(async () => {
       const { data } = await call<Session>('POST', '/session/password', {
-        currentPassword: form.get('currentPassword'), newPassword: form.get('newPassword'),
+        currentPassword: props.oneTimePassword ?? form.get('currentPassword'), newPassword: form.get('newPassword'),
       });
       props.onChanged(data);
     });
@@ -77,9 +84,11 @@ export function ChangePasswordPage(props: { session: Session; forced: boolean; o
         : <p>Changing your password signs you out everywhere else.</p>}
       <form onSubmit={(e) => void submit(e)}>
         <input type="hidden" name="username" value={props.session.email} autocomplete="username" />
-        <label>{props.forced ? 'One-time password' : 'Current password'}
-          <input name="currentPassword" type="password" autocomplete="current-password" required />
-        </label>
+        {props.oneTimePassword === undefined && (
+          <label>{props.forced ? 'One-time password' : 'Current password'}
+            <input name="currentPassword" type="password" autocomplete="current-password" required />
+          </label>
+        )}
         <label>New password (at least 12 characters)
           <input name="newPassword" type="password" autocomplete="new-password" minLength={12} required />
         </label>

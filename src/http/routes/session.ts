@@ -110,6 +110,10 @@ export function sessionRoutes(app: App, deps: RouteDeps, attempts: AttemptLimite
       deps.store, account.email, request.body.currentPassword, request.body.newPassword, deps.clock(), deps.sessions,
     );
     await attempts.reset(keys);
+    // In each tenant's audit log, like sign-ins: the first sign-in's change of the one-time password too.
+    await recordSessionEvent(deps.store, 'account.password_change', {
+      email: account.email, method: account.mustChangePassword ? 'one-time password replaced' : 'password', ctx: context(request),
+    });
     setSessionCookie(request, reply, session.token, maxAge);
     return sessionBody(deps.store, { email: account.email, mustChangePassword: false, csrfToken: session.csrfToken });
   });
