@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { buildTestApp, until } from '../helpers.ts';
+import { webhookReceiver } from '../receiver.ts';
 
 /**
  * docs/notifications.md shows how to verify a delivery with Standard Webhooks' reference libraries in three
@@ -26,16 +25,10 @@ function run(command: string, args: string[], input: unknown) {
 
 test('a delivery verifies with the TypeScript, Python and Go reference libraries, and a changed body with none', { skip }, async (t) => {
   const app = await buildTestApp(t, { config: { webhookAllowPrivate: true } });
-  const got: { headers: IncomingHttpHeaders; body: string }[] = [];
-  const receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-    req.on('end', () => { got.push({ headers: req.headers, body }); res.writeHead(204).end(); });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  t.after(() => { receiver.closeAllConnections(); receiver.close(); });
+  const hook = await webhookReceiver(t);
+  const got = hook.requests;
   const created = await app.call('POST', '/api/v1/tenants/acme/webhooks', {
-    key: app.adminKey, body: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, events: ['apikey.created'] },
+    key: app.adminKey, body: { url: hook.url, events: ['apikey.created'] },
   });
   const { secret } = created.json();
   app.webhookWorker.start();

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { until } from '../helpers.ts';
+import { webhookReceiver } from '../receiver.ts';
 import { Mailpit, mailpitMissing } from '../mail/mailpit.ts';
 import { firstSignIn, launchBrowser, newContext, NO_BROWSER, seriousA11yViolations, startConsoleServer, submitSignIn } from './console-helpers.ts';
 
@@ -15,15 +14,10 @@ const skip = NO_BROWSER;
 const PUBLIC_URL = 'https://kupe.example.com';
 
 test('webhooks in the console: add an endpoint (secret shown once), send a test event it can verify, read the deliveries, turn it off, delete it', { skip }, async (t) => {
-  const got: { headers: IncomingHttpHeaders; body: string }[] = [];
-  const receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-    req.on('end', () => { got.push({ headers: req.headers, body }); res.writeHead(204).end(); });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  t.after(() => { receiver.closeAllConnections(); receiver.close(); });
-  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/kupe`;
+  const hook = await webhookReceiver(t);
+  hook.state.status = 204;
+  const got = hook.requests;
+  const hookUrl = hook.url;
 
   const { url, demo } = await startConsoleServer(t, { webhookAllowPrivate: true });
   const page = await (await newContext(browser, t, { bypassCSP: true })).newPage();

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import pino from 'pino';
 import { sweepExpiringKeys } from '../../src/domain/expiry.ts';
@@ -10,6 +8,7 @@ import { RESET_QUIET_SECONDS } from '../../src/domain/password-resets.ts';
 import { RETRY_SECONDS } from '../../src/domain/webhooks.ts';
 import { RESET_REQUEST_FLOOR_MS } from '../../src/http/routes/password-resets.ts';
 import { buildTestApp, until } from '../helpers.ts';
+import { webhookReceiver } from '../receiver.ts';
 import { Mailpit, mailpitMissing as skip } from '../mail/mailpit.ts';
 
 const PUBLIC_URL = 'https://kupe.example.com';
@@ -196,10 +195,9 @@ test("the tenant's admins are mailed when a key nears expiry (14, 7, 1 days, eac
 
 test("a webhook that fails for good is told to the tenant's admins, once", { skip }, async (t) => {
   const { app, mailpit } = await mailingApp(t, { config: { webhookAllowPrivate: true } });
-  const failing = createServer((_req, res) => res.writeHead(500).end());
-  await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
-  t.after(() => { failing.closeAllConnections(); failing.close(); });
-  const url = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/hook`;
+  const failing = await webhookReceiver(t);
+  failing.state.status = 500;
+  const { url } = failing;
   const hook = (await app.call('POST', '/api/v1/tenants/acme/webhooks', { key: app.adminKey, body: { url, events: ['apikey.created'] } })).json();
   app.webhookWorker.start();
   await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: app.adminKey, body: { displayName: 'one', role: 'readonly' } });

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { Ajv } from 'ajv';
 import { Webhook } from 'standardwebhooks';
@@ -10,37 +8,19 @@ import { RETRY_SECONDS } from '../../src/domain/webhooks.ts';
 import { openStore } from '../../src/store/index.ts';
 import { WebhookWorker } from '../../src/webhook-worker.ts';
 import { buildTestApp, TEST_CONFIG, TEST_POSTGRES_URL, until } from '../helpers.ts';
+import { type Received, webhookReceiver } from '../receiver.ts';
 
 const HOOKS = '/api/v1/tenants/acme/webhooks';
 
-interface Received { headers: IncomingHttpHeaders; body: string }
-
-/** A webhook receiver on loopback: what it got, and what it answers (200 unless told otherwise). */
-async function receiver(t: TestContext) {
-  const got: Received[] = [];
-  const state = { status: 200 };
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-    req.on('end', () => {
-      got.push({ headers: req.headers, body });
-      res.writeHead(state.status).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => { server.closeAllConnections(); server.close(); });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got, state };
-}
-
 async function setUp(t: TestContext) {
   const app = await buildTestApp(t, { config: { webhookAllowPrivate: true } });
-  const hook = await receiver(t);
+  const hook = await webhookReceiver(t);
   const created = await app.call('POST', HOOKS, { key: app.adminKey, body: { url: hook.url, events: ['apikey.created', 'apikey.revoked', 'member.added'] } });
   assert.equal(created.statusCode, 201, created.body);
   return { app, hook, webhook: created.json() };
 }
 
-const events = (hook: { got: Received[] }) => hook.got.map((r) => JSON.parse(r.body).type as string);
+const events = (hook: { requests: Received[] }) => hook.requests.map((r) => JSON.parse(r.body).type as string);
 
 test('create shows the signing secret once; list, change and delete; only https unless private destinations are allowed', async (t) => {
   const { app, webhook } = await setUp(t);
@@ -82,11 +62,11 @@ test('events are delivered in order, signed per Standard Webhooks (the reference
   const key = (await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: app.adminKey, body: { displayName: 'ci', role: 'readonly' } })).json();
   await app.call('POST', '/api/v1/tenants/acme/members', { key: app.adminKey, body: { email: 'bob@acme.com', role: 'readonly' } });
   await app.call('DELETE', `/api/v1/tenants/acme/apikeys/${key.id}?reason=rotation`, { key: app.adminKey });
-  await until(() => hook.got.length >= 3, 'three deliveries');
+  await until(() => hook.requests.length >= 3, 'three deliveries');
   assert.deepEqual(events(hook), ['apikey.created', 'member.added', 'apikey.revoked'], 'in the order of the changes');
   const verifier = new Webhook(webhook.secret);
   const ajv = new Ajv({ strict: false });
-  for (const { headers, body } of hook.got) {
+  for (const { headers, body } of hook.requests) {
     const { type } = JSON.parse(body) as { type: EventType };
     assert.ok(ajv.validate(eventSchema(type), JSON.parse(body)), `${type} as the OpenAPI document states it: ${ajv.errorsText()}`);
     const payload = verifier.verify(body, headers as Record<string, string>) as { type: string; timestamp: string; data: Record<string, unknown> };
@@ -94,7 +74,7 @@ test('events are delivered in order, signed per Standard Webhooks (the reference
     assert.equal(payload.data.tenant, 'acme');
     assert.ok(!body.includes(key.key) && !body.includes('kupe_'), 'never a key');
   }
-  const [created, , revoked] = hook.got.map((r) => JSON.parse(r.body).data);
+  const [created, , revoked] = hook.requests.map((r) => JSON.parse(r.body).data);
   assert.deepEqual(created, { tenant: 'acme', id: key.id, displayName: 'ci', role: 'readonly', createdBy: app.adminKeyId });
   assert.deepEqual(revoked, { tenant: 'acme', id: key.id, revokedBy: app.adminKeyId, reason: 'rotation' });
   const listed = async () => (await app.call('GET', `${HOOKS}/${webhook.id}/deliveries`, { key: app.adminKey })).json().items;
@@ -112,25 +92,25 @@ test('a failing endpoint is retried with backoff, one delivery at a time in orde
   app.webhookWorker.start();
   await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: app.adminKey, body: { displayName: 'one', role: 'readonly' } });
   await app.call('POST', '/api/v1/tenants/acme/apikeys', { key: app.adminKey, body: { displayName: 'two', role: 'readonly' } });
-  await until(() => hook.got.length === 1, 'the first attempt');
+  await until(() => hook.requests.length === 1, 'the first attempt');
   await until(async () => (await attemptsOf()).lastStatus === 500, 'the first attempt recorded');
   await new Promise((r) => setTimeout(r, 1200));
-  assert.equal(hook.got.length, 1, 'no second attempt before its wait, and the next event waits behind the first');
+  assert.equal(hook.requests.length, 1, 'no second attempt before its wait, and the next event waits behind the first');
   assert.deepEqual([(await attemptsOf()).state, (await attemptsOf()).lastStatus, (await attemptsOf()).lastError], ['pending', 500, 'HTTP 500']);
   // Each wait is counted from when the attempt was recorded: the clock moves on only after that.
   let recorded = await attemptsOf();
   for (const [i, wait] of RETRY_SECONDS.entries()) {
     const before = recorded.lastAttemptAt;
     app.clock.advance(wait * 1000);
-    await until(() => hook.got.length >= i + 2, `attempt ${i + 2}`);
+    await until(() => hook.requests.length >= i + 2, `attempt ${i + 2}`);
     await until(async () => (recorded = await attemptsOf()).lastAttemptAt !== before || recorded.state === 'failed', `attempt ${i + 2} recorded`);
   }
   await until(async () => (await attemptsOf()).state === 'failed', 'failed for good');
   assert.equal((await attemptsOf()).attempts, RETRY_SECONDS.length + 1);
-  await until(() => hook.got.length === RETRY_SECONDS.length + 2, 'then the next event goes');
-  const first = hook.got.slice(0, RETRY_SECONDS.length + 1).map((r) => r.headers['webhook-id']);
+  await until(() => hook.requests.length === RETRY_SECONDS.length + 2, 'then the next event goes');
+  const first = hook.requests.slice(0, RETRY_SECONDS.length + 1).map((r) => r.headers['webhook-id']);
   assert.equal(new Set(first).size, 1, 'every retry with the same webhook-id');
-  assert.notEqual(hook.got.at(-1)!.headers['webhook-id'], first[0], 'then the second event');
+  assert.notEqual(hook.requests.at(-1)!.headers['webhook-id'], first[0], 'then the second event');
   const listed = (await app.call('GET', HOOKS, { key: app.adminKey })).json().items[0];
   assert.match(listed.failingSince, /^\d{4}-/);
   hook.state.status = 204;
@@ -143,9 +123,9 @@ test('send test event reaches that endpoint only; a private destination is refus
   app.webhookWorker.start();
   const sent = await app.call('POST', `${HOOKS}/${webhook.id}/test`, { key: app.adminKey });
   assert.equal(sent.statusCode, 202);
-  await until(() => hook.got.length === 1, 'the test event');
-  assert.equal(hook.got[0]!.headers['webhook-id'], sent.json().eventId);
-  assert.equal(JSON.parse(hook.got[0]!.body).type, 'webhook.test');
+  await until(() => hook.requests.length === 1, 'the test event');
+  assert.equal(hook.requests[0]!.headers['webhook-id'], sent.json().eventId);
+  assert.equal(JSON.parse(hook.requests[0]!.body).type, 'webhook.test');
 
   const strict = await buildTestApp(t);
   const store = strict.store;
@@ -157,7 +137,7 @@ test('send test event reaches that endpoint only; a private destination is refus
   await until(async () => (await store.webhooks.listDeliveries(endpoint.id, 1))[0]?.lastError !== undefined, 'an attempt');
   const [delivery] = await store.webhooks.listDeliveries(endpoint.id, 1);
   assert.equal(delivery?.lastError, '127.0.0.1 is a private or reserved address');
-  assert.equal(hook.got.length, 1, 'nothing sent there');
+  assert.equal(hook.requests.length, 1, 'nothing sent there');
 });
 
 test('no event without its change: a create refused by the cap writes no event; a disabled endpoint gets none', async (t) => {
@@ -171,7 +151,7 @@ test('no event without its change: a create refused by the cap writes no event; 
   assert.equal(refused.json().code, 'api_key_limit_reached');
   assert.deepEqual(await capped.store.webhooks.listDeliveries(other.json().id, 10), [], 'no event for a change that did not happen');
   await new Promise((r) => setTimeout(r, 800));
-  assert.equal(hook.got.length, 0, 'the disabled endpoint got nothing');
+  assert.equal(hook.requests.length, 0, 'the disabled endpoint got nothing');
 });
 
 test('two workers on one PostgreSQL schema never send the same delivery twice (SKIP LOCKED)', { skip: TEST_POSTGRES_URL ? false : 'PostgreSQL only' }, async (t) => {
@@ -182,12 +162,12 @@ test('two workers on one PostgreSQL schema never send the same delivery twice (S
   const workers = others.map((store) => new WebhookWorker(store, { allowPrivate: true, timeoutMs: 2000, maxResponseBytes: 1024 }, app.clock, app.app.log, { pollMs: 20 }));
   for (const worker of [app.webhookWorker, ...workers]) worker.start();
   t.after(() => Promise.all(workers.map((w) => w.stop())));
-  await until(() => hook.got.length >= 30, '30 deliveries');
+  await until(() => hook.requests.length >= 30, '30 deliveries');
   await new Promise((r) => setTimeout(r, 500));
-  const ids = hook.got.map((r) => String(r.headers['webhook-id']));
+  const ids = hook.requests.map((r) => String(r.headers['webhook-id']));
   assert.equal(ids.length, 30, 'each once');
   assert.equal(new Set(ids).size, 30);
-  const names = hook.got.map((r) => JSON.parse(r.body).data.displayName as string);
+  const names = hook.requests.map((r) => JSON.parse(r.body).data.displayName as string);
   assert.deepEqual(names, Array.from({ length: 30 }, (_, i) => `k${i}`), 'in order, though three workers took turns');
 });
 
@@ -212,22 +192,11 @@ test("another tenant's admin cannot see, change, test, read the deliveries of or
  */
 test('a receiver down for 10 minutes loses no event: the next retry after it is back delivers them all, in order', async (t) => {
   const app = await buildTestApp(t, { config: { webhookAllowPrivate: true } });
-  const got: { id: string; body: string }[] = [];
-  let server = createServer();
-  const listen = async (port: number) => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-      req.on('end', () => { got.push({ id: String(req.headers['webhook-id']), body }); res.writeHead(204).end(); });
-    });
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    return (server.address() as AddressInfo).port;
-  };
-  const port = await listen(0);
-  t.after(() => { server.closeAllConnections(); server.close(); });
-  const created = await app.call('POST', HOOKS, { key: app.adminKey, body: { url: `http://127.0.0.1:${port}/hook`, events: ['apikey.created'] } });
+  const hook = await webhookReceiver(t);
+  const created = await app.call('POST', HOOKS, { key: app.adminKey, body: { url: hook.url, events: ['apikey.created'] } });
   assert.equal(created.statusCode, 201);
-  await new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }); // down
+  await hook.down();
+  const got = hook.requests;
   const first = async () => (await app.call('GET', `${HOOKS}/${created.json().id}/deliveries`, { key: app.adminKey })).json().items.at(-1);
   app.webhookWorker.start();
   const ids: string[] = [];
@@ -245,7 +214,7 @@ test('a receiver down for 10 minutes loses no event: the next retry after it is 
   await until(async () => (await first()).attempts >= 3 && (await first()).lastError !== undefined, 'three refused attempts (at 0 s, 5 s and 5 min)');
   assert.equal(got.length, 0, 'nothing got through while it was down');
   assert.equal((await first()).state, 'pending', 'still waiting, not given up');
-  await listen(port); // back
+  await hook.up(); // back, on the same port
   app.clock.advance(RETRY_SECONDS[2]! * 1000); // the next retry, 30 minutes after the third attempt
   await until(() => new Set(got.map((g) => g.id)).size === ids.length, `all ${ids.length} events`);
   assert.deepEqual(got.map((g) => JSON.parse(g.body).data.id), ids, 'each once, in order');

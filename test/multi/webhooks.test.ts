@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { createApiKey } from '../../src/domain/api-keys.ts';
@@ -8,37 +6,11 @@ import { createTenant } from '../../src/domain/tenants.ts';
 import { openStore } from '../../src/store/index.ts';
 import { TEST_CONFIG, TEST_POSTGRES_URL, testDatabaseUrl, until } from '../helpers.ts';
 import { type Instance, logLines, request, startInstance } from '../processes.ts';
+import { webhookReceiver } from '../receiver.ts';
 import { Mailpit, mailpitMissing } from '../mail/mailpit.ts';
 import { createWebhook } from '../../src/domain/webhooks.ts';
 
 const skip = TEST_POSTGRES_URL ? false : 'runs with KUPE_TEST_DATABASE_URL=postgres://... (npm run test:postgres after scripts/services.sh)';
-
-interface Arrival { at: number; id: string; body: string; headers: IncomingHttpHeaders }
-
-/** A receiver on a fixed loopback port that can go down and come back; what it got and when. */
-async function receiver(t: TestContext) {
-  const got: Arrival[] = [];
-  const state = { status: 200, delayMs: 0, arrived: 0 };
-  let server: Server | undefined;
-  let port = 0;
-  const up = async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      state.arrived += 1;
-      req.on('data', (chunk: Buffer) => { body += chunk.toString(); });
-      req.on('end', () => setTimeout(() => {
-        if (state.status === 200) got.push({ at: performance.now(), id: String(req.headers['webhook-id']), body, headers: req.headers });
-        res.writeHead(state.status).end();
-      }, state.delayMs));
-    });
-    await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
-  };
-  const down = () => new Promise<void>((resolve) => { server?.closeAllConnections(); server?.close(() => resolve()); });
-  await up();
-  t.after(down);
-  return { url: () => `http://127.0.0.1:${port}/hook`, got, state, up, down };
-}
 
 async function cluster(t: TestContext, env: Record<string, string> = {}) {
   const url = await testDatabaseUrl(t);
@@ -61,9 +33,9 @@ function percentile(sorted: number[], p: number): number {
  * change's answer to the endpoint's receipt is reported (docs/performance.md, "Webhooks"), not asserted.
  */
 test('three instances on PostgreSQL: every change reaches the endpoint once, signed; the delay is reported', { skip }, async (t) => {
-  const hook = await receiver(t);
+  const hook = await webhookReceiver(t);
   const { instances, adminKey } = await cluster(t);
-  const created = await request(instances[0]!.url, 'POST', '/api/v1/tenants/acme/webhooks', { key: adminKey, body: { url: hook.url(), events: ['apikey.created'] } });
+  const created = await request(instances[0]!.url, 'POST', '/api/v1/tenants/acme/webhooks', { key: adminKey, body: { url: hook.url, events: ['apikey.created'] } });
   assert.equal(created.status, 201);
   const verifier = new Webhook(created.body.secret as string);
   const delays: number[] = [];
@@ -72,12 +44,12 @@ test('three instances on PostgreSQL: every change reaches the endpoint once, sig
     const made = await request(instances[i % 3]!.url, 'POST', '/api/v1/tenants/acme/apikeys', { key: adminKey, body: { displayName: `ci-${i}`, role: 'readonly' } });
     assert.equal(made.status, 201);
     ids.push(made.body.id as string);
-    await until(() => hook.got.some((a) => JSON.parse(a.body).data.id === made.body.id), `the event of ci-${i}`);
-    delays.push(hook.got.find((a) => JSON.parse(a.body).data.id === made.body.id)!.at - made.finishedAt);
+    await until(() => hook.accepted.some((a) => JSON.parse(a.body).data.id === made.body.id), `the event of ci-${i}`);
+    delays.push(hook.accepted.find((a) => JSON.parse(a.body).data.id === made.body.id)!.at - made.finishedAt);
   }
   await new Promise((r) => setTimeout(r, 1000));
-  assert.deepEqual(hook.got.map((a) => JSON.parse(a.body).data.id), ids, 'each once, in order');
-  for (const a of hook.got) verifier.verify(a.body, a.headers as Record<string, string>);
+  assert.deepEqual(hook.accepted.map((a) => JSON.parse(a.body).data.id), ids, 'each once, in order');
+  for (const a of hook.accepted) verifier.verify(a.body, a.headers as Record<string, string>);
   const sorted = [...delays].sort((a, b) => a - b);
   t.diagnostic(`60 changes over three instances, from the change's answer to the endpoint's receipt: p50 ${percentile(sorted, 50).toFixed(0)} ms, ` +
     `p99 ${percentile(sorted, 99).toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms`);
@@ -89,9 +61,9 @@ test('three instances on PostgreSQL: every change reaches the endpoint once, sig
  * a repeat only with the same webhook-id and body.
  */
 test('kill -9 of every instance mid-delivery, and an endpoint that was down: every event arrives, repeats only with the same webhook-id', { skip }, async (t) => {
-  const hook = await receiver(t);
+  const hook = await webhookReceiver(t);
   const { instances, start, adminKey } = await cluster(t, { KUPE_WEBHOOK_TIMEOUT_SECONDS: '2' });
-  const created = await request(instances[0]!.url, 'POST', '/api/v1/tenants/acme/webhooks', { key: adminKey, body: { url: hook.url(), events: ['apikey.created', 'apikey.revoked'] } });
+  const created = await request(instances[0]!.url, 'POST', '/api/v1/tenants/acme/webhooks', { key: adminKey, body: { url: hook.url, events: ['apikey.created', 'apikey.revoked'] } });
   assert.equal(created.status, 201);
   await hook.down(); // the endpoint is down: the first delivery fails, the rest wait behind it
   const ids: string[] = [];
@@ -108,16 +80,16 @@ test('kill -9 of every instance mid-delivery, and an endpoint that was down: eve
   await Promise.all(instances.map((i: Instance) => i.exited));
   hook.state.delayMs = 0;
   await start();
-  await until(() => new Set(hook.got.map((a) => JSON.parse(a.body).data.id)).size === ids.length, 'every event', 60_000);
+  await until(() => new Set(hook.accepted.map((a) => JSON.parse(a.body).data.id)).size === ids.length, 'every event', 60_000);
   const byId = new Map<string, string>();
-  for (const a of hook.got) {
+  for (const a of hook.accepted) {
     const seen = byId.get(a.id);
     assert.ok(seen === undefined || seen === a.body, `a repeat of ${a.id} carries the same body`);
     byId.set(a.id, a.body);
   }
-  const order = [...new Set(hook.got.map((a) => JSON.parse(a.body).data.id as string))];
+  const order = [...new Set(hook.accepted.map((a) => JSON.parse(a.body).data.id as string))];
   assert.deepEqual(order, ids, 'in order');
-  t.diagnostic(`${ids.length} events, ${hook.got.length} deliveries received (${hook.got.length - ids.length} repeats, each with its webhook-id)`);
+  t.diagnostic(`${ids.length} events, ${hook.accepted.length} deliveries received (${hook.accepted.length - ids.length} repeats, each with its webhook-id)`);
 });
 
 /**
@@ -126,7 +98,7 @@ test('kill -9 of every instance mid-delivery, and an endpoint that was down: eve
  * Restarted (they sweep again at start), nothing is repeated.
  */
 test('three instances sweeping at once: each expiry warning once per key and threshold, by webhook and by mail, and not again after a restart', { skip: skip || mailpitMissing }, async (t) => {
-  const hook = await receiver(t);
+  const hook = await webhookReceiver(t);
   const mailpit = await Mailpit.start(t);
   const url = await testDatabaseUrl(t);
   const { store } = openStore(url, TEST_CONFIG.database);
@@ -138,7 +110,7 @@ test('three instances sweeping at once: each expiry warning once per key and thr
   const now = new Date();
   await createTenant(store, { name: 'acme', adminEmail: 'alice@acme.com' }, now);
   const ctx = { actor: 'operator', now };
-  await createWebhook(store, 'acme', { url: hook.url(), events: ['apikey.expiring', 'apikey.expired'] }, ctx, { allowHttp: true });
+  await createWebhook(store, 'acme', { url: hook.url, events: ['apikey.expiring', 'apikey.expired'] }, ctx, { allowHttp: true });
   const hours = (h: number) => new Date(now.getTime() + h * 3600_000).toISOString();
   const keys = await Promise.all([[12, 1], [72, 7], [240, 14]].map(async ([h, days]) => ({
     days, id: (await createApiKey(store, 'acme', { displayName: `expires in ${h} h`, role: 'readonly', expiresAt: hours(h!) }, ctx)).record.id,
@@ -148,7 +120,7 @@ test('three instances sweeping at once: each expiry warning once per key and thr
     KUPE_SMTP_URL: mailpit.smtpUrl, KUPE_MAIL_FROM: 'Kupe <kupe@kupe.test>', KUPE_PUBLIC_URL: 'https://kupe.example.com',
   };
   const startAll = () => Promise.all(['A', 'B', 'C'].map((name) => startInstance(t, name, env)));
-  const warned = () => hook.got.map((a) => JSON.parse(a.body) as { type: string; data: { id: string; daysLeft: number } });
+  const warned = () => hook.accepted.map((a) => JSON.parse(a.body) as { type: string; data: { id: string; daysLeft: number } });
   let instances = await startAll();
   await until(() => warned().length >= keys.length, 'a warning for each key', 20_000);
   await mailpit.mailTo('alice@acme.com', keys.length);

@@ -56,6 +56,28 @@ export function SignInPage(props: { onSignedIn: (s: Session, password: string) =
   );
 }
 
+/** The new password, typed twice: the two fields every password form has. */
+function NewPasswordFields() {
+  return (
+    <>
+      <label>New password (at least 12 characters)
+        <input name="newPassword" type="password" autocomplete="new-password" minLength={12} required />
+      </label>
+      <label>New password again <input name="confirm" type="password" autocomplete="new-password" required /></label>
+    </>
+  );
+}
+
+/** The new password of a form with NewPasswordFields, or undefined (and the error shown) when the two differ. */
+function newPasswordOf(form: FormData, setError: (message: string) => void): string | undefined {
+  const typed = form.get('newPassword');
+  if (typeof typed !== 'string' || typed !== form.get('confirm')) {
+    setError('the two new passwords differ');
+    return undefined;
+  }
+  return typed;
+}
+
 /**
  * A new password. Forced (the one-time password's first sign-in), the one-time password just typed is sent as
  * the current one, so it is not asked for again; after a reload it is not known, and is asked for.
@@ -65,13 +87,11 @@ export function ChangePasswordPage(props: { session: Session; forced: boolean; o
   const submit = async (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
-    if (form.get('newPassword') !== form.get('confirm')) {
-      setError('the two new passwords differ');
-      return;
-    }
+    const newPassword = newPasswordOf(form, setError);
+    if (newPassword === undefined) return;
     await run(async () => {
       const { data } = await call<Session>('POST', '/session/password', {
-        currentPassword: props.oneTimePassword ?? form.get('currentPassword'), newPassword: form.get('newPassword'),
+        currentPassword: props.oneTimePassword ?? form.get('currentPassword'), newPassword,
       });
       props.onChanged(data);
     });
@@ -89,10 +109,7 @@ export function ChangePasswordPage(props: { session: Session; forced: boolean; o
             <input name="currentPassword" type="password" autocomplete="current-password" required />
           </label>
         )}
-        <label>New password (at least 12 characters)
-          <input name="newPassword" type="password" autocomplete="new-password" minLength={12} required />
-        </label>
-        <label>New password again <input name="confirm" type="password" autocomplete="new-password" required /></label>
+        <NewPasswordFields />
         <ErrorText text={error} />
         <button type="submit">Save password</button>
       </form>
@@ -223,13 +240,10 @@ export function ResetPasswordPage(props: { token: string }) {
   }, [props.token]);
   const submit = async (e: Event) => {
     e.preventDefault();
-    const form = new FormData(e.currentTarget as HTMLFormElement);
-    if (form.get('password') !== form.get('confirm')) {
-      setError('the two new passwords differ');
-      return;
-    }
+    const password = newPasswordOf(new FormData(e.currentTarget as HTMLFormElement), setError);
+    if (password === undefined) return;
     await run(async () => {
-      await call('POST', `/password-resets/${props.token}`, { password: form.get('password') });
+      await call('POST', `/password-resets/${props.token}`, { password });
       setDone(true);
     });
   };
@@ -245,10 +259,7 @@ export function ResetPasswordPage(props: { token: string }) {
         <form onSubmit={(e) => void submit(e)}>
           <p>For the Kupe account <strong>{reset.email}</strong>. Saving it signs the account out everywhere.</p>
           <input type="hidden" name="username" value={reset.email} autocomplete="username" />
-          <label>New password (at least 12 characters)
-            <input name="password" type="password" autocomplete="new-password" minLength={12} required />
-          </label>
-          <label>New password again <input name="confirm" type="password" autocomplete="new-password" required /></label>
+          <NewPasswordFields />
           <ErrorText text={error} />
           <button type="submit">Save password</button>
         </form>
