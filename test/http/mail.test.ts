@@ -178,19 +178,20 @@ test("the tenant's admins are mailed when a key nears expiry (14, 7, 1 days, eac
   await app.call('POST', MEMBERS, { key: app.adminKey, body: { email: 'reader@acme.com', role: 'readonly' } });
   await app.call('DELETE', `${MEMBERS}/root@acme.com`, { key: app.adminKey });
 
+  // Sent two at a time: they may arrive in either order.
   const subjects = (await mailpit.mailTo(alice, 5)).map((m) => m.Subject);
-  assert.deepEqual(subjects.slice(1), [
+  assert.deepEqual(subjects.slice(1).sort(), [
     'Kupe: the API key "deploy <prod>" of acme expires in 7 days',
     `Kupe: the API key "ci" (${leaked.json().id}) of acme was found in public and revoked`,
     'Kupe: root@acme.com was added as an admin of acme',
     'Kupe: root@acme.com is no longer an admin of acme',
-  ], 'a readonly member added is no news for the admins');
+  ].sort(), 'a readonly member added is no news for the admins');
   const all = await mailpit.mailTo(alice, 5);
   for (const m of all) {
     assert.ok(!m.Text.includes('kupe_') && !m.HTML.includes('kupe_'), `no key in a mail: ${m.Subject}`);
     assert.ok(m.HTML.startsWith('<!doctype html>'), 'an HTML body too');
   }
-  assert.match(all[2]!.Text, /found at https:\/\/github\.com\/acme\/shop\/blob\/main\/\.env/);
+  assert.match(all.find((m) => m.Subject.includes('found in public'))!.Text, /found at https:\/\/github\.com\/acme\/shop\/blob\/main\/\.env/);
 });
 
 test("a webhook that fails for good is told to the tenant's admins, once", { skip }, async (t) => {
