@@ -64,19 +64,21 @@ export async function buildServices({ config, store, logger, clock, metrics, fau
   };
 }
 
+/** The JSON of a file a setting names; a file that cannot be read or parsed is a start failure naming both. */
+function readJsonSetting(setting: string, file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${setting}=${JSON.stringify(file)}: ${(error as Error).message}`);
+  }
+}
+
 /**
  * The gateway policy from its file (KUPE_GATEWAY_POLICY), or the default one. A file that cannot be read or
  * holds a bad policy stops the start, with every problem named.
  */
 export function readGatewayPolicy(file: string | undefined): GatewayPolicy {
-  let source: unknown = DEFAULT_POLICY_SOURCE;
-  if (file !== undefined) {
-    try {
-      source = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw new Error(`KUPE_GATEWAY_POLICY=${JSON.stringify(file)}: ${(error as Error).message}`);
-    }
-  }
+  const source = file === undefined ? DEFAULT_POLICY_SOURCE : readJsonSetting('KUPE_GATEWAY_POLICY', file);
   const { policy, problems } = parsePolicy(source);
   if (!policy) throw new Error(`invalid gateway policy${file === undefined ? '' : ` in ${file}`}:\n  - ${problems.join('\n  - ')}`);
   return policy;
@@ -100,13 +102,7 @@ export function readTlsFiles(files: { certFile: string; keyFile: string }): { ce
  */
 export function readPlanCatalogue(file: string | undefined): PlanCatalogue {
   if (file === undefined) return DEFAULT_CATALOGUE;
-  let source: unknown;
-  try {
-    source = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new Error(`KUPE_PLANS_FILE=${JSON.stringify(file)}: ${(error as Error).message}`);
-  }
-  const { catalogue, problems } = parsePlanCatalogue(source);
+  const { catalogue, problems } = parsePlanCatalogue(readJsonSetting('KUPE_PLANS_FILE', file));
   if (!catalogue) throw new Error(`invalid plan catalogue in ${file}:\n  - ${problems.join('\n  - ')}`);
   return catalogue;
 }

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { AppError, type ErrorCode } from '../domain/errors.ts';
 import { isRole, OPERATOR_ACTOR } from '../domain/roles.ts';
 import { PLANS, type Plan } from '../domain/vocabulary.ts';
-import { loadConfig, mailOn } from '../config.ts';
+import { type Config, loadConfig, mailOn } from '../config.ts';
 import type { Store } from '../domain/store.ts';
 import { KUPE_VERSION } from '../version.ts';
 
@@ -261,10 +261,10 @@ async function tenantsCreate(values: Values, name: string, output: Output) {
     return { tenant: created, password, existing: password ? undefined : await findAccount(store, created.contactEmail) };
   });
   if (output === 'json') {
-    print(output, {
+    console.log(JSON.stringify({
       tenant: { name: tenant.name, displayName: tenant.displayName, plan: tenant.plan, contactEmail: tenant.contactEmail, createdAt: tenant.createdAt },
       admin: { email: tenant.contactEmail, ...(password && { oneTimePassword: password }), ...(existing && { existingAccountCreatedAt: existing.createdAt }) },
-    }, () => '');
+    }));
     return;
   }
   console.log(`created tenant ${tenant.name} with admin ${tenant.contactEmail}`);
@@ -320,8 +320,7 @@ async function apiKeysList(values: Values, output: Output) {
  * its control socket, src/control.ts), or here holding the serve lock when none runs (so none starts
  * meanwhile). PostgreSQL: here; the revocation fence reaches every instance.
  */
-async function onServerOrHere<T>(here: (store: Store) => Promise<T>, there: (socket: string) => Promise<T>): Promise<T> {
-  const config = loadConfig(process.env);
+async function onServerOrHere<T>(config: Config, here: (store: Store) => Promise<T>, there: (socket: string) => Promise<T>): Promise<T> {
   const control = await import('../control.ts');
   const socket = control.controlSocketPath(config.databaseUrl);
   if (socket === undefined) return withStore(here);
@@ -339,7 +338,7 @@ async function apiKeysRevoke(values: Values, id: string, output: Output) {
   const tenant = required(values.tenant, '--tenant NAME');
   const [{ revokeApiKey }, control] = await Promise.all([import('../domain/api-keys.ts'), import('../control.ts')]);
   const config = loadConfig(process.env);
-  await onServerOrHere(
+  await onServerOrHere(config,
     (store) => revokeApiKey(store, tenant, id, { actor: OPERATOR_ACTOR, now: new Date(), mail: mailOn(config) }, 'operator'),
     (socket) => control.askToRevoke(socket, tenant, id).catch((error: Error) => {
       if (error instanceof AppError) throw error;
@@ -389,7 +388,7 @@ async function apiKeysRevokeLeaked(values: Values, output: Output) {
   if (tokens.length === 0) throw new UsageError('no Kupe key (kupe_<8 hex>_<49 letters and digits>) found on standard input');
   const source = values.source;
   const config = loadConfig(process.env);
-  const findings = await onServerOrHere(
+  const findings = await onServerOrHere(config,
     (store) => revokeLeakedKeys(store, tokens.map((token) => ({ token, source })), LEAK_REPORTERS.operator, { now: new Date(), mail: mailOn(config) }),
     async (socket) => {
       const found = [];

@@ -138,7 +138,8 @@ export async function revokeApiKey(
   }
   const at = formatTimestamp(ctx.now);
   await store.transaction(async (tx) => {
-    const name = (await tx.apiKeys.get(id))?.displayName; // for the audit entry: people know keys by name
+    // A revocation's audit entry names the key (people know keys by name); a leak's names where it was found.
+    const name = leakSource === undefined ? (await tx.apiKeys.get(id))?.displayName : undefined;
     if (!(await tx.apiKeys.revoke(tenant, id, { by: ctx.actor, at, reason, leakSource }))) {
       throw new AppError('api_key_not_found', 'api key not found');
     }

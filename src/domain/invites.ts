@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { openSession, type OpenedSession, type SessionSettings } from './sessions.ts';
 import { AppError } from './errors.ts';
-import { sha256Hex } from './digest.ts';
+import { newLinkToken, unspentLink } from './one-time-links.ts';
 import { checkNewPassword, hashPassword } from './passwords.ts';
 import type { InviteRecord, Store } from './store.ts';
-import { formatTimestamp, parseRfc3339 } from './validation.ts';
+import { formatTimestamp } from './validation.ts';
 import { recordEvent } from './webhooks.ts';
 import type { ActionContext } from './context.ts';
 import { mailInvite, mailing, type NoticeContext } from './mail.ts';
@@ -23,10 +22,10 @@ export type IssuedInvite = { expiresAt: string } & ({ token: string } | { emaile
 export async function createInvite(
   tx: Store, tenant: string, member: { email: string; role: string }, ctx: ActionContext,
 ): Promise<IssuedInvite> {
-  const token = randomBytes(32).toString('base64url');
+  const { token, id } = newLinkToken();
   const expiresAt = formatTimestamp(new Date(ctx.now.getTime() + INVITE_TTL_SECONDS * 1000));
   await tx.invites.insert({
-    id: sha256Hex(token), email: member.email, tenant, createdBy: ctx.actor, createdAt: formatTimestamp(ctx.now), expiresAt,
+    id, email: member.email, tenant, createdBy: ctx.actor, createdAt: formatTimestamp(ctx.now), expiresAt,
     ...(mailing(ctx) && { emailed: true }),
   });
   if (!mailing(ctx)) return { token, expiresAt };
@@ -37,10 +36,8 @@ export async function createInvite(
 const INVALID = 'this invite link is invalid, used or expired; ask a tenant admin for a new one';
 
 async function usableInvite(store: Store, token: string, now: Date): Promise<InviteRecord> {
-  const invite = /^[A-Za-z0-9_-]{43}$/.test(token) ? await store.invites.get(sha256Hex(token)) : undefined;
-  if (!invite || invite.usedAt !== undefined || (parseRfc3339(invite.expiresAt) ?? 0) <= now.getTime()) {
-    throw new AppError('invite_invalid', INVALID);
-  }
+  const invite = await unspentLink(token, (id) => store.invites.get(id), now);
+  if (!invite) throw new AppError('invite_invalid', INVALID);
   return invite;
 }
 

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { NO_PASSWORD } from './accounts.ts';
 import type { ActionContext } from './context.ts';
-import { sha256Hex } from './digest.ts';
+import { newLinkToken, unspentLink } from './one-time-links.ts';
 import { canonicalEmail } from './email.ts';
 import { AppError } from './errors.ts';
 import { mailing, mailPasswordReset } from './mail.ts';
@@ -37,18 +36,16 @@ export async function requestPasswordReset(store: Store, rawEmail: string, ctx: 
   await store.transaction(async (tx) => {
     const latest = parseRfc3339((await tx.passwordResets.latestFor(email)) ?? '');
     if (latest !== undefined && ctx.now.getTime() - latest < RESET_QUIET_SECONDS * 1000) return;
-    const token = randomBytes(32).toString('base64url');
+    const { token, id } = newLinkToken();
     const expiresAt = formatTimestamp(new Date(ctx.now.getTime() + RESET_TTL_SECONDS * 1000));
-    await tx.passwordResets.insert({ id: sha256Hex(token), email, createdAt: formatTimestamp(ctx.now), expiresAt });
+    await tx.passwordResets.insert({ id, email, createdAt: formatTimestamp(ctx.now), expiresAt });
     await mailPasswordReset(tx, email, token, expiresAt, ctx);
   });
 }
 
 async function usableReset(store: Store, token: string, now: Date): Promise<PasswordResetRecord> {
-  const reset = /^[A-Za-z0-9_-]{43}$/.test(token) ? await store.passwordResets.get(sha256Hex(token)) : undefined;
-  if (!reset || reset.usedAt !== undefined || (parseRfc3339(reset.expiresAt) ?? 0) <= now.getTime()) {
-    throw new AppError('password_reset_invalid', INVALID);
-  }
+  const reset = await unspentLink(token, (id) => store.passwordResets.get(id), now);
+  if (!reset) throw new AppError('password_reset_invalid', INVALID);
   return reset;
 }
 

@@ -22,6 +22,7 @@ import { registerErrorHandling } from './errors.ts';
 import { frameworkErrors } from './framework-errors.ts';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH } from './request-limits.ts';
 import { type Access, type BearerTokens, registerGuard } from './guard.ts';
+import { appendRouteHook } from './route-hooks.ts';
 import { type Metrics, registerMetrics } from './metrics.ts';
 import { API_DOCS_PREFIX, registerOpenApi } from './openapi.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
@@ -155,6 +156,19 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
     if (access === undefined) return;
     for (const method of [route.method].flat()) routes.push({ method, url: route.url, access });
   });
+  // A change that answered well may have written webhook events or mails: their workers look at once instead
+  // of at their next poll. Only routes that can change something carry the hook (not reads, and not the
+  // gateway's verify, every platform request's path).
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access === 'gateway' || [route.method].flat().every((m) => m === 'GET' || m === 'HEAD')) return;
+    appendRouteHook(route, 'onResponse', (_request, reply, done) => {
+      if (reply.statusCode < 300) {
+        deps.webhookWorker.nudge();
+        deps.mailWorker?.nudge();
+      }
+      done();
+    });
+  });
   registerErrorHandling(app, { describeFault: (error) => deps.store.describeFault(error), faults });
   acceptEmptyDeleteBodies(app);
   registerMetrics(app, metrics, config.metricsToken, clock);
@@ -188,14 +202,6 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
   passwordResetRoutes(app, routeDeps, deps.limits.attempts);
   providerSignInRoutes(app, routeDeps, deps.providerSignIn);
   webhookRoutes(app, { ...routeDeps, webhookUrls: { allowHttp: config.webhookAllowPrivate } });
-  // A change that answered well may have written webhook events or mails: their workers look at once
-  // instead of at their next poll.
-  app.addHook('onResponse', async (request, reply) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 300) {
-      deps.webhookWorker.nudge();
-      deps.mailWorker?.nudge();
-    }
-  });
   await leakReportRoutes(app, { store: deps.store, clock, mail: routeDeps.mail, limits: deps.limits.clients, metrics, scanners: deps.scanners });
 
   return { app, drain: () => { draining = true; }, routes };

@@ -9,7 +9,7 @@ import type { KeyRows } from './fast-paths.ts';
 import type { Revocations } from './revocation-fence.ts';
 import { describeStoreFault } from './faults.ts';
 import { memberRepository } from './members.ts';
-import { migrateToLatest, NewerDatabaseError } from './migrate.ts';
+import { migrateToLatest } from './migrate.ts';
 import type { Database, Dialect } from './schema.ts';
 import { probeSqlite } from './sqlite-driver.ts';
 import { tenantRepository } from './tenants.ts';
@@ -79,10 +79,9 @@ export interface OpenedStore {
  */
 function openFailure(databaseUrl: string, error: unknown): Error {
   const target = databaseUrl.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-  const fault = describeStoreFault(error);
-  const why = fault?.kind === 'unavailable' || fault?.kind === 'timeout' ? `cannot reach the database (${(error as Error).message})`
-    : databaseUrl.startsWith('sqlite:') ? `cannot open the database file (${(error as Error).message}); check that its folder exists or can be made, and is writable`
-      : (error as Error).message;
+  const why = databaseUrl.startsWith('sqlite:')
+    ? `cannot open the database file (${(error as Error).message}); check that its folder exists or can be made, and is writable`
+    : `cannot reach the database (${(error as Error).message})`;
   return new Error(`KUPE_DATABASE_URL=${target}: ${why}`, { cause: error });
 }
 
@@ -98,10 +97,10 @@ export function openStore(databaseUrl: string, options: DatabaseOptions): Opened
   const ping = sqlite ? () => probeSqlite(sqlite) : async () => { await sql`select 1`.execute(db); };
   return {
     store: storeOn(db, { close: once(async () => { await fence?.stop(); await db.destroy(); }), dialect, keyRows, revocations, ping }, false),
-    // The first thing to reach the database: a failure here names the setting.
+    // The first thing to reach the database: when it cannot, the failure names the setting.
     migrate: () => migrateToLatest(db, dialect).catch((error: unknown) => {
-      throw error instanceof NewerDatabaseError || describeStoreFault(error) === undefined && !databaseUrl.startsWith('sqlite:')
-        ? error : openFailure(databaseUrl, error);
+      const kind = describeStoreFault(error)?.kind;
+      throw kind === 'unavailable' || kind === 'timeout' ? openFailure(databaseUrl, error) : error;
     }),
     startKeyCache: async () => { await fence?.start(); },
   };
