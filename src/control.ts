@@ -6,8 +6,8 @@ import type { LeakFinding, LeakReport } from './domain/leaks.ts';
 /**
  * The operator's way into a running server on SQLite (docs/leaks.md, "Leaks found elsewhere"). There the
  * key cache lives in the one server process (src/store/fast-paths.ts): a revocation written into the file
- * by another process would not evict a cached key. So the operator CLI hands leaked tokens, and keys to
- * revoke, to the running server, which revokes them through the same path as an API DELETE, over a Unix socket beside the database
+ * by another process would not evict a cached key. So the operator CLI hands leaked tokens, keys to revoke
+ * and tenants to disable to the running server, which does it through the same path as the API would, over a Unix socket beside the database
  * (`<file>.control`, mode 0600 in the database's 0700 folder: whoever may open it may already read and write
  * the database). On PostgreSQL the CLI revokes itself: the revocation fence reaches every instance.
  */
@@ -18,7 +18,27 @@ export interface ControlHandlers {
   revokeLeaked(reports: LeakReport[]): Promise<LeakFinding[]>;
   /** `apikeys revoke`: one key of a tenant, by id; an AppError (not found...) is answered with its code. */
   revoke(tenant: string, id: string): Promise<void>;
+  /** `tenants disable|enable`: whether it changed (false: it already was so). */
+  setTenantDisabled(tenant: string, disabled: boolean): Promise<{ changed: boolean }>;
 }
+
+/** Each route of the socket: what it reads from the JSON body (a thrown Error is a 400), and what it does. */
+const ROUTES = new Map<string, (body: unknown, handlers: ControlHandlers) => Promise<unknown>>(Object.entries({
+  '/revoke-leaked': (body, handlers) => {
+    const reports = parseReports(body);
+    return handlers.revokeLeaked(reports).then((findings) => ({ findings }));
+  },
+  '/revoke': (body, handlers) => {
+    const { tenant, id } = (body ?? {}) as { tenant?: unknown; id?: unknown };
+    if (typeof tenant !== 'string' || typeof id !== 'string') throw new Error('"tenant" and "id" must be strings');
+    return handlers.revoke(tenant, id).then(() => ({ revoked: id }));
+  },
+  '/tenant-state': (body, handlers) => {
+    const { tenant, disabled } = (body ?? {}) as { tenant?: unknown; disabled?: unknown };
+    if (typeof tenant !== 'string' || typeof disabled !== 'boolean') throw new Error('"tenant" must be a string and "disabled" a boolean');
+    return handlers.setTenantDisabled(tenant, disabled);
+  },
+}));
 
 /** Unix socket paths are limited to about 107 bytes; a longer one cannot be listened on. */
 const MAX_SOCKET_PATH = 100;
@@ -43,8 +63,9 @@ export async function serveControl(path: string, handlers: ControlHandlers): Pro
   rmSync(path, { force: true });
   const server: Server = createServer((req, res) => {
     const answer = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (req.method !== 'POST' || (req.url !== '/revoke-leaked' && req.url !== '/revoke')) {
-      answer(404, { error: 'the control socket answers POST /revoke-leaked and POST /revoke only' });
+    const route = req.method === 'POST' ? ROUTES.get(req.url ?? '') : undefined;
+    if (!route) {
+      answer(404, { error: `the control socket answers POST ${[...ROUTES.keys()].join(', ')} only` });
       return;
     }
     const chunks: Buffer[] = [];
@@ -59,33 +80,16 @@ export async function serveControl(path: string, handlers: ControlHandlers): Pro
       }
     });
     req.on('end', () => {
-      let body: unknown;
+      let done: Promise<unknown>;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        done = route(JSON.parse(Buffer.concat(chunks).toString('utf8')), handlers);
       } catch (error) {
         answer(400, { error: (error as Error).message });
         return;
       }
-      const failed = (error: unknown) => error instanceof AppError
+      done.then((result) => answer(200, result), (error: unknown) => error instanceof AppError
         ? answer(422, { code: error.code, error: error.message })
-        : answer(500, { error: (error as Error).message });
-      if (req.url === '/revoke') {
-        const { tenant, id } = (body ?? {}) as { tenant?: unknown; id?: unknown };
-        if (typeof tenant !== 'string' || typeof id !== 'string') {
-          answer(400, { error: '"tenant" and "id" must be strings' });
-          return;
-        }
-        handlers.revoke(tenant, id).then(() => answer(200, { revoked: id }), failed);
-        return;
-      }
-      let reports: LeakReport[];
-      try {
-        reports = parseReports(body);
-      } catch (error) {
-        answer(400, { error: (error as Error).message });
-        return;
-      }
-      handlers.revokeLeaked(reports).then((findings) => answer(200, { findings }), failed);
+        : answer(500, { error: (error as Error).message }));
     });
   });
   try {
@@ -149,4 +153,9 @@ export async function askToRevokeLeaked(path: string, tokens: string[], source: 
 /** Asks the running server to revoke one key. */
 export async function askToRevoke(path: string, tenant: string, id: string): Promise<void> {
   await ask(path, '/revoke', { tenant, id });
+}
+
+/** Asks the running server to disable or enable a tenant. */
+export function askToSetTenantDisabled(path: string, tenant: string, disabled: boolean): Promise<{ changed: boolean }> {
+  return ask<{ changed: boolean }>(path, '/tenant-state', { tenant, disabled });
 }

@@ -5,6 +5,7 @@ import type { Store } from './domain/store.ts';
 import { bootstrapEmptyStore } from './domain/bootstrap.ts';
 import { LEAK_REPORTERS, revokeLeakedKeys } from './domain/leaks.ts';
 import { revokeApiKey } from './domain/api-keys.ts';
+import { setTenantDisabled } from './domain/tenants.ts';
 import { OPERATOR_ACTOR } from './domain/roles.ts';
 import { controlSocketPath, serveControl } from './control.ts';
 import { purgeExpiredRecords } from './domain/retention.ts';
@@ -212,9 +213,14 @@ async function startControl(config: Config, store: Store, logger: Logger, clock:
       await revokeApiKey(store, tenant, id, { ...ctx(), actor: OPERATOR_ACTOR }, 'operator');
       logger.info({ keyId: id, tenant }, 'api key revoked by the operator (kupe-server apikeys revoke)');
     },
+    async setTenantDisabled(tenant, disabled) {
+      const { changed } = await setTenantDisabled(store, tenant, disabled, { ...ctx(), actor: OPERATOR_ACTOR });
+      if (changed) logger.warn({ tenant }, `tenant ${disabled ? 'disabled' : 'enabled'} by the operator (kupe-server tenants ${disabled ? 'disable' : 'enable'})`);
+      return { changed };
+    },
   });
   if ('problem' in control) {
-    logger.warn(`no control socket: ${control.problem}; kupe-server apikeys revoke and revoke-leaked cannot reach this server (revoke through the API instead)`);
+    logger.warn(`no control socket: ${control.problem}; kupe-server apikeys revoke, revoke-leaked and tenants disable cannot reach this server (revoke through the API instead; disable a tenant once this server is stopped)`);
     return;
   }
   started.push({ what: 'the control socket', stop: control.close });

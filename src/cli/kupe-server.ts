@@ -172,8 +172,20 @@ const COMMANDS: Command[] = [
     },
   },
   {
+    words: ['tenants', 'disable'], args: ['NAME'], options: [], json: true, usage: 'tenants disable NAME [--output json]',
+    about: 'Disable a tenant: its API keys and its members are refused (403 tenant_disabled) until it is enabled\n'
+      + 'again; nothing of it is deleted. Like a revocation, it reaches every key cache before this returns: on SQLite\n'
+      + "with a server running, through that server's control socket; on PostgreSQL, through the revocation fence.",
+    run: (_values, [name], output) => tenantsSetDisabled(name!, true, output),
+  },
+  {
+    words: ['tenants', 'enable'], args: ['NAME'], options: [], json: true, usage: 'tenants enable NAME [--output json]',
+    about: 'Enable a disabled tenant again: its keys (those not revoked or expired meanwhile) and members work again.',
+    run: (_values, [name], output) => tenantsSetDisabled(name!, false, output),
+  },
+  {
     words: ['users', 'list'], args: [], options: [], json: true, usage: 'users list [--output json]',
-    about: 'Every console account: email, how it signs in, whether a new password is due, when it was made.',
+    about: 'Every console account: email, how it signs in, whether a new password is due, when it was made, whether it is disabled.',
     run: (_values, _args, output) => usersList(output),
   },
   {
@@ -186,6 +198,18 @@ const COMMANDS: Command[] = [
       print(output, { email: reset.email, oneTimePassword: reset.password }, () =>
         `new one-time password for ${reset.email} (every session of the account has ended; changed at first sign-in):\n${reset.password}`);
     },
+  },
+  {
+    words: ['users', 'disable'], args: ['EMAIL'], options: [], json: true, usage: 'users disable EMAIL [--output json]',
+    about: 'Disable a console account: its sign-in is refused (403 account_disabled), every session of it ends at once,\n'
+      + "and the identity provider's access tokens for its email are refused. Its memberships stay; the API keys of\n"
+      + 'its tenants are not its own and keep working (revoke those it knew: kupe-server apikeys revoke).',
+    run: (_values, [email], output) => usersSetDisabled(email!, true, output),
+  },
+  {
+    words: ['users', 'enable'], args: ['EMAIL'], options: [], json: true, usage: 'users enable EMAIL [--output json]',
+    about: 'Enable a disabled console account again: it can sign in (its sessions ended for good).',
+    run: (_values, [email], output) => usersSetDisabled(email!, false, output),
   },
   {
     words: ['users', 'unlink-provider'], args: ['EMAIL'], options: [], json: true, usage: 'users unlink-provider EMAIL [--output json]',
@@ -283,9 +307,30 @@ async function tenantsCreate(values: Values, name: string, output: Output) {
 async function tenantsList(output: Output) {
   const { listTenants } = await import('../domain/tenants.ts');
   const tenants = await withStore((store) => listTenants(store));
-  print(output, { items: tenants.map((t) => ({ name: t.name, displayName: t.displayName, plan: t.plan, createdAt: t.createdAt })) }, () =>
+  const view = tenants.map((t) => ({
+    name: t.name, displayName: t.displayName, plan: t.plan, createdAt: t.createdAt, ...(t.disabledAt !== undefined && { disabledAt: t.disabledAt }),
+  }));
+  print(output, { items: view }, () =>
     tenants.length === 0 ? 'no tenants yet; create one with: npx kupe-server tenants create NAME --admin EMAIL'
-      : table(['NAME', 'PLAN', 'DISPLAY NAME'], tenants.map((t) => [t.name, t.plan, t.displayName])));
+      : table(['NAME', 'PLAN', 'DISPLAY NAME', 'DISABLED'], view.map((t) => [t.name, t.plan, t.displayName, t.disabledAt ?? '-'])));
+}
+
+/**
+ * SQLite with a server running: the server disables the tenant, so its key cache forgets the tenant's keys.
+ * Otherwise here (PostgreSQL: the fence reaches every instance).
+ */
+async function tenantsSetDisabled(name: string, disabled: boolean, output: Output) {
+  const [{ setTenantDisabled }, control] = await Promise.all([import('../domain/tenants.ts'), import('../control.ts')]);
+  const config = loadConfig(process.env);
+  const { changed } = await onServerOrHere(config,
+    (store) => setTenantDisabled(store, name, disabled, { actor: OPERATOR_ACTOR, now: new Date() }),
+    (socket) => control.askToSetTenantDisabled(socket, name, disabled).catch(socketFailure(config, socket,
+      'stop the server and run this again (disabling has no API route: it is the operator\'s)')),
+  );
+  const state = disabled ? 'disabled' : 'enabled';
+  print(output, { name, disabled, changed }, () => !changed ? `tenant ${name} was already ${state}`
+    : disabled ? `tenant ${name} is disabled: its API keys and members are refused from now on (undo: kupe-server tenants enable ${name})`
+      : `tenant ${name} is enabled: its keys and members work again`);
 }
 
 async function usersList(output: Output) {
@@ -294,9 +339,21 @@ async function usersList(output: Output) {
   const view = users.map((u) => ({
     email: u.email, signsInWith: u.passwordHash === NO_PASSWORD ? 'identity provider' : 'password',
     mustChangePassword: u.mustChangePassword, createdAt: u.createdAt, ...(u.emailProof && { emailProvenBy: u.emailProof }),
+    ...(u.disabledAt !== undefined && { disabledAt: u.disabledAt }),
   }));
   print(output, { items: view }, () => users.length === 0 ? 'no console accounts yet'
-    : table(['EMAIL', 'SIGNS IN WITH', 'NEW PASSWORD DUE', 'CREATED'], view.map((u) => [u.email, u.signsInWith, u.mustChangePassword ? 'yes' : 'no', u.createdAt])));
+    : table(['EMAIL', 'SIGNS IN WITH', 'NEW PASSWORD DUE', 'CREATED', 'DISABLED'],
+      view.map((u) => [u.email, u.signsInWith, u.mustChangePassword ? 'yes' : 'no', u.createdAt, u.disabledAt ?? '-'])));
+}
+
+/** Nothing caches an account's state (sessions and access tokens read it on every request): written here. */
+async function usersSetDisabled(email: string, disabled: boolean, output: Output) {
+  const { setAccountDisabled } = await import('../domain/accounts.ts');
+  const result = await withStore((store) => setAccountDisabled(store, email, disabled, { actor: OPERATOR_ACTOR, now: new Date() }));
+  const state = disabled ? 'disabled' : 'enabled';
+  print(output, { email: result.email, disabled, changed: result.changed }, () => !result.changed ? `the account ${result.email} was already ${state}`
+    : disabled ? `the account ${result.email} is disabled: every session of it has ended, and its sign-in and access tokens are refused`
+      : `the account ${result.email} is enabled: it can sign in again`);
 }
 
 async function apiKeysList(values: Values, output: Output) {
@@ -334,17 +391,23 @@ async function onServerOrHere<T>(config: Config, here: (store: Store) => Promise
   }
 }
 
+/** A control socket's failure: the domain's refusal as it is; anything else says nothing was done, and what to do. */
+function socketFailure(config: Config, socket: string, instead: string): (error: Error) => never {
+  return (error) => {
+    if (error instanceof AppError) throw error;
+    throw new Error(`a server is running on ${config.databaseUrl} but its control socket ${socket} did not answer (${error.message}); ` +
+      `nothing was changed: ${instead}`);
+  };
+}
+
 async function apiKeysRevoke(values: Values, id: string, output: Output) {
   const tenant = required(values.tenant, '--tenant NAME');
   const [{ revokeApiKey }, control] = await Promise.all([import('../domain/api-keys.ts'), import('../control.ts')]);
   const config = loadConfig(process.env);
   await onServerOrHere(config,
     (store) => revokeApiKey(store, tenant, id, { actor: OPERATOR_ACTOR, now: new Date(), mail: mailOn(config) }, 'operator'),
-    (socket) => control.askToRevoke(socket, tenant, id).catch((error: Error) => {
-      if (error instanceof AppError) throw error;
-      throw new Error(`a server is running on ${config.databaseUrl} but its control socket ${socket} did not answer (${error.message}); ` +
-        'nothing was revoked: revoke through the API (DELETE /api/v1/tenants/TENANT/apikeys/ID), or run this again');
-    }),
+    (socket) => control.askToRevoke(socket, tenant, id).catch(socketFailure(config, socket,
+      'revoke through the API (DELETE /api/v1/tenants/TENANT/apikeys/ID), or run this again')),
   );
   print(output, { id, tenant, revoked: true }, () => `revoked ${id} in tenant ${tenant}: it is refused from now on`);
 }

@@ -1,3 +1,4 @@
+import type { ActionContext } from './context.ts';
 import { AppError } from './errors.ts';
 import { canonicalEmail } from './email.ts';
 import { checkNewPassword, generateOneTimePassword, hashPassword, verifyAgainstNothing, verifyPassword } from './passwords.ts';
@@ -58,7 +59,13 @@ export async function signIn(
   const ok = user && user.passwordHash !== NO_PASSWORD
     ? await verifyPassword(user.passwordHash, password) : await verifyAgainstNothing(password);
   if (!user || !ok) throw new AppError('invalid_credentials', 'wrong email or password');
+  // Said only to whoever knows the password.
+  if (user.disabledAt !== undefined) throw accountDisabled(email);
   return { session: await openSession(store, email, now, settings), user };
+}
+
+export function accountDisabled(email: string): AppError {
+  return new AppError('account_disabled', `the account ${email} is disabled by the operator; ask your operator`);
 }
 
 /** The console account of an email, if there is one. */
@@ -82,4 +89,34 @@ export async function changePassword(
   await store.users.setPassword(email, await hashPassword(next), false, formatTimestamp(now));
   await store.sessions.removeAllFor(email);
   return openSession(store, email, now, settings);
+}
+
+/**
+ * Operator action (docs/behaviour.md, "Disabled tenants and accounts"): a disabled account cannot sign in (403
+ * `account_disabled`, told only once the password matched), every session of it ends, its password-reset links
+ * stop working, and its access tokens are refused; its memberships stay. Audited in each tenant it is a member
+ * of. `changed` is false when it already was so.
+ */
+export async function setAccountDisabled(
+  store: Store, rawEmail: string, disabled: boolean, ctx: ActionContext,
+): Promise<{ email: string; changed: boolean }> {
+  const email = canonicalEmail('email', rawEmail);
+  return store.transaction(async (tx) => {
+    const user = await tx.users.get(email);
+    if (!user) throw new AppError('user_not_found', `no console account for ${email}`);
+    if ((user.disabledAt !== undefined) === disabled) return { email, changed: false };
+    const at = formatTimestamp(ctx.now);
+    await tx.users.setDisabled(email, disabled ? at : null);
+    if (disabled) {
+      await tx.sessions.removeAllFor(email);
+      await tx.passwordResets.removeFor(email);
+    }
+    for (const { tenant } of await tx.members.tenantsOf(email)) {
+      await tx.audit.append({
+        tenant, time: at, actor: ctx.actor, action: disabled ? 'account.disable' : 'account.enable', target: email,
+        clientIp: ctx.clientIp, requestId: ctx.requestId,
+      });
+    }
+    return { email, changed: true };
+  });
 }

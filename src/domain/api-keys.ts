@@ -5,7 +5,7 @@ import {
   type ParsedApiKey,
 } from './key-format.ts';
 import type { Principal, Role } from './roles.ts';
-import type { ApiKeyRecord, Store } from './store.ts';
+import type { ApiKeyRecord, KeyForVerification, Store } from './store.ts';
 import { DEFAULT_TENANT_CAPS, type TenantCaps } from './tenants.ts';
 import { formatTimestamp, normalizeDisplayName, parseRfc3339 } from './validation.ts';
 import { type RevokeReason, TIMESTAMP_RULE } from './vocabulary.ts';
@@ -155,7 +155,7 @@ export async function revokeApiKey(
   });
 }
 
-export type AuthFailure = 'malformed' | 'unknown' | 'wrong_secret' | 'expired' | 'revoked';
+export type AuthFailure = 'malformed' | 'unknown' | 'wrong_secret' | 'expired' | 'revoked' | 'tenant_disabled';
 
 export type VerifyResult =
   | { ok: true; principal: Principal & { kind: 'apikey' } }
@@ -165,10 +165,10 @@ export type VerifyResult =
 const UNKNOWN_KEY_DIGEST = digestApiKey('kupe_00000000_unknown');
 
 /**
- * Pure: decides from the parsed key, its row (if any) and the time. Expired
- * and revoked are only reported once the secret has matched.
+ * Pure: decides from the parsed key, its row (if any) and the time. Revoked, expired and a disabled tenant
+ * are only reported once the secret has matched.
  */
-export function verifyApiKey(parsed: ParsedApiKey, row: ApiKeyRecord | undefined, now: Date): VerifyResult {
+export function verifyApiKey(parsed: ParsedApiKey, row: KeyForVerification | undefined, now: Date): VerifyResult {
   const matches = digestsEqual(digestApiKey(parsed.raw), row?.digest ?? UNKNOWN_KEY_DIGEST);
   if (!row) return { ok: false, reason: 'unknown' };
   if (!matches) return { ok: false, reason: 'wrong_secret' };
@@ -176,6 +176,7 @@ export function verifyApiKey(parsed: ParsedApiKey, row: ApiKeyRecord | undefined
   if (row.expiresAt !== undefined && (parseRfc3339(row.expiresAt) ?? 0) <= now.getTime()) {
     return { ok: false, reason: 'expired' };
   }
+  if (row.tenantDisabled) return { ok: false, reason: 'tenant_disabled' };
   return {
     ok: true,
     principal: { kind: 'apikey', tenant: row.tenant, role: row.role, keyId: row.id, displayName: row.displayName },

@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'password_change_required'
   | 'not_a_member'
   | 'admin_required'
+  | 'tenant_disabled'
+  | 'account_disabled'
   | 'gateway_request_invalid'
   | 'gateway_no_rule'
   | 'plan_change_forbidden'

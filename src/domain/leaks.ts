@@ -59,7 +59,8 @@ export async function revokeLeakedKey(store: Store, report: LeakReport, reporter
   const parsed = parseRawApiKey(report.token);
   if (!parsed) return { outcome: 'not_ours' };
   const row = await store.apiKeys.get(parsed.id);
-  const verdict = verifyApiKey(parsed, row, ctx.now);
+  // A leaked key is revoked whatever its tenant's state: a disabled tenant may be enabled again.
+  const verdict = verifyApiKey(parsed, row && { ...row, tenantDisabled: false }, ctx.now);
   if (!row || !(verdict.ok || verdict.reason === 'expired' || verdict.reason === 'revoked')) return { outcome: 'not_ours' };
   const found = { keyId: row.id, tenant: row.tenant };
   if (!verdict.ok && verdict.reason === 'revoked') return { outcome: 'already_revoked', ...found };

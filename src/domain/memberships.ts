@@ -30,14 +30,13 @@ export async function listMemberships(
 
 /**
  * A person's role in one tenant: the stronger of what the provider's groups give and what Kupe's members list
- * gives (a pending membership gives nothing). Admin through the groups needs no read.
+ * gives (a pending membership gives nothing); and whether the tenant is disabled. One read.
  */
-export async function personRole(
+export async function personAccess(
   store: Store, tenant: string, email: string, providerRole: Role | undefined,
-): Promise<Role | undefined> {
-  if (providerRole === 'admin') return 'admin';
-  const member = await store.members.get(tenant, email);
-  return strongerRole(providerRole, member?.pending ? undefined : member?.role);
+): Promise<{ role: Role | undefined; tenantDisabled: boolean }> {
+  const { role, tenantDisabled } = await store.members.access(tenant, email);
+  return { role: strongerRole(providerRole, role), tenantDisabled };
 }
 
 /** How a person signed in or out, for the audit log of each tenant they act in. */

@@ -31,8 +31,9 @@ export async function requestPasswordReset(store: Store, rawEmail: string, ctx: 
   if (!mailing(ctx)) throw resetsOff();
   const email = canonicalEmail('email', rawEmail.trim());
   const user = await store.users.get(email);
-  // An account of the identity provider has no Kupe password to reset: its owner signs in there.
-  if (!user || user.passwordHash === NO_PASSWORD) return;
+  // An account of the identity provider has no Kupe password to reset: its owner signs in there. A disabled
+  // account gets no link (its sign-in is refused anyway).
+  if (!user || user.passwordHash === NO_PASSWORD || user.disabledAt !== undefined) return;
   await store.transaction(async (tx) => {
     const latest = parseRfc3339((await tx.passwordResets.latestFor(email)) ?? '');
     if (latest !== undefined && ctx.now.getTime() - latest < RESET_QUIET_SECONDS * 1000) return;

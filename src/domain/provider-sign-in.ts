@@ -1,4 +1,4 @@
-import { NO_PASSWORD } from './accounts.ts';
+import { accountDisabled, NO_PASSWORD } from './accounts.ts';
 import type { ActionContext } from './context.ts';
 import { canonicalEmail } from './email.ts';
 import { AppError } from './errors.ts';
@@ -72,6 +72,7 @@ export async function signInWithProvider(
   const email = canonicalEmail('email', identity.email);
   const at = formatTimestamp(ctx.now);
   const { user, voidedPassword } = await store.transaction(async (tx) => {
+    if ((await tx.users.get(email))?.disabledAt !== undefined) throw accountDisabled(email);
     await linkIdentity(tx, identity, email, at);
     await tx.users.insert({
       email, passwordHash: NO_PASSWORD, mustChangePassword: false, createdAt: at, passwordChangedAt: at, emailProof: 'provider',

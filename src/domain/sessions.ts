@@ -58,7 +58,8 @@ export async function authenticateSession(
     return { ok: false };
   }
   const user = await store.users.get(session.email);
-  if (!user) return { ok: false };
+  // Disabling an account ends its sessions; one opened at that very moment ends here.
+  if (!user || user.disabledAt !== undefined) return { ok: false };
   if (nowMs - lastSeen >= TOUCH_EVERY_MS) await store.sessions.touch(session.id, formatTimestamp(now));
   return { ok: true, session, user };
 }

@@ -16,6 +16,8 @@ export interface TenantRecord {
   resourceVersion: number;
   createdAt: string;
   phase: 'Active' | 'Terminating';
+  /** Set while the operator has the tenant disabled (docs/behaviour.md, "Disabled tenants and accounts"). */
+  disabledAt?: string | undefined;
 }
 
 export interface MemberRecord {
@@ -45,6 +47,11 @@ export interface ApiKeyRecord {
   /** Revoked as leaked: when and by whom a tenant admin acknowledged it (the console shows a banner until then). */
   leakAcknowledgedAt?: string | undefined;
   leakAcknowledgedBy?: string | undefined;
+}
+
+/** A key as verification reads it: the row, and whether its tenant is disabled. */
+export interface KeyForVerification extends ApiKeyRecord {
+  tenantDisabled: boolean;
 }
 
 /** What a revocation records with the row. */
@@ -86,6 +93,12 @@ export interface TenantRepository {
   lock(name: string): Promise<TenantRecord | undefined>;
   /** Applies the changes (if any) and increments resourceVersion. */
   update(name: string, changes: TenantChanges): Promise<void>;
+  /**
+   * Disables the tenant (`at`) or enables it (null). Disabling is heard like a revocation: this process's key
+   * cache forgets the tenant's keys at once and, on PostgreSQL, every other instance's has before the
+   * transaction's commit returns.
+   */
+  setDisabled(name: string, at: string | null): Promise<void>;
 }
 
 export interface MemberRepository {
@@ -102,6 +115,11 @@ export interface MemberRepository {
   count(tenant: string): Promise<number>;
   /** Every tenant the email belongs to (accepted memberships only), with its role there. */
   tenantsOf(email: string): Promise<{ tenant: string; role: Role }[]>;
+  /**
+   * In one read, what a person's request to a tenant needs: their role from the members list (accepted
+   * memberships only) and whether the tenant is disabled (false when there is no such tenant).
+   */
+  access(tenant: string, email: string): Promise<{ role: Role | undefined; tenantDisabled: boolean }>;
 }
 
 export interface ApiKeyRepository {
@@ -112,7 +130,7 @@ export interface ApiKeyRepository {
    * that hears every revocation before it answers: other fields (lastUsedAt) may be stale. A row at hand (a
    * cached one, SQLite's) comes at once, not in a promise: this runs on every verification.
    */
-  getForVerification(id: string): ApiKeyRecord | undefined | Promise<ApiKeyRecord | undefined>;
+  getForVerification(id: string): KeyForVerification | undefined | Promise<KeyForVerification | undefined>;
   /** Keys of the tenant that are not revoked, oldest first. */
   listActive(tenant: string): Promise<ApiKeyRecord[]>;
   /** Every active key (any tenant) that has an expiry: what the expiry warnings look at. */
@@ -168,6 +186,8 @@ export interface UserRecord {
   createdAt: string;
   passwordChangedAt: string;
   emailProof?: EmailProof | undefined;
+  /** Set while the operator has the account disabled (docs/behaviour.md, "Disabled tenants and accounts"). */
+  disabledAt?: string | undefined;
 }
 
 /** An identity at the identity provider, linked to the account it signed in to. */
@@ -223,6 +243,10 @@ export interface UserRepository {
   insert(user: UserRecord): Promise<boolean>;
   setPassword(email: string, passwordHash: string, mustChange: boolean, at: string): Promise<void>;
   setEmailProof(email: string, proof: EmailProof): Promise<void>;
+  /** Disables the account (`at`) or enables it (null). */
+  setDisabled(email: string, at: string | null): Promise<void>;
+  /** Whether the email's account is disabled (false when there is none): read on every access token's request. */
+  isDisabled(email: string): Promise<boolean>;
 }
 
 export interface SessionRepository {

@@ -130,3 +130,25 @@ export async function updateTenant(
   });
   return getTenant(store, name);
 }
+
+/**
+ * Operator action (docs/behaviour.md, "Disabled tenants and accounts"): a disabled tenant's keys and members
+ * are refused (403 `tenant_disabled`) until it is enabled again; nothing of it is deleted. Disabling reaches
+ * every key cache before it returns, like a revocation. `changed` is false when it already was so.
+ */
+export async function setTenantDisabled(
+  store: Store, name: string, disabled: boolean, ctx: ActionContext,
+): Promise<{ tenant: TenantRecord; changed: boolean }> {
+  if (!isTenantName(name)) throw new AppError('invalid_tenant_name', 'invalid tenant name');
+  return store.transaction(async (tx) => {
+    const tenant = await lockTenantForWrite(tx, name, undefined);
+    if ((tenant.disabledAt !== undefined) === disabled) return { tenant, changed: false };
+    const at = formatTimestamp(ctx.now);
+    await tx.tenants.setDisabled(name, disabled ? at : null);
+    await tx.audit.append({
+      tenant: name, time: at, actor: ctx.actor, action: disabled ? 'tenant.disable' : 'tenant.enable', target: name,
+      clientIp: ctx.clientIp, requestId: ctx.requestId,
+    });
+    return { tenant: { ...tenant, disabledAt: disabled ? at : undefined }, changed: true };
+  });
+}

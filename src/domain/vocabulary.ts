@@ -21,6 +21,7 @@ export type Plan = (typeof PLANS)[number];
 export const AUDIT_ACTIONS = [
   'tenant.create', 'tenant.update', 'member.add', 'member.update', 'member.remove', 'member.invite', 'member.join',
   'apikey.create', 'apikey.revoke', 'apikey.leaked', 'apikey.leak_acknowledged', 'webhook.create', 'webhook.update', 'webhook.delete', 'session.signin', 'session.signout', 'account.password_voided', 'account.password_change',
+  'tenant.disable', 'tenant.enable', 'account.disable', 'account.enable',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -91,6 +92,7 @@ export const SIGN_IN_FAILURES = {
   email_unverified: 'The identity provider has not verified your email address. Kupe signs in verified addresses only.',
   email_not_accepted: 'The identity provider gave an email address Kupe does not accept (see docs/security.md, "One person, one account").',
   identity_conflict: 'This email address is linked to another identity at the provider, or your identity to another address. Ask your operator.',
+  account_disabled: 'This account is disabled. Ask your operator.',
   sign_in_failed: 'Sign-in through the identity provider failed. Try again, or ask your operator.',
 } as const;
 export type SignInFailure = keyof typeof SIGN_IN_FAILURES;

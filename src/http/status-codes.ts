@@ -31,6 +31,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   password_reset_throttled: 429,
   not_a_member: 403,
   admin_required: 403,
+  tenant_disabled: 403,
+  account_disabled: 403,
   gateway_request_invalid: 400,
   gateway_no_rule: 403,
   plan_change_forbidden: 403,

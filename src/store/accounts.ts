@@ -10,6 +10,7 @@ function toUser(row: Selectable<UsersTable>): UserRecord {
     email: row.email, passwordHash: row.password_hash, mustChangePassword: Boolean(row.must_change_password),
     createdAt: row.created_at, passwordChangedAt: row.password_changed_at,
     ...((row.email_proof === 'provider' || row.email_proof === 'operator' || row.email_proof === 'email') && { emailProof: row.email_proof }),
+    ...(row.disabled_at !== null && { disabledAt: row.disabled_at }),
   };
 }
 
@@ -36,6 +37,13 @@ export function userRepository(db: Kysely<Database>): UserRepository {
     },
     async setEmailProof(email, proof) {
       await db.updateTable('users').set({ email_proof: proof }).where('email', '=', email).execute();
+    },
+    async setDisabled(email, at) {
+      await db.updateTable('users').set({ disabled_at: at }).where('email', '=', email).execute();
+    },
+    async isDisabled(email) {
+      const row = await db.selectFrom('users').select('disabled_at').where('email', '=', email).executeTakeFirst();
+      return (row?.disabled_at ?? null) !== null;
     },
   };
 }

@@ -1,9 +1,9 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { ApiKeyRecord, ApiKeyRepository } from '../domain/store.ts';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { ApiKeyRecord, ApiKeyRepository, KeyForVerification } from '../domain/store.ts';
 import type { Role } from '../domain/roles.ts';
 import type { RevokeReason } from '../domain/vocabulary.ts';
-import type { ApiKeyRowReader, KeyRows } from './fast-paths.ts';
-import type { Revocations } from './revocation-fence.ts';
+import { KEY_BY_ID, type KeyRow } from './fast-paths.ts';
+import { type RevocationParts, revokeEverywhere } from './revocation-fence.ts';
 import { type ApiKeysTable, type Database, insertedOne } from './schema.ts';
 
 function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
@@ -26,27 +26,28 @@ function toApiKey(row: Selectable<ApiKeysTable>): ApiKeyRecord {
   };
 }
 
+function forVerification(row: KeyRow | undefined): KeyForVerification | undefined {
+  return row && { ...toApiKey(row), tenantDisabled: row.tenant_disabled_at !== null };
+}
+
 /**
- * `keyRows` (src/store/fast-paths.ts), where the dialect offers it, serves `get` outside transactions and
+ * `parts.keyRows` (src/store/fast-paths.ts), where the dialect offers it, serves `get` outside transactions and
  * hears every revocation.
  */
-export function apiKeyRepository(
-  db: Kysely<Database>,
-  { keyRows, revocations, afterCommit }: { keyRows?: KeyRows | undefined; revocations?: Revocations | undefined; afterCommit?: (() => Promise<void>)[] | undefined },
-  inTransaction = false,
-): ApiKeyRepository {
-  const readRow = inTransaction ? undefined : keyRows?.read;
-  const record = (row: Selectable<ApiKeysTable> | undefined) => row && toApiKey(row);
-  const read = async (id: string, fast: ApiKeyRowReader | undefined): Promise<ApiKeyRecord | undefined> =>
-    record(fast ? await fast(id) : await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst());
-  const verifying = inTransaction ? undefined : keyRows?.readForVerification;
+export function apiKeyRepository(db: Kysely<Database>, parts: RevocationParts, inTransaction = false): ApiKeyRepository {
+  const keyRows = inTransaction ? undefined : parts.keyRows;
+  // Through the query builder (in a transaction): the fast path's query as it is.
+  const readHere = async (id: string) => (await sql<KeyRow>`${sql.raw(KEY_BY_ID)} = ${id}`.execute(db)).rows[0];
   return {
-    get: (id) => read(id, readRow),
+    async get(id) {
+      const row = keyRows ? await keyRows.read(id) : await readHere(id);
+      return row && toApiKey(row);
+    },
     // A row the fast reader has at hand (SQLite's, a cached one) is passed on at once, not in a promise.
     getForVerification(id) {
-      if (!verifying) return read(id, undefined);
-      const row = verifying(id);
-      return row instanceof Promise ? row.then(record) : record(row);
+      if (!keyRows) return readHere(id).then(forVerification);
+      const row = keyRows.readForVerification(id);
+      return row instanceof Promise ? row.then(forVerification) : forVerification(row);
     },
     async listActive(tenant) {
       const rows = await db
@@ -110,15 +111,8 @@ export function apiKeyRepository(
         .set({ revoked_at: at, revoked_by: by, revoke_reason: reason, leak_source: leakSource ?? null })
         .where('id', '=', id).where('tenant', '=', tenant).where('revoked_at', 'is', null)
         .executeTakeFirst();
-      keyRows?.forget(id); // before the revocation can answer (committed or not: see fast-paths.ts)
       const revoked = Number(result.numUpdatedRows) === 1;
-      if (revoked && revocations) {
-        // PostgreSQL: other instances hear of it at commit; the answer waits until they have (or lapsed).
-        const seq = await revocations.announce(db, id);
-        const heard = () => revocations.awaitHeard(seq);
-        if (afterCommit) afterCommit.push(heard);
-        else await heard();
-      }
+      if (revoked) await revokeEverywhere(db, parts, { keyId: id });
       return revoked;
     },
     async acknowledgeLeak(tenant, id, by, at) {

@@ -104,7 +104,7 @@ function openPostgres(url: string, options: DatabaseOptions): OpenedDatabase {
   // The cache answers only while the fence holds a lease, i.e. once the server has started it.
   const cache = new KeyRowCache(options.keyCacheSize);
   const fence = new RevocationFence(pool, url, options.keyCacheLeaseMs, {
-    onRevoked: (id) => cache.forget(id), onLapse: () => cache.clear(), onError: report,
+    onRevoked: (forgotten) => cache.forget(forgotten), onLapse: () => cache.clear(), onError: report,
   });
   return {
     db, dialect: 'postgres', keyRows: cachedPostgresKeyReader(read, cache, fence), fence,

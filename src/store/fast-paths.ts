@@ -9,8 +9,14 @@ import type { ApiKeysTable } from './schema.ts';
  * (docs/performance.md says what each buys). Everything else goes through Kysely as written.
  */
 
+/** An API key's row, with its tenant's `disabled_at` (null while the tenant is enabled). */
+export type KeyRow = Selectable<ApiKeysTable> & { tenant_disabled_at: string | null };
+
 /** Reads one API key row by id, outside any transaction: the one query of an authenticated request. */
-export type ApiKeyRowReader = (id: string) => Selectable<ApiKeysTable> | undefined | Promise<Selectable<ApiKeysTable> | undefined>;
+export type ApiKeyRowReader = (id: string) => KeyRow | undefined | Promise<KeyRow | undefined>;
+
+/** What a cache must forget: one key (revoked), or every key of a tenant (disabled). */
+export type Forgotten = { keyId: string } | { tenant: string };
 
 /** The key readers, and what a revocation tells them (a cache forgets the key at once). */
 export interface KeyRows {
@@ -18,11 +24,16 @@ export interface KeyRows {
   read: ApiKeyRowReader;
   /** For verification: the stored row, or a cached one while that is safe (fields verification ignores may be stale). */
   readForVerification: ApiKeyRowReader;
-  /** Called by a revocation as soon as its UPDATE has run, before its transaction commits. */
-  forget(id: string): void;
+  /** Called by a revocation (a tenant's disabling) as soon as its UPDATE has run, before its transaction commits. */
+  forget(forgotten: Forgotten): void;
 }
 
-const KEY_BY_ID = 'select * from api_keys where id';
+/**
+ * The one query of an authenticated request: the key by primary key, and its tenant's state by primary key
+ * (a disabled tenant's keys are refused).
+ */
+export const KEY_BY_ID = 'select api_keys.*, (select disabled_at from tenants where tenants.name = api_keys.tenant) as tenant_disabled_at '
+  + 'from api_keys where api_keys.id';
 
 /**
  * SQLite: one prepared statement, read through the same connection as Kysely without waiting for its
@@ -32,21 +43,21 @@ const KEY_BY_ID = 'select * from api_keys where id';
  * exists only once migrations have run.
  */
 export function sqliteKeyReader(sqlite: SQLite.Database): ApiKeyRowReader {
-  let lookup: SQLite.Statement<[string], Selectable<ApiKeysTable>> | undefined;
+  let lookup: SQLite.Statement<[string], KeyRow> | undefined;
   return (id) => {
-    lookup ??= sqlite.prepare<[string], Selectable<ApiKeysTable>>(`${KEY_BY_ID} = ?`);
+    lookup ??= sqlite.prepare<[string], KeyRow>(`${KEY_BY_ID} = ?`);
     return lookup.get(id);
   };
 }
 
 /**
  * The rows of valid keys, at most maxEntries (the least recently used go first). Only rows that are not
- * revoked are kept; unknown ids and failed reads never are; expiry is checked by verification on every use.
- * Every forget() and clear() moves the epoch: a read that began before may not put its row back (on
- * PostgreSQL a read is asynchronous and can straddle a revocation).
+ * revoked, of tenants not disabled, are kept; unknown ids and failed reads never are; expiry is checked by
+ * verification on every use. Every forget() and clear() moves the epoch: a read that began before may not put
+ * its row back (on PostgreSQL a read is asynchronous and can straddle a revocation).
  */
 export class KeyRowCache {
-  readonly #rows: Lru<string, Selectable<ApiKeysTable>>;
+  readonly #rows: Lru<string, KeyRow>;
   #epoch = 0;
 
   constructor(maxEntries: number) {
@@ -55,18 +66,23 @@ export class KeyRowCache {
 
   get epoch(): number { return this.#epoch; }
 
-  get(id: string): Selectable<ApiKeysTable> | undefined {
+  get(id: string): KeyRow | undefined {
     return this.#rows.get(id);
   }
 
   /** Keeps the row if it is valid and nothing was forgotten since epochAtRead. */
-  put(id: string, row: Selectable<ApiKeysTable> | undefined, epochAtRead: number): void {
-    if (!row || row.revoked_at !== null || epochAtRead !== this.#epoch) return;
+  put(id: string, row: KeyRow | undefined, epochAtRead: number): void {
+    if (!row || row.revoked_at !== null || row.tenant_disabled_at !== null || epochAtRead !== this.#epoch) return;
     this.#rows.set(id, row);
   }
 
-  forget(id: string): void {
-    this.#rows.delete(id);
+  /** One key; or every key of a tenant (a walk through the cache: disabling a tenant is rare). */
+  forget(forgotten: Forgotten): void {
+    if ('keyId' in forgotten) {
+      this.#rows.delete(forgotten.keyId);
+    } else {
+      for (const [id, row] of this.#rows.entries()) if (row.tenant === forgotten.tenant) this.#rows.delete(id);
+    }
     this.#epoch += 1;
   }
 
@@ -92,11 +108,11 @@ export function cachedSqliteKeyReader(sqlite: SQLite.Database, maxEntries: numbe
     readForVerification(id) {
       const cached = cache.get(id);
       if (cached) return cached;
-      const row = read(id) as Selectable<ApiKeysTable> | undefined;
+      const row = read(id) as KeyRow | undefined;
       cache.put(id, row, cache.epoch);
       return row;
     },
-    forget: (id) => cache.forget(id),
+    forget: (forgotten) => cache.forget(forgotten),
   };
 }
 
@@ -117,7 +133,7 @@ export function cachedPostgresKeyReader(read: ApiKeyRowReader, cache: KeyRowCach
       if (fence.holdsLease()) cache.put(id, row, epoch);
       return row;
     },
-    forget: (id) => cache.forget(id),
+    forget: (forgotten) => cache.forget(forgotten),
   };
 }
 
@@ -128,7 +144,7 @@ export function cachedPostgresKeyReader(read: ApiKeyRowReader, cache: KeyRowCach
  */
 export function postgresKeyReader(pool: pg.Pool): ApiKeyRowReader {
   return async (id) => {
-    const result = await pool.query<Selectable<ApiKeysTable>>({ name: 'kupe_api_key_by_id', text: `${KEY_BY_ID} = $1`, values: [id] });
+    const result = await pool.query<KeyRow>({ name: 'kupe_api_key_by_id', text: `${KEY_BY_ID} = $1`, values: [id] });
     return result.rows[0];
   };
 }

@@ -5,8 +5,7 @@ import { inviteRepository, providerIdentityRepository, sessionRepository, userRe
 import { apiKeyRepository } from './api-keys.ts';
 import { auditRepository } from './audit.ts';
 import { type DatabaseOptions, openDatabase } from './db.ts';
-import type { KeyRows } from './fast-paths.ts';
-import type { Revocations } from './revocation-fence.ts';
+import type { RevocationParts } from './revocation-fence.ts';
 import { describeStoreFault } from './faults.ts';
 import { memberRepository } from './members.ts';
 import { migrateToLatest } from './migrate.ts';
@@ -19,22 +18,18 @@ import { mailRepository, passwordResetRepository } from './mail.ts';
 export { tryLockForServing } from './serve-lock.ts';
 export { backupSqlite, BackupError } from './backup.ts';
 
-interface StoreParts {
+interface StoreParts extends RevocationParts {
   /** Closes the database once, however often it is called. */
   close: () => Promise<void>;
   dialect: Dialect;
-  keyRows?: KeyRows | undefined;
-  revocations?: Revocations | undefined;
-  /** In a transaction: work that must follow its commit (a revocation waits for the other instances). */
-  afterCommit?: (() => Promise<void>)[];
   ping: () => Promise<void>;
 }
 
 function storeOn(db: Kysely<Database>, parts: StoreParts, inTransaction: boolean): Store {
   const store: Store = {
-    tenants: tenantRepository(db, parts.dialect),
+    tenants: tenantRepository(db, parts.dialect, parts),
     members: memberRepository(db),
-    apiKeys: apiKeyRepository(db, { keyRows: parts.keyRows, revocations: parts.revocations, afterCommit: parts.afterCommit }, inTransaction),
+    apiKeys: apiKeyRepository(db, parts, inTransaction),
     users: userRepository(db),
     identities: providerIdentityRepository(db),
     sessions: sessionRepository(db),

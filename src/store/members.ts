@@ -45,6 +45,17 @@ export function memberRepository(db: Kysely<Database>): MemberRepository {
         .where('email', '=', email).where('accepted_at', 'is not', null).orderBy('tenant').execute();
       return rows.map((r) => ({ tenant: r.tenant, role: r.role as Role }));
     },
+    async access(tenant, email) {
+      // From the tenant's row: its state is known even when the person is no member (a provider's group).
+      const row = await db
+        .selectFrom('tenants')
+        .leftJoin('members', (join) => join.onRef('members.tenant', '=', 'tenants.name')
+          .on('members.email', '=', email).on('members.accepted_at', 'is not', null))
+        .select(['tenants.disabled_at', 'members.role'])
+        .where('tenants.name', '=', tenant)
+        .executeTakeFirst();
+      return { role: (row?.role ?? undefined) as Role | undefined, tenantDisabled: (row?.disabled_at ?? null) !== null };
+    },
     async count(tenant) {
       const row = await db
         .selectFrom('members').select((eb) => eb.fn.countAll<number | string>().as('n'))

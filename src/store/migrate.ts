@@ -12,6 +12,7 @@ import { webhooks } from './migrations/0010-webhooks.ts';
 import { expiryNotices } from './migrations/0011-expiry-notices.ts';
 import { mail } from './migrations/0012-mail.ts';
 import { kupeMeta } from './migrations/0013-kupe-meta.ts';
+import { disabled } from './migrations/0014-disabled.ts';
 import type { Database, Dialect } from './schema.ts';
 import { KUPE_VERSION } from '../version.ts';
 
@@ -22,7 +23,7 @@ export function migrationsFor(dialect: Dialect): Record<string, Migration> {
     '0006-email-proof': emailProof(), '0007-lease-renewals': leaseRenewals(dialect),
     '0008-revoke-reason': revokeReason(), '0009-leak-reports': leakReports(),
     '0010-webhooks': webhooks(dialect), '0011-expiry-notices': expiryNotices(),
-    '0012-mail': mail(dialect), '0013-kupe-meta': kupeMeta() };
+    '0012-mail': mail(dialect), '0013-kupe-meta': kupeMeta(), '0014-disabled': disabled() };
 }
 
 /**

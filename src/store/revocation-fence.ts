@@ -4,6 +4,7 @@ import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import { MAX_KEY_CACHE_LEASE_MS } from './tuning.ts';
 import type { Database } from './schema.ts';
+import type { Forgotten, KeyRows } from './fast-paths.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -45,7 +46,7 @@ export class RevocationFence {
   readonly #pool: pg.Pool;
   readonly #connectionString: string;
   readonly #leaseMs: number;
-  readonly #onRevoked: (keyId: string) => void;
+  readonly #onRevoked: (forgotten: Forgotten) => void;
   readonly #onLapse: () => void;
   readonly #onError: (error: unknown) => void;
   #deadline = 0;
@@ -55,7 +56,7 @@ export class RevocationFence {
   #stopped = false;
 
   constructor(pool: pg.Pool, connectionString: string, leaseMs: number, hooks: {
-    onRevoked: (keyId: string) => void; onLapse: () => void; onError: (error: unknown) => void;
+    onRevoked: (forgotten: Forgotten) => void; onLapse: () => void; onError: (error: unknown) => void;
   }) {
     this.#pool = pool;
     this.#connectionString = connectionString;
@@ -95,9 +96,10 @@ export class RevocationFence {
       if (this.#client === client) this.#client = undefined;
     });
     client.on('notification', (message) => {
-      const [seq, keyId] = (message.payload ?? '').split(':');
-      if (!seq || !keyId) return;
-      this.#onRevoked(keyId);
+      const heard = parsePayload(message.payload ?? '');
+      if (!heard) return;
+      const { seq, forgotten } = heard;
+      this.#onRevoked(forgotten);
       // The shared channel may carry another schema's revocation: the key is forgotten (a cache miss at worst)
       // but never acknowledged. Its revoker, if it runs an older Kupe, stops waiting at this instance's next
       // renewal, which comes through this connection after the notification.
@@ -149,10 +151,26 @@ export class RevocationFence {
   }
 }
 
+/**
+ * A notification's payload: `SEQ:KEY_ID` for a revoked key, `SEQ:tenant:NAME` for a disabled tenant (every
+ * key of it). Kupe 0.1.0 reads the second as a key id `tenant` (nothing to forget) and knows nothing of
+ * disabled tenants anyway (docs/upgrading.md).
+ */
+function payloadOf(seq: string, forgotten: Forgotten): string {
+  return 'keyId' in forgotten ? `${seq}:${forgotten.keyId}` : `${seq}:tenant:${forgotten.tenant}`;
+}
+
+function parsePayload(payload: string): { seq: string; forgotten: Forgotten } | undefined {
+  const [seq, first, second] = payload.split(':');
+  if (!seq || !first) return undefined;
+  if (first !== 'tenant') return { seq, forgotten: { keyId: first } };
+  return second ? { seq, forgotten: { tenant: second } } : undefined;
+}
+
 /** How a PostgreSQL store's revocations reach the other instances (see RevocationFence). */
 export interface Revocations {
   /** Inside the revoking transaction: the announcement, delivered to every listener at commit. */
-  announce(db: Kysely<Database>, keyId: string): Promise<string>;
+  announce(db: Kysely<Database>, forgotten: Forgotten): Promise<string>;
   /** After the commit: returns once every other live instance has heard it, or its lease has run out. */
   awaitHeard(seq: string): Promise<void>;
 }
@@ -161,10 +179,11 @@ export function postgresRevocations(
   pool: pg.Pool, ownInstance: () => string | undefined, onError: (error: unknown) => void,
 ): Revocations {
   return {
-    async announce(db, keyId) {
+    async announce(db, forgotten) {
       const { rows } = await sql<{ seq: string }>`select nextval('kupe_revocation_seq')::text as seq`.execute(db);
       const seq = rows[0]!.seq;
-      await sql`select pg_notify(${sql.raw(SCHEMA_CHANNEL)}, ${`${seq}:${keyId}`}), pg_notify(${SHARED_CHANNEL}, ${`${seq}:${keyId}`})`.execute(db);
+      const payload = payloadOf(seq, forgotten);
+      await sql`select pg_notify(${sql.raw(SCHEMA_CHANNEL)}, ${payload}), pg_notify(${SHARED_CHANNEL}, ${payload})`.execute(db);
       return seq;
     },
     async awaitHeard(seq) {
@@ -196,4 +215,27 @@ export function postgresRevocations(
       await pool.query(`delete from kupe_instances where lease_until < now() - interval '1 hour'`).catch(onError);
     },
   };
+}
+
+/** What a store's revoking writes need: this process's key cache, the fence, the transaction's after-commit work. */
+export interface RevocationParts {
+  keyRows?: KeyRows | undefined;
+  revocations?: Revocations | undefined;
+  /** In a transaction: work that must follow its commit. */
+  afterCommit?: (() => Promise<void>)[] | undefined;
+}
+
+/**
+ * Called by a write that ends keys (a revocation, a tenant disabled) as soon as it has run: this process's key
+ * cache forgets them at once (committed or not: see src/store/fast-paths.ts), and on PostgreSQL the other
+ * instances hear of it at commit; the write's answer waits until they have (or their leases have ended).
+ */
+export async function revokeEverywhere(db: Kysely<Database>, parts: RevocationParts, forgotten: Forgotten): Promise<void> {
+  parts.keyRows?.forget(forgotten);
+  const { revocations } = parts;
+  if (!revocations) return;
+  const seq = await revocations.announce(db, forgotten);
+  const heard = () => revocations.awaitHeard(seq);
+  if (parts.afterCommit) parts.afterCommit.push(heard);
+  else await heard();
 }

@@ -11,6 +11,8 @@ export interface TenantsTable {
   resource_version: number;
   created_at: string;
   phase: string;
+  /** Set while the operator has the tenant disabled: its keys and members are refused. */
+  disabled_at: string | null;
 }
 
 export interface MembersTable {
@@ -65,6 +67,8 @@ export interface UsersTable {
   password_changed_at: string;
   /** 'provider' or 'operator'; null: nothing proved the email (src/domain/store.ts, EmailProof). */
   email_proof: string | null;
+  /** Set while the operator has the account disabled: no sign-in, no access token. */
+  disabled_at: string | null;
 }
 
 export interface ProviderIdentitiesTable {

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Plan, TenantChanges, TenantRecord, TenantRepository } from '../domain/store.ts';
+import { type RevocationParts, revokeEverywhere } from './revocation-fence.ts';
 import { type Database, type Dialect, insertedOne, type TenantsTable } from './schema.ts';
 
 function toTenant(row: Selectable<TenantsTable>): TenantRecord {
@@ -13,10 +14,12 @@ function toTenant(row: Selectable<TenantsTable>): TenantRecord {
     resourceVersion: Number(row.resource_version),
     createdAt: row.created_at,
     phase: row.phase === 'Terminating' ? 'Terminating' : 'Active',
+    ...(row.disabled_at !== null && { disabledAt: row.disabled_at }),
   };
 }
 
-export function tenantRepository(db: Kysely<Database>, dialect: Dialect): TenantRepository {
+/** `parts`: what disabling a tenant tells the key caches (src/store/revocation-fence.ts). */
+export function tenantRepository(db: Kysely<Database>, dialect: Dialect, parts: RevocationParts): TenantRepository {
   return {
     async get(name) {
       const row = await db.selectFrom('tenants').selectAll().where('name', '=', name).executeTakeFirst();
@@ -32,7 +35,7 @@ export function tenantRepository(db: Kysely<Database>, dialect: Dialect): Tenant
         .values({
           name: t.name, display_name: t.displayName, contact_email: t.contactEmail, plan: t.plan,
           enforce_metrics_limit: Number(t.enforceMetricsLimit), enforce_log_limit: Number(t.enforceLogLimit),
-          resource_version: t.resourceVersion, created_at: t.createdAt, phase: t.phase,
+          resource_version: t.resourceVersion, created_at: t.createdAt, phase: t.phase, disabled_at: t.disabledAt ?? null,
         })
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
@@ -60,6 +63,12 @@ export function tenantRepository(db: Kysely<Database>, dialect: Dialect): Tenant
         }))
         .where('name', '=', name)
         .execute();
+    },
+    async setDisabled(name, at) {
+      await db.updateTable('tenants').set({ disabled_at: at }).where('name', '=', name).execute();
+      // Its keys may be in caches: they forget them, as they forget a revoked key. Enabling needs nothing: no
+      // cache keeps a key of a disabled tenant.
+      if (at !== null) await revokeEverywhere(db, parts, { tenant: name });
     },
   };
 }

@@ -151,7 +151,7 @@ test('first serve creates tenant demo and prints the sign-in URL and a one-time 
   await bootstrapDecided(again);
   assert.doesNotMatch(again.stderr.join(''), /one-time password/);
   const tenants = await cli(env, 'tenants', 'list');
-  assert.match(tenants.stdout, /^demo\tstarter\tDemo$/m);
+  assert.match(tenants.stdout, /^demo\tstarter\tDemo\t-$/m);
 });
 
 test('tenants create prints the admin a one-time password; reset-password gives a new one', async (t) => {
@@ -242,7 +242,7 @@ test('apikeys revoke-leaked: keys found in standard input are revoked as leaked,
   assert.match(none.stderr, /no Kupe key .* found on standard input/);
 });
 
-test('apikeys revoke-leaked on SQLite with a server running that has no control socket: it says so, and revokes nothing', { skip: TEST_POSTGRES_URL ? 'SQLite only' : false }, async (t) => {
+test('apikeys revoke-leaked and tenants disable on SQLite with a server running that has no control socket: they say so, and change nothing', { skip: TEST_POSTGRES_URL ? 'SQLite only' : false }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kupe-long-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   // A database path so long that its socket's path would pass the Unix limit.
@@ -256,6 +256,12 @@ test('apikeys revoke-leaked on SQLite with a server running that has no control 
   assert.match(res.stderr, /a server is running on .* but its control socket .* did not take the keys .*nothing was revoked: revoke through the API/);
   const who = await fetch(`${server.url}/api/v1/whoami`, { headers: { authorization: `Bearer ${key.key}` } });
   assert.equal(who.status, 200, 'not revoked');
+  const disable = await cli(env, 'tenants', 'disable', 'acme');
+  assert.equal(disable.code, 1);
+  assert.match(disable.stderr, /control socket .* did not answer .*nothing was changed: stop the server and run this again/);
+  const still = await fetch(`${server.url}/api/v1/whoami`, { headers: { authorization: `Bearer ${key.key}` } });
+  assert.equal(still.status, 200, 'the tenant is not disabled');
+  assert.equal(JSON.parse((await cli(env, 'tenants', 'list', '--output', 'json')).stdout).items[0].disabledAt, undefined);
 });
 
 test('apikeys list and revoke: the operator acts on a key; a running server caching it refuses it at once', async (t) => {
@@ -292,6 +298,82 @@ test('apikeys list and revoke: the operator acts on a key; a running server cach
   assert.deepEqual([ghost.code, /tenant ghost not found/.test(ghost.stderr)], [3, true]);
 });
 
+test("tenants disable and enable: a running server caching the tenant's keys refuses them at once, with their own code", async (t) => {
+  const env = { ...await tempEnv(t), KUPE_KEY_CACHE_SIZE: '1000' };
+  await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com');
+  await cli(env, 'tenants', 'create', 'globex', '--admin', 'hank@globex.com');
+  const make = async (tenant: string) => JSON.parse((await cli(env, 'apikeys', 'create', '--tenant', tenant, '--role', 'admin', '--display-name', 'ci', '--output', 'json')).stdout);
+  const [acme, globex] = [await make('acme'), await make('globex')];
+  const server = await serve(t, env);
+  const call = async (key: string, path = '/api/v1/whoami') => {
+    const res = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    return `${res.status} ${res.status === 200 ? '' : ((await res.json()) as { code: string }).code}`.trim();
+  };
+  assert.equal(await call(acme.key), '200', 'used once: cached by the server');
+
+  const disabled = await cli(env, 'tenants', 'disable', 'acme', '--output', 'json');
+  assert.equal(disabled.code, 0, disabled.stderr);
+  assert.deepEqual(JSON.parse(disabled.stdout), { name: 'acme', disabled: true, changed: true });
+  assert.equal(await call(acme.key), '403 tenant_disabled', 'refused by the running server at once');
+  assert.equal(await call(acme.key, '/api/v1/tenants/acme/apikeys'), '403 tenant_disabled');
+  assert.equal(await call(globex.key), '200', 'another tenant is untouched');
+  const again = await cli(env, 'tenants', 'disable', 'acme');
+  assert.deepEqual([again.code, again.stdout.trim()], [0, 'tenant acme was already disabled']);
+  const listed = (await cli(env, 'tenants', 'list')).stdout.trim().split('\n');
+  assert.equal(listed[0], 'NAME\tPLAN\tDISPLAY NAME\tDISABLED');
+  assert.match(listed[1]!, /^acme\tstarter\tacme\t\d{4}-\d\d-\d\dT/);
+  assert.match(listed[2]!, /^globex\tstarter\tglobex\t-$/);
+  assert.deepEqual(JSON.parse((await cli(env, 'tenants', 'list', '--output', 'json')).stdout).items.map((x: { disabledAt?: string }) => x.disabledAt !== undefined), [true, false]);
+
+  const enabled = await cli(env, 'tenants', 'enable', 'acme');
+  assert.deepEqual([enabled.code, enabled.stdout.trim()], [0, 'tenant acme is enabled: its keys and members work again']);
+  assert.equal(await call(acme.key), '200');
+  const audit = await fetch(`${server.url}/api/v1/tenants/acme/auditlog`, { headers: { authorization: `Bearer ${acme.key}` } });
+  const entries = ((await audit.json()) as { items: { action: string; actor: string }[] }).items.filter((e) => e.action.startsWith('tenant.'));
+  assert.deepEqual(entries.map((e) => [e.action, e.actor]), [['tenant.enable', 'operator'], ['tenant.disable', 'operator'], ['tenant.create', 'operator']], 'audited once each');
+
+  for (const [args, code, message] of [
+    [['tenants', 'disable', 'ghost'], 3, /tenant ghost not found/], [['tenants', 'enable', 'Bad_Name'], 2, /invalid tenant name/],
+  ] as const) {
+    const res = await cli(env, ...args);
+    assert.deepEqual([res.code, message.test(res.stderr)], [code, true], `${args.join(' ')}: ${res.stderr}`);
+  }
+});
+
+test('users disable and enable: sessions end, sign-in is refused once the password matched, then works again', async (t) => {
+  const env = await tempEnv(t);
+  const created = JSON.parse((await cli(env, 'tenants', 'create', 'acme', '--admin', 'alice@acme.com', '--output', 'json')).stdout);
+  const password = created.admin.oneTimePassword as string;
+  const server = await serve(t, env);
+  const signIn = async (secret: string) => {
+    const res = await fetch(`${server.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'alice@acme.com', password: secret }) });
+    return { status: res.status, code: res.status === 200 ? '' : ((await res.json()) as { code: string }).code, cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]! };
+  };
+  const session = async (cookie: string) => (await fetch(`${server.url}/api/v1/session`, { headers: { cookie } })).status;
+  const first = await signIn(password);
+  assert.equal(first.status, 200);
+  assert.equal(await session(first.cookie), 200);
+
+  const disabled = await cli(env, 'users', 'disable', 'Alice@Acme.com', '--output', 'json');
+  assert.equal(disabled.code, 0, disabled.stderr);
+  assert.deepEqual(JSON.parse(disabled.stdout), { email: 'alice@acme.com', disabled: true, changed: true });
+  assert.equal(await session(first.cookie), 401, 'her session ended');
+  assert.deepEqual(await signIn(password).then((r) => [r.status, r.code]), [403, 'account_disabled']);
+  assert.deepEqual(await signIn('not her password').then((r) => [r.status, r.code]), [401, 'invalid_credentials'], 'told only to whoever knows the password');
+  const users = (await cli(env, 'users', 'list')).stdout.trim().split('\n');
+  assert.equal(users[0], 'EMAIL\tSIGNS IN WITH\tNEW PASSWORD DUE\tCREATED\tDISABLED');
+  assert.match(users[1]!, /^alice@acme\.com\tpassword\tyes\t\S+\t\d{4}-\d\d-\d\dT/);
+
+  assert.equal((await cli(env, 'users', 'enable', 'alice@acme.com')).stdout.trim(), 'the account alice@acme.com is enabled: it can sign in again');
+  assert.equal((await signIn(password)).status, 200);
+  const key = JSON.parse((await cli(env, 'apikeys', 'create', '--tenant', 'acme', '--role', 'admin', '--display-name', 'ci', '--output', 'json')).stdout).key as string;
+  const audit = await fetch(`${server.url}/api/v1/tenants/acme/auditlog`, { headers: { authorization: `Bearer ${key}` } });
+  const entries = ((await audit.json()) as { items: { action: string; actor: string; target: string }[] }).items.filter((e) => e.action.startsWith('account.'));
+  assert.deepEqual(entries.map((e) => [e.action, e.actor, e.target]), [['account.enable', 'operator', 'alice@acme.com'], ['account.disable', 'operator', 'alice@acme.com']]);
+  const ghost = await cli(env, 'users', 'disable', 'nobody@acme.com');
+  assert.deepEqual([ghost.code, /no console account for nobody@acme.com/.test(ghost.stderr)], [3, true]);
+});
+
 test('every command has its own --help; options that do not apply are refused, --output json wherever something is printed', async (t) => {
   const env = await tempEnv(t);
   const help = await cli(env, 'tenants', 'create', '--help');
@@ -323,7 +405,7 @@ test('every command has its own --help; options that do not apply are refused, -
   assert.deepEqual(JSON.parse((await cli(env, 'tenants', 'set-plan', 'acme', 'pro', '--output', 'json')).stdout), { name: 'acme', plan: 'pro' });
   assert.deepEqual(JSON.parse((await cli(env, 'users', 'unlink-provider', 'alice@acme.com', '--output', 'json')).stdout), { unlinked: 0 });
   assert.deepEqual(JSON.parse((await cli(env, 'migrate', '--output', 'json')).stdout), { applied: [] });
-  assert.match((await cli(env, 'tenants', 'list')).stdout, /^NAME\tPLAN\tDISPLAY NAME\nacme\tpro\t/);
+  assert.match((await cli(env, 'tenants', 'list')).stdout, /^NAME\tPLAN\tDISPLAY NAME\tDISABLED\nacme\tpro\tacme\t-$/m);
 });
 
 /**

@@ -7,7 +7,9 @@ import type { Store } from '../../src/domain/store.ts';
 import { createTenant } from '../../src/domain/tenants.ts';
 import { openStore } from '../../src/store/index.ts';
 import { TEST_CONFIG, TEST_POSTGRES_URL, testDatabaseUrl, until } from '../helpers.ts';
-import { bootstrapDecided, freshIp, type Instance, request, startInstance } from '../processes.ts';
+import { BIN, bootstrapDecided, freshIp, type Instance, request, startInstance } from '../processes.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 
 const REDIS = process.env.KUPE_TEST_REDIS_URL;
 const skip = TEST_POSTGRES_URL && REDIS ? false
@@ -40,7 +42,7 @@ test('three instances start together: migrations run once, the demo tenant is ma
   await client.connect();
   t.after(() => client.end());
   const migrations = await client.query('select name from kysely_migration order by name');
-  assert.deepEqual(migrations.rows.map((r: { name: string }) => r.name), ['0001-initial', '0002-accounts', '0003-pending-members', '0004-revocation-fence', '0005-provider-sessions', '0006-email-proof', '0007-lease-renewals', '0008-revoke-reason', '0009-leak-reports', '0010-webhooks', '0011-expiry-notices', '0012-mail', '0013-kupe-meta']);
+  assert.deepEqual(migrations.rows.map((r: { name: string }) => r.name), ['0001-initial', '0002-accounts', '0003-pending-members', '0004-revocation-fence', '0005-provider-sessions', '0006-email-proof', '0007-lease-renewals', '0008-revoke-reason', '0009-leak-reports', '0010-webhooks', '0011-expiry-notices', '0012-mail', '0013-kupe-meta', '0014-disabled']);
   const demo = await client.query("select count(*)::int as n from tenants where name = 'demo'");
   assert.equal(demo.rows[0].n, 1);
   // Each instance logs whether it made the demo tenant; once all three have, count the banners.
@@ -84,6 +86,35 @@ test('a key created on A works on B and C; revoked on B, it fails everywhere at 
   assert.ok(after.length > 10, `hammered after the revoke (${after.length} requests)`);
   assert.deepEqual([...new Set(after.map((x) => `${x.status} ${x.body.error}`))], ['401 api key revoked'],
     'zero successful responses after the DELETE answered');
+});
+
+test("kupe-server tenants disable: every instance caching the tenant's keys refuses them before the command returns", { skip }, async (t) => {
+  const { instances, adminKey, url } = await startCluster(t);
+  const [a, b, c] = instances as [Instance, Instance, Instance];
+  for (const instance of instances) assert.equal((await request(instance.url, 'GET', '/api/v1/whoami', { key: adminKey })).status, 200, instance.name);
+  const answers: Answer[] = [];
+  let hammering = true;
+  const hammer = async (instance: Instance) => {
+    while (hammering) answers.push(await request(instance.url, 'GET', '/api/v1/tenants/acme', { key: adminKey }));
+  };
+  const loops = [a, b, c, a, b, c].map((i) => hammer(i));
+  await until(() => answers.length > 30, 'the key answered on every instance');
+  const operator = (...args: string[]) => promisify(execFile)(process.execPath, [BIN, ...args], { env: { ...process.env, KUPE_DATABASE_URL: url } });
+  const startedAt = performance.now();
+  const disabled = await operator('tenants', 'disable', 'acme', '--output', 'json');
+  const disabledAt = performance.now();
+  assert.deepEqual(JSON.parse(disabled.stdout), { name: 'acme', disabled: true, changed: true });
+  await until(() => answers.filter((x) => x.startedAt > disabledAt).length > 30, 'requests sent after the command returned answered');
+  hammering = false;
+  await Promise.all(loops);
+  const before = answers.filter((x) => x.finishedAt < startedAt);
+  const after = answers.filter((x) => x.startedAt > disabledAt);
+  assert.ok(before.length > 10 && before.every((x) => x.status === 200), 'the key worked until the command ran');
+  assert.deepEqual([...new Set(after.map((x) => `${x.status} ${x.body.code}`))], ['403 tenant_disabled'],
+    'no instance answered the key after the command returned');
+
+  await operator('tenants', 'enable', 'acme');
+  for (const instance of instances) assert.equal((await request(instance.url, 'GET', '/api/v1/whoami', { key: adminKey })).status, 200, `${instance.name}: enabled again`);
 });
 
 type Answer = Awaited<ReturnType<typeof request>>;

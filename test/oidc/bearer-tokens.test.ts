@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { loadConfig } from '../../src/config.ts';
+import { createAccountWithOneTimePassword, setAccountDisabled } from '../../src/domain/accounts.ts';
+import { setTenantDisabled } from '../../src/domain/tenants.ts';
 import { VerifiedTokens } from '../../src/oidc/access-tokens.ts';
 import { IssuerKeys } from '../../src/oidc/issuer.ts';
 import { addAcceptedMember, buildTestApp, type TestConfig, testClock } from '../helpers.ts';
@@ -334,4 +336,27 @@ test('access tokens respect the identity links of console sign-ins: a reassigned
   await app.store.identities.insert({ issuer: provider.issuer, subject: 'hank', email: 'hank2@globex.com', linkedAt });
   assert.equal((await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('hank') })).statusCode, 200);
   assert.equal((await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('alice') })).statusCode, 200);
+});
+
+test("a disabled account's access tokens are refused at once, though verified tokens are remembered; a disabled tenant refuses them too", async (t) => {
+  const { provider, app } = await setUp(t);
+  const token = await provider.issueAccessToken('ada');
+  const status = async (path: string) => {
+    const res = await app.call('GET', path, { key: token });
+    return res.statusCode === 200 ? '200' : `${res.statusCode} ${res.json().code}`;
+  };
+  assert.equal(await status('/api/v1/tenants/acme'), '200', 'verified, and remembered for minutes');
+  const operator = { actor: 'operator', now: app.clock() };
+  await setTenantDisabled(app.store, 'acme', true, operator);
+  assert.equal(await status('/api/v1/tenants/acme'), '403 tenant_disabled', 'admin of acme through her groups');
+  assert.equal(await status('/api/v1/whoami'), '200', 'a token names no tenant of its own');
+  await setTenantDisabled(app.store, 'acme', false, operator);
+
+  assert.ok(await createAccountWithOneTimePassword(app.store, 'ada@example.com', app.clock()), 'ada has a console account');
+  await setAccountDisabled(app.store, 'ada@example.com', true, operator);
+  assert.equal(await status('/api/v1/tenants/acme'), '403 account_disabled');
+  assert.equal(await status('/api/v1/whoami'), '403 account_disabled');
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('ro') })).statusCode, 200, 'another person is untouched');
+  await setAccountDisabled(app.store, 'ada@example.com', false, operator);
+  assert.equal(await status('/api/v1/tenants/acme'), '200');
 });

@@ -19,6 +19,7 @@ function sqliteWithKeys(t: { after: (fn: () => void) => void }) {
   const sqlite = new SQLite(join(dir, 'kupe.db'));
   t.after(() => { sqlite.close(); rmSync(dir, { recursive: true, force: true }); });
   sqlite.exec('create table api_keys (id text primary key, tenant text, revoked_at text)');
+  sqlite.exec("create table tenants (name text primary key, disabled_at text); insert into tenants values ('acme', null), ('other', null)");
   sqlite.prepare("insert into api_keys values ('ak-00000001', 'acme', null)").run();
   return sqlite;
 }
@@ -42,7 +43,7 @@ test('the statement cache prepares each SQL text once, never hands out a busy st
 test('the SQLite key reader finds a key by id and sees a revocation at once', (t) => {
   const sqlite = sqliteWithKeys(t);
   const read = sqliteKeyReader(sqlite);
-  assert.deepEqual({ ...(read('ak-00000001') as object) }, { id: 'ak-00000001', tenant: 'acme', revoked_at: null });
+  assert.deepEqual({ ...(read('ak-00000001') as object) }, { id: 'ak-00000001', tenant: 'acme', revoked_at: null, tenant_disabled_at: null });
   assert.equal(read('ak-ffffffff'), undefined);
   sqlite.prepare("update api_keys set revoked_at = '2026-11-28T00:00:00Z' where id = 'ak-00000001'").run();
   assert.equal((read('ak-00000001') as { revoked_at: string }).revoked_at, '2026-11-28T00:00:00Z');
@@ -53,8 +54,12 @@ test('the PostgreSQL key reader (a named statement) finds a key by id and sees a
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   t.after(async () => { await pool.end(); await drop(); });
   await pool.query("create table api_keys (id text primary key, tenant text, revoked_at text); insert into api_keys values ('ak-00000001', 'acme', null)");
+  await pool.query("create table tenants (name text primary key, disabled_at text); insert into tenants values ('acme', null)");
   const read = postgresKeyReader(pool);
-  assert.deepEqual(await read('ak-00000001'), { id: 'ak-00000001', tenant: 'acme', revoked_at: null });
+  assert.deepEqual(await read('ak-00000001'), { id: 'ak-00000001', tenant: 'acme', revoked_at: null, tenant_disabled_at: null });
+  await pool.query("update tenants set disabled_at = '2026-12-02T00:00:00Z'");
+  assert.equal((await read('ak-00000001'))!.tenant_disabled_at, '2026-12-02T00:00:00Z', 'the tenant\'s state, read with the key');
+  await pool.query('update tenants set disabled_at = null');
   assert.equal(await read('ak-ffffffff'), undefined);
   await pool.query("update api_keys set revoked_at = 'now' where id = 'ak-00000001'");
   assert.equal(((await read('ak-00000001')) as unknown as { revoked_at: string }).revoked_at, 'now');
@@ -78,7 +83,7 @@ test('the SQLite key cache: keeps valid rows only, forgets on revocation, and is
   assert.equal((keys.readForVerification('ak-00000001') as { tenant: string }).tenant, 'acme');
   touch('ak-00000001', 'changed');
   assert.equal((keys.readForVerification('ak-00000001') as { tenant: string }).tenant, 'acme', 'served from the cache');
-  keys.forget('ak-00000001');
+  keys.forget({ keyId: 'ak-00000001' });
   assert.equal((keys.readForVerification('ak-00000001') as { tenant: string }).tenant, 'changed', 'forgotten: read again');
 
   void keys.readForVerification('ak-00000003');
@@ -93,6 +98,26 @@ test('the SQLite key cache: keeps valid rows only, forgets on revocation, and is
   void keys.readForVerification('ak-00000002');
   touch('ak-ffffffff', 'after');
   assert.equal((keys.readForVerification('ak-ffffffff') as { tenant: string }).tenant, 'after', 'evicted at the bound');
+});
+
+test('the SQLite key cache keeps no key of a disabled tenant, and forgets every key of a tenant at once', (t) => {
+  const sqlite = sqliteWithKeys(t);
+  sqlite.prepare("insert into api_keys values ('ak-00000002', 'acme', null), ('ak-00000003', 'other', null)").run();
+  const keys = cachedSqliteKeyReader(sqlite, 10);
+  const tenantOf = (id: string) => (keys.readForVerification(id) as { tenant: string }).tenant;
+  for (const id of ['ak-00000001', 'ak-00000002', 'ak-00000003']) tenantOf(id);
+  const touch = (id: string, tenant: string) => sqlite.prepare('update api_keys set tenant = ? where id = ?').run(tenant, id);
+  touch('ak-00000001', 'moved');
+  touch('ak-00000003', 'moved');
+  keys.forget({ tenant: 'acme' });
+  assert.equal(tenantOf('ak-00000001'), 'moved', "the tenant's key was forgotten: read again");
+  assert.equal(tenantOf('ak-00000003'), 'other', "another tenant's key is still served from the cache");
+
+  sqlite.exec("update tenants set disabled_at = '2026-12-02T00:00:00Z' where name = 'acme'");
+  const row = keys.readForVerification('ak-00000002') as { tenant_disabled_at: string };
+  assert.equal(row.tenant_disabled_at, '2026-12-02T00:00:00Z', "the tenant's state comes with the key");
+  touch('ak-00000002', 'moved');
+  assert.equal(tenantOf('ak-00000002'), 'moved', 'a row of a disabled tenant is never kept');
 });
 
 test('one server per SQLite file: a second one is refused (after waiting), the first one\'s release frees it', (t) => {

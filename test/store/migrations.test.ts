@@ -29,7 +29,7 @@ test('upgrading to 0008: keys revoked before it read as revoked manually; active
 
   const { store, migrate } = openStore(`sqlite:${file}`, TEST_CONFIG.database);
   t.after(() => store.close());
-  assert.deepEqual(await migrate(), ['0008-revoke-reason', '0009-leak-reports', '0010-webhooks', '0011-expiry-notices', '0012-mail', '0013-kupe-meta']);
+  assert.deepEqual(await migrate(), ['0008-revoke-reason', '0009-leak-reports', '0010-webhooks', '0011-expiry-notices', '0012-mail', '0013-kupe-meta', '0014-disabled']);
   const revoked = await store.apiKeys.get('ak-00000001');
   assert.deepEqual([revoked?.revokedAt, revoked?.revokedBy, revoked?.revokeReason], ['2026-11-20T00:00:00Z', 'alice@acme.com', 'manual']);
   const active = await store.apiKeys.get('ak-00000002');
@@ -67,7 +67,7 @@ test('a database a newer Kupe migrated is refused, naming both versions and what
   t.after(() => opened.store.close());
   const version = KUPE_VERSION.replace(/\./g, '\\.');
   await assert.rejects(opened.migrate(), new RegExp(`^NewerDatabaseError: this database was migrated by Kupe 9\\.9\\.9, newer than this one \\(${version}\\): ` +
-    `it holds 0099-future, which ${version} does not know \\(its newest migration is 0013-kupe-meta\\)\\. ` +
+    `it holds 0099-future, which ${version} does not know \\(its newest migration is 0014-disabled\\)\\. ` +
     'Run Kupe 9\\.9\\.9 or newer on it, or restore the backup taken before the upgrade \\(docs/upgrading\\.md\\)$'));
   const known = Object.keys(migrationsFor('sqlite'));
   assert.deepEqual(await raw.names(), [...known, '0099-future'].sort(), 'nothing changed');

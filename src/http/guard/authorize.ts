@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { personRole } from '../../domain/memberships.ts';
+import { personAccess } from '../../domain/memberships.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Role } from '../../domain/roles.ts';
 import type { Store } from '../../domain/store.ts';
@@ -76,7 +76,11 @@ async function authorizePerson(
   request: FastifyRequest, access: Access, email: string, providerRoleIn: (tenant: string) => Role | undefined, store: Store,
 ) {
   const tenant = tenantInPath(request);
-  const role = await personRole(store, tenant, email, providerRoleIn(tenant));
+  const { role, tenantDisabled } = await personAccess(store, tenant, email, providerRoleIn(tenant));
   request.principal = role ? { kind: 'member', tenant, role, email } : null;
+  // Told only to its members: to anyone else, a disabled tenant is one they are no member of.
+  if (role && tenantDisabled) {
+    throw new AppError('tenant_disabled', `tenant ${tenant} is disabled by the operator: its keys and members are refused until it is enabled`);
+  }
   checkTenant(request, role && tenant, role, access);
 }

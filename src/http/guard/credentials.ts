@@ -3,6 +3,7 @@ import { authenticateSession } from '../../domain/sessions.ts';
 import { authenticateApiKey, type AuthFailure, type VerifyResult } from '../../domain/api-keys.ts';
 import type { ErrorCode } from '../../domain/errors.ts';
 import type { ProviderRoles } from '../../domain/provider-groups.ts';
+import type { Store } from '../../domain/store.ts';
 import type { Principal } from '../../domain/roles.ts';
 import type { TokenFailure } from '../../oidc/access-tokens.ts';
 import { looksLikeJwt } from '../../oidc/token-shape.ts';
@@ -28,12 +29,13 @@ export interface CredentialFailure {
 
 export type CredentialCheck = { ok: true; credential: Credential } | { ok: false; failure: CredentialFailure };
 
-const KEY_FAILURE: Record<AuthFailure, { code: 'invalid_api_key' | 'api_key_expired' | 'api_key_revoked'; message: string }> = {
+const KEY_FAILURE: Record<AuthFailure, { code: ErrorCode; message: string }> = {
   malformed: { code: 'invalid_api_key', message: 'invalid api key' },
   unknown: { code: 'invalid_api_key', message: 'invalid api key' },
   wrong_secret: { code: 'invalid_api_key', message: 'invalid api key' },
   expired: { code: 'api_key_expired', message: 'api key expired' },
   revoked: { code: 'api_key_revoked', message: 'api key revoked' },
+  tenant_disabled: { code: 'tenant_disabled', message: "the key's tenant is disabled by the operator: its keys and members are refused until it is enabled" },
 };
 
 /**
@@ -61,7 +63,7 @@ export function readCredential(request: FastifyRequest, access: Access, deps: Gu
   // A gateway's callers are pipelines and services: the console's cookie is for Kupe's own origin only.
   if (token === undefined && access === 'gateway') return { ok: false, failure: MISSING };
   if (token === undefined) return readSession(request, access, deps, now);
-  if (deps.accessTokens && looksLikeJwt(token)) return readAccessToken(token, deps.accessTokens, now);
+  if (deps.accessTokens && looksLikeJwt(token)) return readAccessToken(token, deps.accessTokens, deps.store, now);
   return readApiKey(token, deps, now);
 }
 
@@ -77,9 +79,17 @@ function keyCheck(result: VerifyResult): CredentialCheck {
   return { ok: false, failure: { code, message, metric: result.reason, looksLikeGuessing: KEY_GUESSES.has(result.reason) } };
 }
 
-async function readAccessToken(token: string, oidc: BearerTokens, now: Date): Promise<CredentialCheck> {
+/**
+ * A token of the identity provider. A verified token may be remembered (src/oidc/access-tokens.ts) for
+ * minutes; whether its person's account is disabled is read on every request, so disabling takes effect at
+ * once.
+ */
+async function readAccessToken(token: string, oidc: BearerTokens, store: Store, now: Date): Promise<CredentialCheck> {
   const check = await oidc.verify(token, now);
-  if (check.ok) return { ok: true, credential: { kind: 'token', email: check.email, roles: check.roles } };
+  if (check.ok) {
+    if (await store.users.isDisabled(check.email)) return { ok: false, failure: ACCOUNT_DISABLED };
+    return { ok: true, credential: { kind: 'token', email: check.email, roles: check.roles } };
+  }
   return {
     ok: false,
     failure: {
@@ -90,6 +100,11 @@ async function readAccessToken(token: string, oidc: BearerTokens, now: Date): Pr
     },
   };
 }
+
+const ACCOUNT_DISABLED: CredentialFailure = {
+  code: 'account_disabled', metric: 'account_disabled', looksLikeGuessing: false,
+  message: 'this account is disabled by the operator; ask your operator',
+};
 
 const MISSING: CredentialFailure = {
   code: 'authentication_required', metric: 'missing', looksLikeGuessing: false,

@@ -32,6 +32,7 @@ function backToSignIn(reply: FastifyReply, code: SignInFailure) {
 
 const FAILURE_OF: Partial<Record<ErrorCode, SignInFailure>> = {
   invalid_credentials: 'email_unverified', validation_failed: 'email_not_accepted', identity_conflict: 'identity_conflict',
+  account_disabled: 'account_disabled',
 };
 
 /** The provider's own words (error_description) when it refused; otherwise what openid-client found wrong. */
