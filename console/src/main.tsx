@@ -111,6 +111,8 @@ function App() {
   const isAdmin = membership?.role === 'admin';
   const page = !membership
     ? <p>You are not a member of tenant {tenant}.</p>
+    : membership.disabled
+      ? <p class="error" role="alert">Tenant {tenant} is disabled by the operator: its API keys and members are refused until it is enabled again. Ask your operator.</p>
     : section === 'keys' ? <ApiKeysPage tenant={tenant} isAdmin={isAdmin} />
       : section === 'members' ? <MembersPage tenant={tenant} isAdmin={isAdmin} me={session.email} />
         : section === 'webhooks' ? <WebhooksPage tenant={tenant} isAdmin={isAdmin} />
@@ -145,7 +147,7 @@ function Shell(props: {
           <label class="tenant-pick">
             Tenant{' '}
             <select value={tenant} onChange={(e) => { location.hash = `#/t/${e.currentTarget.value}/${section ?? 'keys'}`; }}>
-              {session.memberships.map((m) => <option key={m.tenant} value={m.tenant}>{m.tenant}</option>)}
+              {session.memberships.map((m) => <option key={m.tenant} value={m.tenant}>{m.tenant}{m.disabled ? ' (disabled)' : ''}</option>)}
             </select>
           </label>
         )}

@@ -64,6 +64,7 @@ export async function signIn(
   return { session: await openSession(store, email, now, settings), user };
 }
 
+/** The refusal of a disabled account's sign-in (with a password, or through the identity provider). */
 export function accountDisabled(email: string): AppError {
   return new AppError('account_disabled', `the account ${email} is disabled by the operator; ask your operator`);
 }

@@ -11,11 +11,14 @@ export interface Membership {
   role: Role;
   /** The identity provider's groups grant a role here (the stronger of the two roles applies). */
   viaProvider?: true;
+  /** The operator has disabled the tenant: the person is refused there (docs/behaviour.md). */
+  disabled?: true;
 }
 
 /**
  * The tenants a person may act in, with the role in each: Kupe's members list (accepted memberships) and the
- * identity provider's groups at sign-in, combined; where both name a tenant the stronger role applies.
+ * identity provider's groups at sign-in, combined; where both name a tenant the stronger role applies. A
+ * disabled tenant is listed, marked.
  */
 export async function listMemberships(
   store: Store, email: string, providerRoles: Readonly<Record<string, Role>> = {},
@@ -25,6 +28,8 @@ export async function listMemberships(
   for (const [tenant, role] of Object.entries(providerRoles)) {
     byTenant.set(tenant, { tenant, role: strongerRole(role, byTenant.get(tenant)?.role) ?? role, viaProvider: true });
   }
+  const disabled = await store.tenants.disabledAmong([...byTenant.keys()]);
+  for (const tenant of disabled) byTenant.get(tenant)!.disabled = true;
   return [...byTenant.values()].sort((a, b) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));
 }
 

@@ -99,6 +99,8 @@ export interface TenantRepository {
    * transaction's commit returns.
    */
   setDisabled(name: string, at: string | null): Promise<void>;
+  /** Which of these tenants are disabled. */
+  disabledAmong(names: readonly string[]): Promise<Set<string>>;
 }
 
 export interface MemberRepository {

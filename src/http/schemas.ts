@@ -125,6 +125,9 @@ export const SessionSchema = Type.Object({
     viaProvider: Type.Optional(Type.Literal(true, {
       description: "The identity provider's groups grant a role here; where Kupe's members list grants one too, the stronger applies",
     })),
+    disabled: Type.Optional(Type.Literal(true, {
+      description: 'The operator has disabled the tenant: its routes answer 403 tenant_disabled until it is enabled',
+    })),
   })),
 });
 export type Session = Static<typeof SessionSchema>;

@@ -64,6 +64,11 @@ export function tenantRepository(db: Kysely<Database>, dialect: Dialect, parts: 
         .where('name', '=', name)
         .execute();
     },
+    async disabledAmong(names) {
+      if (names.length === 0) return new Set();
+      const rows = await db.selectFrom('tenants').select('name').where('name', 'in', [...names]).where('disabled_at', 'is not', null).execute();
+      return new Set(rows.map((r) => r.name));
+    },
     async setDisabled(name, at) {
       await db.updateTable('tenants').set({ disabled_at: at }).where('name', '=', name).execute();
       // Its keys may be in caches: they forget them, as they forget a revoked key. Enabling needs nothing: no

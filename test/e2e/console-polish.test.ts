@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
 import type { Browser, BrowserContextOptions } from 'playwright-core';
 import { createApiKey } from '../../src/domain/api-keys.ts';
+import { setTenantDisabled } from '../../src/domain/tenants.ts';
 import { firstSignIn, launchBrowser, NO_BROWSER, startConsoleServer } from './console-helpers.ts';
 
 let browser: Browser;
@@ -84,4 +85,20 @@ test('dates carry their time zone; the invite link has a copy button; the header
     const box = await entry.locator(`td[data-label="${label}"]`).boundingBox();
     assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${label} within the screen`);
   }
+});
+
+test('a tenant the operator disabled: the console says so instead of the page, and comes back once it is enabled', { skip }, async (t) => {
+  const { url, demo, store } = await startConsoleServer(t);
+  const p = await page(t);
+  await firstSignIn(p, url, demo.email, demo.password);
+  await p.getByText('No API keys yet. Create one for each pipeline').waitFor();
+  await setTenantDisabled(store, 'demo', true, { actor: 'operator', now: new Date() });
+  await p.reload();
+  const alert = p.getByRole('alert');
+  await alert.getByText('Tenant demo is disabled by the operator').waitFor();
+  assert.match(await alert.innerText(), /refused until it is enabled again\. Ask your operator\./);
+  assert.equal(await p.getByRole('button', { name: 'Create API key' }).count(), 0, 'no page of the tenant');
+  await setTenantDisabled(store, 'demo', false, { actor: 'operator', now: new Date() });
+  await p.reload();
+  await p.getByText('No API keys yet. Create one for each pipeline').waitFor();
 });

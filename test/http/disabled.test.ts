@@ -37,7 +37,9 @@ test("a disabled tenant: its keys (cached ones too), its members and the gateway
   assert.deepEqual([gateway.statusCode, gateway.json().code], [403, 'tenant_disabled']);
 
   assert.equal(await answer(app, '/api/v1/tenants/acme/apikeys', { headers: { cookie: bob.cookie } }), '403 tenant_disabled', "a member's session");
-  assert.equal(await answer(app, '/api/v1/session', { headers: { cookie: bob.cookie } }), '200', 'his account still works');
+  const session = await app.call('GET', '/api/v1/session', { headers: { cookie: bob.cookie } });
+  assert.equal(session.statusCode, 200, 'his account still works');
+  assert.deepEqual(session.json().memberships, [{ tenant: 'acme', role: 'admin', disabled: true }], 'the console is told, and says so');
   assert.equal(await answer(app, '/api/v1/tenants/acme', { key: app.otherTenantKey }), '403 not_a_member', 'an outsider learns nothing');
   assert.equal(await answer(app, '/api/v1/tenants/globex', { key: app.otherTenantKey }), '200', 'another tenant works');
 
