@@ -17,8 +17,7 @@ export interface Membership {
 
 /**
  * The tenants a person may act in, with the role in each: Kupe's members list (accepted memberships) and the
- * identity provider's groups at sign-in, combined; where both name a tenant the stronger role applies. A
- * disabled tenant is listed, marked.
+ * identity provider's groups at sign-in, combined; where both name a tenant the stronger role applies.
  */
 export async function listMemberships(
   store: Store, email: string, providerRoles: Readonly<Record<string, Role>> = {},
@@ -28,9 +27,16 @@ export async function listMemberships(
   for (const [tenant, role] of Object.entries(providerRoles)) {
     byTenant.set(tenant, { tenant, role: strongerRole(role, byTenant.get(tenant)?.role) ?? role, viaProvider: true });
   }
-  const disabled = await store.tenants.disabledAmong([...byTenant.keys()]);
-  for (const tenant of disabled) byTenant.get(tenant)!.disabled = true;
   return [...byTenant.values()].sort((a, b) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));
+}
+
+/** The memberships as the console shows them: a tenant the operator disabled is marked. */
+export async function membershipsWithTenantState(
+  store: Store, email: string, providerRoles: Readonly<Record<string, Role>> = {},
+): Promise<Membership[]> {
+  const memberships = await listMemberships(store, email, providerRoles);
+  const disabled = await store.tenants.disabledAmong(memberships.map((m) => m.tenant));
+  return memberships.map((m) => (disabled.has(m.tenant) ? { ...m, disabled: true } : m));
 }
 
 /**

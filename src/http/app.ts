@@ -214,6 +214,7 @@ export async function buildApp(deps: AppDeps): Promise<KupeApp> {
 function fastifyOptions(config: AppConfig, logger: FastifyBaseLogger, metrics: Metrics, tls: AppDeps['tls']): FastifyHttpOptions<Server> {
   const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
   const headersTimeoutMs = Math.min(requestTimeoutMs, config.headersTimeoutSeconds * 1000);
+  const server = { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) };
   return {
     loggerInstance: logger,
     // One line per answer (request-log.ts), and a request's child logger only when it logs.
@@ -230,9 +231,7 @@ function fastifyOptions(config: AppConfig, logger: FastifyBaseLogger, metrics: M
     keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
     // HTTPS (KUPE_TLS_*): the same server options, on Node's https server (its secure context replaced on
     // SIGHUP by src/server.ts). The app's type stays an HTTP server's: everything above TLS is the same.
-    ...(tls === null
-      ? { http: { headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) } }
-      : { https: { ...tls, headersTimeout: headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeoutMs) } } as unknown as object),
+    ...(tls === null ? { http: server } : { https: { ...tls, ...server } } as unknown as object),
     frameworkErrors,
     clientErrorHandler: clientErrorHandler((code) => metrics.clientErrors.inc({ code })),
     // A well-formed X-Request-Id from a proxy is kept, so one id follows a request end to end.

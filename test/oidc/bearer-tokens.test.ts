@@ -6,7 +6,9 @@ import { createAccountWithOneTimePassword, setAccountDisabled } from '../../src/
 import { setTenantDisabled } from '../../src/domain/tenants.ts';
 import { VerifiedTokens } from '../../src/oidc/access-tokens.ts';
 import { IssuerKeys } from '../../src/oidc/issuer.ts';
-import { addAcceptedMember, buildTestApp, type TestConfig, testClock } from '../helpers.ts';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import SQLite from 'better-sqlite3';
+import { addAcceptedMember, buildTestApp, TEST_POSTGRES_URL, type TestConfig, testClock } from '../helpers.ts';
 import { newSigningKey, signToken, startTestProvider, type TestProvider } from './provider.ts';
 
 const USERS = {
@@ -359,4 +361,24 @@ test("a disabled account's access tokens are refused at once, though verified to
   assert.equal((await app.call('GET', '/api/v1/whoami', { key: await provider.issueAccessToken('ro') })).statusCode, 200, 'another person is untouched');
   await setAccountDisabled(app.store, 'ada@example.com', false, operator);
   assert.equal(await status('/api/v1/tenants/acme'), '200');
+});
+
+test("the account's state is read on every token request: with that read failing, a cached token is a 503, not a 500 nor let through", { skip: TEST_POSTGRES_URL ? 'SQLite (a damaged file)' : false }, async (t) => {
+  const { provider, app } = await setUp(t);
+  const token = await provider.issueAccessToken('ada');
+  assert.equal((await app.call('GET', '/api/v1/whoami', { key: token })).statusCode, 200, 'verified, and remembered');
+  // The root pages of the users table and its index overwritten on disk (test/faults/sqlite.test.ts does the
+  // same to api_keys); a commit elsewhere drops the server's page cache.
+  const file = app.databaseUrl.slice('sqlite:'.length);
+  const sqlite = new SQLite(file);
+  t.after(() => sqlite.close());
+  sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  const roots = sqlite.prepare("select rootpage from sqlite_master where tbl_name = 'users'").all() as { rootpage: number }[];
+  const pageSize = sqlite.pragma('page_size', { simple: true }) as number;
+  const fd = openSync(file, 'r+');
+  for (const { rootpage } of roots) writeSync(fd, Buffer.alloc(pageSize, 0xa5), 0, pageSize, (rootpage - 1) * pageSize);
+  closeSync(fd);
+  sqlite.exec("update tenants set display_name = 'touched' where name = 'acme'");
+  const res = await app.call('GET', '/api/v1/whoami', { key: token });
+  assert.deepEqual([res.statusCode, res.json().code], [503, 'store_unavailable']);
 });

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { changePassword, signIn, signInEmail } from '../../domain/accounts.ts';
-import { listMemberships, recordSessionEvent } from '../../domain/memberships.ts';
+import { membershipsWithTenantState, recordSessionEvent } from '../../domain/memberships.ts';
 import { type OpenedSession, signOut } from '../../domain/sessions.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { Store } from '../../domain/store.ts';
@@ -20,7 +20,7 @@ export type SessionView = Pick<Account, 'email' | 'mustChangePassword' | 'csrfTo
 export async function sessionBody(store: Store, view: SessionView) {
   return {
     email: view.email, mustChangePassword: view.mustChangePassword, csrfToken: view.csrfToken,
-    signedInWith: view.method ?? 'password', memberships: await listMemberships(store, view.email, view.providerRoles),
+    signedInWith: view.method ?? 'password', memberships: await membershipsWithTenantState(store, view.email, view.providerRoles),
   };
 }
 
